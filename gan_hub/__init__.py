@@ -1,0 +1,16 @@
+"""gan-hub: pretrained GANs of every classic variant, loadable with one call."""
+from .config import GeneratorConfig
+from .hub import Generator
+from .registry import VARIANTS
+
+__version__ = "0.1.0"
+
+
+def list_variants() -> list[str]:
+    """Every registered variant name."""
+    from . import variants  # noqa: F401  (registers the variants)
+
+    return VARIANTS.names()
+
+
+__all__ = ["Generator", "GeneratorConfig", "list_variants", "__version__"]

@@ -1,0 +1,18 @@
+"""Generator/discriminator architectures: layers and forward only, registered by name."""
+from dataclasses import dataclass
+from typing import Callable
+
+from torch import nn
+
+from ..registry import ARCHS
+
+
+@dataclass(frozen=True)
+class ArchSpec:
+    generator: Callable[..., nn.Module]
+    discriminator: Callable[..., nn.Module]
+
+
+from . import dcgan, mlp  # noqa: E402,F401  (registers the architectures)
+
+__all__ = ["ARCHS", "ArchSpec"]

@@ -1,0 +1,85 @@
+"""Model cards rendered from the templates in ``model_cards/`` with huggingface_hub's ModelCard."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from huggingface_hub import EvalResult, ModelCard, ModelCardData
+
+from .config import GeneratorConfig
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "model_cards"
+DATASET_LABELS = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "svhn": "SVHN",
+                  "celeba": "CelebA", "synthetic": "a synthetic test set"}
+HUB_DATASETS = {"mnist": "ylecun/mnist", "fashion-mnist": "zalando-datasets/fashion_mnist", "cifar10": "uoft-cs/cifar10",
+                "svhn": "ufldl-stanford/svhn"}
+
+
+def format_score(score: dict[str, Any]) -> str:
+    if "std" in score:
+        return f"{score['mean']:.3f} ± {score['std']:.3f}"
+    return f"{score['value']:.4g}"
+
+
+def score_protocol(score: dict[str, Any]) -> str:
+    keys = [k for k in ("scorer", "num_samples", "splits", "seed") if k in score]
+    return ", ".join(f"{k}={score[k]}" for k in keys)
+
+
+def eval_results(config: GeneratorConfig, scores: list[dict[str, Any]]) -> list[EvalResult]:
+    return [
+        EvalResult(
+            task_type="unconditional-image-generation",
+            dataset_type=HUB_DATASETS.get(config.dataset, config.dataset or "unknown"),
+            dataset_name=DATASET_LABELS.get(config.dataset, config.dataset or "unknown"),
+            metric_type=s["metric"],
+            metric_name=f"{s['name']} ({score_protocol(s)})",
+            metric_value=round(float(s.get("mean", s.get("value"))), 4),
+        )
+        for s in scores
+    ]
+
+
+def variant_section(variant: str) -> str:
+    path = TEMPLATES / "variants" / f"{variant}.md"
+    return path.read_text() if path.is_file() else ""
+
+
+def render_model_card(config: GeneratorConfig, metrics: dict[str, Any] | None, repo_hint: str | None = None) -> ModelCard:
+    scores = (metrics or {}).get("scores", [])
+    reference = (metrics or {}).get("reference", [])
+    tags = ["gan", config.variant, config.dataset, "gan-hub"] + (["class-conditional"] if config.conditional else [])
+    card_data = ModelCardData(
+        library_name="gan-hub",
+        pipeline_tag="unconditional-image-generation",
+        license="mit",
+        tags=[t for t in dict.fromkeys(tags) if t],
+        datasets=[HUB_DATASETS[config.dataset]] if config.dataset in HUB_DATASETS else None,
+        model_name=f"{config.variant}-{config.dataset}",
+        eval_results=eval_results(config, scores) or None,
+    )
+    training = config.provenance
+    training_lines = [f"{k.replace('_', ' ')}: {training[k]}" for k in ("objective", "steps", "batch_size", "seed", "git_commit",
+                                                                        "ema", "mixed_precision", "num_processes") if k in training]
+    return ModelCard.from_template(
+        card_data,
+        template_path=str(TEMPLATES / "base.md"),
+        title=f"{config.variant} on {DATASET_LABELS.get(config.dataset, config.dataset)}",
+        variant=config.variant,
+        dataset_label=DATASET_LABELS.get(config.dataset, config.dataset or "unspecified data"),
+        conditional=config.conditional,
+        num_classes=config.num_classes,
+        class_names=config.class_names,
+        example_label=0,
+        repo_hint=repo_hint or f"gan-hub/{config.variant}-{config.dataset}",
+        channels=config.channels,
+        image_size=config.image_size,
+        latent_dim=config.latent_dim,
+        arch=config.arch,
+        arch_kwargs=", ".join(f"{k}={v}" for k, v in config.arch_kwargs.items()) or "defaults",
+        scores=[{"name": s["name"], "value": format_score(s), "protocol": score_protocol(s)} for s in scores],
+        reference="; ".join(f"{r['name']} {format_score(r)} ({score_protocol(r)})" for r in reference),
+        training_lines=training_lines,
+        ema=bool(training.get("ema")),
+        variant_section=variant_section(config.variant),
+    )

@@ -1,0 +1,130 @@
+"""Datasets by name. Each builder returns an :class:`ImageDataset` of uint8 images plus labels.
+
+Images are kept as uint8 in memory and scaled to [-1, 1] per item, which is what every
+generator's tanh output is compared against.
+"""
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch.utils.data import Dataset
+
+from .registry import DATASETS
+
+DIGITS = [str(i) for i in range(10)]
+FASHION = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+IDX_FILES = {
+    True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    False: ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+
+
+@dataclass
+class DatasetInfo:
+    name: str
+    channels: int
+    image_size: int
+    class_names: list[str] = field(default_factory=list)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+
+class ImageDataset(Dataset):
+    """uint8 images [N, C, H, W] and int64 labels; items are (float image in [-1, 1], label)."""
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, info: DatasetInfo):
+        if images.dtype != torch.uint8 or images.ndim != 4:
+            raise ValueError(f"images must be uint8 [N, C, H, W], got {images.dtype} {tuple(images.shape)}")
+        if len(images) != len(labels):
+            raise ValueError(f"{len(images)} images but {len(labels)} labels")
+        self.images, self.labels, self.info = images, labels.long(), info
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index: int):
+        return self.images[index].float().div(127.5).sub(1.0), self.labels[index]
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("GAN_HUB_DATA", Path.home() / ".cache" / "gan_hub" / "datasets"))
+
+
+def read_idx(path: Path) -> torch.Tensor:
+    """Read an IDX file (plain or gzip) of unsigned bytes into a uint8 tensor."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
+        raw = f.read()
+    zero, dtype_code, ndim = struct.unpack(">HBB", raw[:4])
+    if zero != 0 or dtype_code != 0x08:
+        raise ValueError(f"{path} is not an IDX file of unsigned bytes")
+    shape = struct.unpack(f">{ndim}I", raw[4 : 4 + 4 * ndim])
+    data = torch.frombuffer(bytearray(raw[4 + 4 * ndim :]), dtype=torch.uint8)
+    if data.numel() != int(torch.tensor(shape).prod()):
+        raise ValueError(f"{path} is truncated: expected shape {shape}")
+    return data.reshape(shape)
+
+
+def _find_idx(data_dir: Path, stem: str) -> Path | None:
+    for folder in (data_dir, data_dir / "raw", data_dir / "MNIST" / "raw", data_dir / "FashionMNIST" / "raw"):
+        for name in (stem, stem + ".gz"):
+            if (folder / name).is_file():
+                return folder / name
+    return None
+
+
+def _idx_dataset(name: str, torchvision_cls: str, class_names: list[str], data_dir, train: bool, download: bool):
+    info = DatasetInfo(name, channels=1, image_size=28, class_names=class_names)
+    root = Path(data_dir) if data_dir else default_data_dir()
+    image_file, label_file = (_find_idx(root, stem) for stem in IDX_FILES[train])
+    if image_file and label_file:
+        images, labels = read_idx(image_file), read_idx(label_file)
+    else:
+        import torchvision.datasets as tvd
+
+        try:
+            ds = getattr(tvd, torchvision_cls)(str(root), train=train, download=download)
+        except RuntimeError as err:
+            raise FileNotFoundError(
+                f"{name}: no IDX files in {root} and torchvision could not fetch them ({err}). "
+                f"Pass --data-dir pointing at a folder holding {IDX_FILES[train][0]}[.gz], or run on a connected machine."
+            ) from err
+        images, labels = ds.data, ds.targets
+    return ImageDataset(images.unsqueeze(1).contiguous(), labels, info)
+
+
+@DATASETS.register("mnist")
+def mnist(data_dir=None, train: bool = True, download: bool = True) -> ImageDataset:
+    return _idx_dataset("mnist", "MNIST", DIGITS, data_dir, train, download)
+
+
+@DATASETS.register("fashion-mnist")
+def fashion_mnist(data_dir=None, train: bool = True, download: bool = True) -> ImageDataset:
+    return _idx_dataset("fashion-mnist", "FashionMNIST", FASHION, data_dir, train, download)
+
+
+@DATASETS.register("synthetic")
+def synthetic(data_dir=None, train: bool = True, download: bool = False, size: int = 256, image_size: int = 16,
+              num_classes: int = 4) -> ImageDataset:
+    """A tiny, deterministic dataset for tests: class k is a bright square in the k-th cell of a grid."""
+    gen = torch.Generator().manual_seed(0 if train else 1)
+    labels = torch.arange(size) % num_classes
+    images = torch.randint(0, 40, (size, 1, image_size, image_size), generator=gen, dtype=torch.uint8)
+    cells = int(num_classes**0.5 + 0.999)
+    cell = image_size // cells
+    for k in range(num_classes):
+        r, c = divmod(k, cells)
+        images[labels == k, :, r * cell : (r + 1) * cell, c * cell : (c + 1) * cell] = 220
+    info = DatasetInfo("synthetic", channels=1, image_size=image_size, class_names=[f"cell {k}" for k in range(num_classes)])
+    return ImageDataset(images, labels, info)
+
+
+def load_dataset(name: str, data_dir=None, train: bool = True, download: bool = True) -> ImageDataset:
+    return DATASETS.get(name)(data_dir=data_dir, train=train, download=download)

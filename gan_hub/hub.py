@@ -1,0 +1,243 @@
+"""The user-facing ``Generator``: loads any variant from a folder or the Hub, samples, saves, pushes."""
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any, Sequence
+
+import torch
+from huggingface_hub import ModelHubMixin, snapshot_download
+from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
+from safetensors import SafetensorError
+from safetensors.torch import load_file
+from torch import nn
+
+from . import archs  # noqa: F401  (registers architectures)
+from .config import CONFIG_NAME, ConfigError, GeneratorConfig
+from .io import atomic_save_safetensors, atomic_write_text
+from .registry import ARCHS
+from .sampling import (
+    grid_columns,
+    image_grid,
+    interpolate_latents,
+    lerp,
+    latent_for_seed,
+    latents,
+    to_uint8,
+)
+
+WEIGHTS_NAME = "model.safetensors"
+DISCRIMINATOR_NAME = "discriminator.safetensors"
+METRICS_NAME = "metrics.json"
+SAMPLES_NAME = "samples.png"
+CARD_NAME = "README.md"
+HUB_FILES = [CONFIG_NAME, WEIGHTS_NAME, METRICS_NAME, CARD_NAME, SAMPLES_NAME]
+
+
+class CheckpointError(ValueError):
+    """Weights that do not fit the architecture their config describes."""
+
+
+def build_generator_network(config: GeneratorConfig) -> nn.Module:
+    spec = ARCHS.get(config.arch)
+    return spec.generator(latent_dim=config.latent_dim, channels=config.channels, image_size=config.image_size,
+                          num_classes=config.num_classes, **config.arch_kwargs)
+
+
+def build_discriminator_network(config: GeneratorConfig) -> nn.Module:
+    spec = ARCHS.get(config.arch)
+    return spec.discriminator(channels=config.channels, image_size=config.image_size,
+                              num_classes=config.num_classes, **config.arch_kwargs)
+
+
+def load_weights_strict(module: nn.Module, path: Path) -> None:
+    """Load safetensors weights; any missing, unexpected or mis-shaped tensor is an error naming it."""
+    if not path.is_file():
+        raise FileNotFoundError(f"no weights file {path.name} in {path.parent}")
+    try:
+        state = load_file(str(path))
+    except (SafetensorError, OSError) as err:
+        raise CheckpointError(f"{path} is not a readable safetensors file ({err}); re-download or re-export it") from err
+    expected = module.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    wrong_shape = [f"{k}: file {tuple(state[k].shape)} vs model {tuple(v.shape)}"
+                   for k, v in expected.items() if k in state and state[k].shape != v.shape]
+    problems = []
+    if missing:
+        problems.append(f"missing keys {missing}")
+    if unexpected:
+        problems.append(f"unexpected keys {unexpected}")
+    if wrong_shape:
+        problems.append(f"shape mismatch {wrong_shape}")
+    if problems:
+        raise CheckpointError(f"{path} does not match the architecture in {CONFIG_NAME}: " + "; ".join(problems)
+                              + ". The weights and config.json come from different models: re-export them together.")
+    module.load_state_dict(state, strict=True)
+
+
+def resolve_model_folder(name_or_path: str | Path, revision: str | None = None, **hub_kwargs) -> Path:
+    """A local folder as is; otherwise download the Hub repo's generator files and return the snapshot."""
+    path = Path(name_or_path)
+    if path.is_dir():
+        return path
+    if path.exists() or str(name_or_path).startswith((".", "/", "~")) or str(name_or_path).count("/") > 1:
+        raise FileNotFoundError(f"model folder {name_or_path} does not exist")
+    try:
+        return Path(snapshot_download(str(name_or_path), revision=revision, allow_patterns=HUB_FILES, **hub_kwargs))
+    except RepositoryNotFoundError as err:
+        raise FileNotFoundError(f"{name_or_path!r} is neither a local folder nor a Hub repo you can access") from err
+    except RevisionNotFoundError as err:
+        raise FileNotFoundError(f"revision {revision!r} not found in Hub repo {name_or_path!r}") from err
+    except HfHubHTTPError as err:
+        raise ConnectionError(f"could not download {name_or_path!r} from the Hub: {err}") from err
+
+
+class Generator(nn.Module, ModelHubMixin, library_name="gan-hub", tags=["gan"], repo_url="https://github.com/gan-hub/gan-hub"):
+    """A pretrained GAN generator of any registered variant.
+
+    >>> g = Generator.from_pretrained("model_zoo/dcgan-mnist")
+    >>> g.generate(16, seed=0).shape
+    torch.Size([16, 1, 28, 28])
+    """
+
+    def __init__(self, config: GeneratorConfig, metrics: dict[str, Any] | None = None):
+        super().__init__()
+        self.config = config
+        self.metrics = metrics
+        self.net = build_generator_network(config)
+        self.eval()
+
+    # ---- loading and saving -------------------------------------------------------------
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path: str | Path, *, revision: str | None = None,
+                        map_location: str | torch.device = "cpu", **hub_kwargs) -> "Generator":
+        folder = resolve_model_folder(pretrained_model_name_or_path, revision=revision, **hub_kwargs)
+        config = GeneratorConfig.load(folder)
+        try:
+            model = cls(config, metrics=_read_json(folder / METRICS_NAME))
+        except (TypeError, ValueError) as err:
+            raise ConfigError(f"{folder / CONFIG_NAME} does not describe a buildable {config.arch} network: {err}") from err
+        load_weights_strict(model.net, folder / WEIGHTS_NAME)
+        return model.to(map_location).eval()
+
+    def save_pretrained(self, save_directory: str | Path, *, config=None, repo_id=None, push_to_hub: bool = False,
+                        model_card_kwargs: dict | None = None, **push_to_hub_kwargs):
+        """Write the Hub layout: config.json, model.safetensors, README.md, samples.png, metrics.json.
+
+        Files are written to a staging folder and then moved in one by one, so an interrupted save
+        never leaves a truncated file.
+        """
+        target = Path(save_directory)
+        target.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=target, prefix=".staging-") as staging:
+            staging = Path(staging)
+            self.config.save(staging)
+            atomic_save_safetensors(staging / WEIGHTS_NAME, self.net.state_dict(), metadata={"format": "pt"})
+            if self.metrics is not None:
+                atomic_write_text(staging / METRICS_NAME, json.dumps(self.metrics, indent=2) + "\n")
+            self.sample_grid().save(staging / SAMPLES_NAME)
+            self.generate_model_card(**(model_card_kwargs or {})).save(staging / CARD_NAME)
+            for item in staging.iterdir():
+                item.replace(target / item.name)
+        if push_to_hub:
+            return self.push_to_hub(repo_id or target.name, model_card_kwargs=model_card_kwargs, **push_to_hub_kwargs)
+        return None
+
+    def generate_model_card(self, *args, **kwargs):
+        from .cards import render_model_card
+
+        return render_model_card(self.config, self.metrics)
+
+    # ---- sampling ------------------------------------------------------------------------
+    @property
+    def device(self) -> torch.device:
+        return next(self.net.parameters()).device
+
+    def _labels(self, n: int, labels: Sequence[int | str] | torch.Tensor | None) -> torch.Tensor | None:
+        cfg = self.config
+        if labels is None:
+            return torch.arange(n) % cfg.num_classes if cfg.conditional else None
+        if not cfg.conditional:
+            raise ValueError(f"{cfg.variant} model is not class-conditional: call generate without labels")
+        if isinstance(labels, torch.Tensor) and labels.is_floating_point():
+            if labels.shape != (n, cfg.num_classes):
+                raise ValueError(f"soft labels must have shape ({n}, {cfg.num_classes}), got {tuple(labels.shape)}")
+            return labels
+        ids = [self.class_index(label) for label in (labels.tolist() if isinstance(labels, torch.Tensor) else labels)]
+        if len(ids) != n:
+            raise ValueError(f"got {len(ids)} labels for {n} samples")
+        return torch.tensor(ids, dtype=torch.long)
+
+    def class_index(self, label: int | str) -> int:
+        names = self.config.class_names
+        if isinstance(label, str) and not label.lstrip("-").isdigit():
+            if label not in names:
+                raise ValueError(f"unknown class {label!r}; this model's classes are {names}")
+            return names.index(label)
+        index = int(label)
+        if not 0 <= index < self.config.num_classes:
+            raise ValueError(f"class {index} is out of range: this model has classes 0..{self.config.num_classes - 1}")
+        return index
+
+    @torch.inference_mode()
+    def generate_from_latents(self, z: torch.Tensor, labels: torch.Tensor | None = None, batch_size: int = 500) -> torch.Tensor:
+        """uint8 images [N, C, H, W] for latents z (and labels for conditional models)."""
+        out = []
+        for start in range(0, len(z), batch_size):
+            zb = z[start : start + batch_size].to(self.device)
+            lb = None if labels is None else labels[start : start + batch_size].to(self.device)
+            out.append(to_uint8(self.net(zb, lb)))
+        return torch.cat(out) if out else torch.empty(0, self.config.channels, self.config.image_size,
+                                                      self.config.image_size, dtype=torch.uint8)
+
+    def generate(self, n: int, seed: int = 0, labels=None, batch_size: int = 500) -> torch.Tensor:
+        """n images as uint8 [n, C, H, W]; the same seed gives the same images."""
+        if n < 0:
+            raise ValueError(f"n must be non-negative, got {n}")
+        return self.generate_from_latents(latents(n, self.config.latent_dim, seed), self._labels(n, labels), batch_size)
+
+    def interpolate(self, seed_a: int = 0, seed_b: int = 1, steps: int = 8, method: str = "slerp",
+                    label_a: int | str | None = None, label_b: int | str | None = None) -> torch.Tensor:
+        """Frames [steps, C, H, W] from the latent of seed_a to that of seed_b (and label_a to label_b)."""
+        dim = self.config.latent_dim
+        z = interpolate_latents(latent_for_seed(seed_a, dim), latent_for_seed(seed_b, dim), steps, method)
+        labels = None
+        if self.config.conditional:
+            first = self.class_index(0 if label_a is None else label_a)
+            last = first if label_b is None else self.class_index(label_b)
+            codes = torch.eye(self.config.num_classes)
+            labels = lerp(codes[first], codes[last], torch.linspace(0, 1, steps))
+        elif label_a is not None or label_b is not None:
+            raise ValueError(f"{self.config.variant} model is not class-conditional: interpolate without labels")
+        return self.generate_from_latents(z, labels)
+
+    def class_grid(self, seeds: Sequence[int], classes: Sequence[int | str] | None = None) -> torch.Tensor:
+        """Rows are classes, columns are seeds: uint8 [len(classes) * len(seeds), C, H, W]."""
+        if not self.config.conditional:
+            raise ValueError(f"{self.config.variant} model is not class-conditional: it has no class grid")
+        class_ids = list(range(self.config.num_classes)) if classes is None else [self.class_index(c) for c in classes]
+        z = torch.stack([latent_for_seed(s, self.config.latent_dim) for s in seeds])
+        z = z.repeat(len(class_ids), 1)
+        labels = torch.tensor(class_ids).repeat_interleave(len(seeds))
+        return self.generate_from_latents(z, labels)
+
+    def sample_grid(self, seed: int = 0, per_class: int = 10):
+        """The picture saved as samples.png: class rows for conditional models, else an 8x8 grid."""
+        if self.config.conditional:
+            return image_grid(self.class_grid(range(seed, seed + per_class)), nrow=per_class)
+        return image_grid(self.generate(64, seed=seed), nrow=grid_columns(64))
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(z, labels)
+
+
+def _read_json(path: Path) -> dict | None:
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ConfigError(f"{path} is not valid JSON ({err})") from err
+

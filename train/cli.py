@@ -1,0 +1,83 @@
+"""``python -m train`` / ``accelerate launch -m train``: train any variant, export a Hub repo."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .config import TrainConfig, TrainConfigError
+
+OPTIONS = {  # flag -> (type, help); every flag maps onto a TrainConfig field
+    "variant": (str, "variant name (see --list-variants); default dcgan"),
+    "dataset": (str, "mnist, fashion-mnist or synthetic; default mnist"),
+    "output-dir": (str, "run folder; default runs/VARIANT-DATASET. Re-running resumes from its checkpoints/"),
+    "data-dir": (str, "folder holding the dataset files (e.g. MNIST IDX files); default ~/.cache/gan_hub/datasets"),
+    "max-steps": (int, "training steps (discriminator batches); default 5000"),
+    "batch-size": (int, "batch size per process; default: the variant's (64)"),
+    "seed": (int, "seed for weights, latents and data order; default 0"),
+    "mixed-precision": (str, "no, fp16 or bf16; default no"),
+    "objective": (str, "override the variant's objective: minimax, non-saturating, maximum-likelihood"),
+    "arch": (str, "override the variant's architecture: mlp or dcgan"),
+    "latent-dim": (int, "latent dimension; default 100"),
+    "lr-g": (float, "generator learning rate; default: the variant's"),
+    "lr-d": (float, "discriminator learning rate; default: the variant's"),
+    "ema-decay": (float, "EMA decay of the exported generator; 0 disables; default 0.999"),
+    "log-every": (int, "steps between loss logs; default 50"),
+    "sample-every": (int, "steps between sample grids (runs/.../samples, tensorboard); default 500"),
+    "eval-every": (int, "steps between quick scores during training; default 1000"),
+    "checkpoint-every": (int, "steps between checkpoints; default 500"),
+    "eval-samples": (int, "samples for the scores in metrics.json and the card; default 10000; 0 skips"),
+    "push-to-hub": (str, "ORG/NAME: upload runs/.../model to this Hub repo at the end"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m train", description=__doc__)
+    for flag, (kind, help_text) in OPTIONS.items():
+        parser.add_argument(f"--{flag}", type=kind, default=None, help=help_text)
+    parser.add_argument("--config", default=None, help="YAML file of options (keys as the flags, with - or _)")
+    parser.add_argument("--list-variants", action="store_true", help="print every variant with a one-line summary and exit")
+    return parser
+
+
+def list_variants_text() -> str:
+    from gan_hub.variants import VARIANTS
+
+    width = max(len(n) for n in VARIANTS.names())
+    return "\n".join(f"{name:<{width}}  {VARIANTS.get(name).summary}" for name in VARIANTS.names())
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    given = {flag.replace("-", "_"): getattr(args, flag.replace("-", "_")) for flag in OPTIONS}
+    given = {k: v for k, v in given.items() if v is not None}
+    if args.config:
+        cfg = TrainConfig.from_yaml(args.config, overrides=given)
+    else:
+        cfg = TrainConfig(**given)
+    return cfg
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.list_variants:
+        print(list_variants_text())
+        return 0
+    try:
+        cfg = config_from_args(args)
+        from gan_hub.variants import get_variant
+        from gan_hub.objectives import get_objective
+
+        get_variant(cfg.variant)
+        if cfg.objective:
+            get_objective(cfg.objective)
+    except (TrainConfigError, KeyError, TypeError) as err:
+        parser.error(str(err))
+    from .trainer import Trainer
+
+    model_dir = Trainer(cfg).train()
+    print(f"model written to {model_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

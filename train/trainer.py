@@ -1,0 +1,255 @@
+"""The model-agnostic accelerate trainer: it never changes when a variant is added."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import shutil
+from pathlib import Path
+
+import torch
+from accelerate import Accelerator, DataLoaderConfiguration, DistributedDataParallelKwargs
+from accelerate.utils import set_seed
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+
+from gan_hub.config import GeneratorConfig
+from gan_hub.data import load_dataset
+from gan_hub.hub import DISCRIMINATOR_NAME, Generator, build_discriminator_network, build_generator_network
+from gan_hub.io import atomic_replace_dir, atomic_save_safetensors
+from gan_hub.objectives import get_objective
+from gan_hub.sampling import grid_columns, image_grid, latents, to_uint8
+from gan_hub.variants import get_variant
+
+from .checkpoints import list_checkpoints, load_checkpoint, save_checkpoint
+from .config import TrainConfig
+from .provenance import git_commit, library_versions
+
+logger = logging.getLogger("gan_hub.train")
+
+
+class Trainer:
+    def __init__(self, cfg: TrainConfig):
+        self.cfg = cfg
+        self.spec = get_variant(cfg.variant)
+        self.objective = get_objective(cfg.objective or self.spec.objective)
+        self.algorithm = self.spec.build_algorithm(self.objective)
+        self.output_dir = Path(cfg.output_dir)
+        self.accelerator = Accelerator(
+            mixed_precision=cfg.mixed_precision,
+            log_with="tensorboard",
+            project_dir=str(self.output_dir),
+            dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True, data_seed=cfg.seed),
+            # D runs batch norm; per-process buffers avoid DDP's in-place buffer broadcast between forwards.
+            kwargs_handlers=[DistributedDataParallelKwargs(broadcast_buffers=False)],
+        )
+        set_seed(cfg.seed, device_specific=True)
+        dataset = load_dataset(cfg.dataset, cfg.data_dir, train=True)
+        info = dataset.info
+        self.gen_config = GeneratorConfig(
+            variant=cfg.variant,
+            arch=cfg.arch or self.spec.arch,
+            latent_dim=cfg.latent_dim or self.spec.latent_dim,
+            num_classes=info.num_classes if self.spec.conditional else 0,
+            class_names=list(info.class_names) if self.spec.conditional else [],
+            image_size=info.image_size,
+            channels=info.channels,
+            dataset=cfg.dataset,
+            arch_kwargs={**self.spec.arch_kwargs, **cfg.arch_kwargs} if not cfg.arch or cfg.arch == self.spec.arch else dict(cfg.arch_kwargs),
+        )
+        self.batch_size = cfg.batch_size or self.spec.batch_size
+        if len(dataset) < self.batch_size * self.accelerator.num_processes:
+            raise ValueError(f"dataset {cfg.dataset} has {len(dataset)} images, fewer than one batch of "
+                             f"{self.batch_size} per process x {self.accelerator.num_processes} processes: lower --batch-size")
+        generator = build_generator_network(self.gen_config)
+        discriminator = build_discriminator_network(self.gen_config)
+        betas = (cfg.beta1 if cfg.beta1 is not None else self.spec.betas[0], cfg.beta2 if cfg.beta2 is not None else self.spec.betas[1])
+        opt_g = torch.optim.Adam(generator.parameters(), lr=cfg.lr_g or self.spec.lr_g, betas=betas)
+        opt_d = torch.optim.Adam(discriminator.parameters(), lr=cfg.lr_d or self.spec.lr_d, betas=betas)
+        loader = DataLoader(dataset, batch_size=self.batch_size, shuffle=True, drop_last=True, num_workers=cfg.num_workers)
+        self.G, self.D, self.opt_g, self.opt_d, self.loader = self.accelerator.prepare(generator, discriminator, opt_g, opt_d, loader)
+        self.n_critic = cfg.n_critic or self.spec.n_critic
+        decay = self.spec.ema_decay if cfg.ema_decay is None else cfg.ema_decay
+        self.ema = (AveragedModel(self.accelerator.unwrap_model(self.G), multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+                    if decay > 0 else None)
+        self.ema_decay = decay
+        self.step = 0
+        # Training noise has its own generator (saved per process in checkpoints): the global RNG is also
+        # drawn by data loading, which would make a resumed run diverge from an uninterrupted one.
+        self.noise = torch.Generator().manual_seed(cfg.seed * 1_000_003 + self.accelerator.process_index)
+        self.fixed_z = latents(64, self.gen_config.latent_dim, seed=cfg.seed + 12345)
+
+    # ---- one optimisation step ----------------------------------------------------------------
+    def sample_latents(self, n: int) -> torch.Tensor:
+        return torch.randn(n, self.gen_config.latent_dim, generator=self.noise).to(self.accelerator.device)
+
+    def random_labels(self, n: int) -> torch.Tensor | None:
+        if not self.gen_config.conditional:
+            return None
+        return torch.randint(0, self.gen_config.num_classes, (n,), generator=self.noise).to(self.accelerator.device)
+
+    def train_step(self, real: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
+        acc = self.accelerator
+        labels = labels if self.gen_config.conditional else None
+        n = len(real)
+        with acc.accumulate(self.G, self.D):
+            with acc.autocast():
+                d_loss, logs = self.algorithm.discriminator_loss(acc.unwrap_model(self.G), self.D, real, labels, self.sample_latents(n))
+            acc.backward(d_loss)
+            self.opt_d.step()
+            self.opt_d.zero_grad(set_to_none=True)
+            if self.step % self.n_critic == 0:
+                frozen_d = acc.unwrap_model(self.D).requires_grad_(False)
+                try:
+                    with acc.autocast():
+                        g_loss, g_logs = self.algorithm.generator_loss(self.G, frozen_d, self.sample_latents(n), self.random_labels(n))
+                    acc.backward(g_loss)
+                    self.opt_g.step()
+                    self.opt_g.zero_grad(set_to_none=True)
+                finally:
+                    frozen_d.requires_grad_(True)
+                logs.update(g_logs)
+                if self.ema is not None:
+                    self.ema.update_parameters(acc.unwrap_model(self.G))
+        return logs
+
+    # ---- the loop ------------------------------------------------------------------------------
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.output_dir / "checkpoints"
+
+    def resume(self) -> None:
+        found = list_checkpoints(self.checkpoint_dir)
+        if found:
+            step, path = found[-1]
+            self.step = load_checkpoint(self.accelerator, path, self.ema, self.noise)
+            self.accelerator.print(f"resumed from {path} at step {self.step}")
+
+    def batches(self):
+        """Endless batches; an epoch's order depends only on (seed, epoch), so resuming mid-epoch is exact."""
+        per_epoch = len(self.loader)
+        while True:
+            epoch, offset = divmod(self.step, per_epoch)
+            loader = self.accelerator.skip_first_batches(self.loader, offset) if offset else self.loader
+            loader.set_epoch(epoch)
+            yield from loader
+
+    def train(self) -> Path:
+        cfg, acc = self.cfg, self.accelerator
+        if acc.is_main_process:
+            self.output_dir.mkdir(parents=True, exist_ok=True)
+            (self.output_dir / "train_config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
+        acc.init_trackers("tensorboard")
+        self.resume()
+        bar = tqdm(total=cfg.max_steps, initial=self.step, desc=f"{cfg.variant} on {cfg.dataset}", disable=not acc.is_local_main_process,
+                   dynamic_ncols=True)
+        batches = self.batches()
+        while self.step < cfg.max_steps:
+            real, labels = next(batches)
+            logs = self.train_step(real, labels)
+            self.step += 1
+            bar.update(1)
+            if self.step % cfg.log_every == 0 or self.step == cfg.max_steps:
+                bar.set_postfix({k: f"{v:.3f}" for k, v in logs.items()})
+                acc.log(logs, step=self.step)
+            if self.step % cfg.sample_every == 0:
+                self.log_samples()
+            if self.step % cfg.eval_every == 0 and cfg.eval_samples_during_training:
+                self.log_scores(cfg.eval_samples_during_training)
+            if self.step % cfg.checkpoint_every == 0 or self.step == cfg.max_steps:
+                save_checkpoint(acc, self.checkpoint_dir, self.step, self.ema, cfg.keep_checkpoints, self.noise)
+        bar.close()
+        model_dir = self.export()
+        acc.end_training()
+        return model_dir
+
+    # ---- monitoring ----------------------------------------------------------------------------
+    def sampling_network(self) -> torch.nn.Module:
+        return self.ema.module if self.ema is not None else self.accelerator.unwrap_model(self.G)
+
+    def snapshot(self) -> Generator:
+        """A Generator holding the current (EMA) weights, with provenance."""
+        config = dataclasses.replace(self.gen_config, provenance=self.provenance())
+        generator = Generator(config)
+        generator.net.load_state_dict(self.sampling_network().state_dict())
+        return generator.to(self.accelerator.device).eval()
+
+    def log_samples(self) -> None:
+        if not self.accelerator.is_main_process:
+            return
+        net = self.sampling_network()
+        was_training = net.training
+        net.eval()
+        with torch.inference_mode():
+            labels = None
+            if self.gen_config.conditional:
+                labels = torch.arange(64, device=self.accelerator.device) % self.gen_config.num_classes
+            images = to_uint8(net(self.fixed_z.to(self.accelerator.device), labels))
+        net.train(was_training)
+        grid = image_grid(images, nrow=grid_columns(64))
+        sample_dir = self.output_dir / "samples"
+        sample_dir.mkdir(exist_ok=True)
+        grid.save(sample_dir / f"step_{self.step:08d}.png")
+        tracker = self.accelerator.get_tracker("tensorboard", unwrap=True)
+        from torchvision.utils import make_grid
+
+        tracker.add_image("samples", make_grid(images, nrow=8), global_step=self.step)
+
+    def log_scores(self, num_samples: int) -> list[dict]:
+        if not self.accelerator.is_main_process:
+            return []
+        from gan_hub.metrics.evaluate import evaluate_generator
+
+        scores = evaluate_generator(self.snapshot(), num_samples=num_samples, seed=0)["scores"]
+        self.accelerator.log({s["name"]: s.get("mean", s.get("value")) for s in scores}, step=self.step)
+        for s in scores:
+            tqdm.write(f"step {self.step}: {s['name']} = {s.get('mean', s.get('value')):.4f}")
+        return scores
+
+    def provenance(self) -> dict:
+        return {
+            "training_config": self.cfg.to_dict(),
+            "objective": self.objective.name,
+            "steps": self.step,
+            "batch_size": self.batch_size,
+            "num_processes": self.accelerator.num_processes,
+            "mixed_precision": self.cfg.mixed_precision,
+            "seed": self.cfg.seed,
+            "ema": self.ema_decay if self.ema is not None else None,
+            "git_commit": git_commit(),
+            "versions": library_versions(),
+        }
+
+    # ---- export ---------------------------------------------------------------------------------
+    def export(self) -> Path:
+        """Write runs/.../model/ in the Hub layout (atomically) and push it when asked."""
+        acc, cfg = self.accelerator, self.cfg
+        model_dir = self.output_dir / "model"
+        if acc.is_main_process:
+            generator = self.snapshot()
+            if cfg.eval_samples:
+                from gan_hub.metrics.evaluate import evaluate_generator
+
+                generator.metrics = evaluate_generator(generator, num_samples=cfg.eval_samples, seed=0, progress=True)
+                generator.metrics["training"] = {"steps": self.step, "seed": cfg.seed, "git_commit": generator.config.provenance["git_commit"]}
+            staging = self.output_dir / ".model-staging"
+            shutil.rmtree(staging, ignore_errors=True)
+            generator.cpu().save_pretrained(staging)
+            atomic_save_safetensors(staging / DISCRIMINATOR_NAME, acc.unwrap_model(self.D).state_dict())
+            atomic_replace_dir(staging, model_dir)
+            acc.print(f"exported {model_dir}")
+            if cfg.push_to_hub:
+                push_folder(model_dir, cfg.push_to_hub)
+        acc.wait_for_everyone()
+        return model_dir
+
+
+def push_folder(folder: Path, repo_id: str) -> str:
+    from huggingface_hub import HfApi
+
+    api = HfApi()
+    api.create_repo(repo_id, exist_ok=True)
+    commit = api.upload_folder(repo_id=repo_id, folder_path=str(folder), commit_message="Upload gan-hub model")
+    print(f"pushed {folder} to {repo_id}: {commit}")
+    return str(commit)
