@@ -29,6 +29,11 @@ from .provenance import git_commit, library_versions
 logger = logging.getLogger("gan_hub.train")
 
 
+def has_accelerator_hardware() -> bool:
+    xpu = getattr(torch, "xpu", None)
+    return torch.cuda.is_available() or torch.backends.mps.is_available() or bool(xpu and xpu.is_available())
+
+
 class Trainer:
     def __init__(self, cfg: TrainConfig):
         self.cfg = cfg
@@ -37,6 +42,9 @@ class Trainer:
         self.algorithm = self.spec.build_algorithm(self.objective)
         self.output_dir = Path(cfg.output_dir)
         self.accelerator = Accelerator(
+            # Without accelerator hardware, processes started by `accelerate launch --multi_gpu` or torchrun
+            # join a gloo process group on the CPU instead of each training alone.
+            cpu=not has_accelerator_hardware(),
             mixed_precision=cfg.mixed_precision,
             log_with="tensorboard",
             project_dir=str(self.output_dir),

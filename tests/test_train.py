@@ -1,0 +1,108 @@
+"""The training CLI end to end on the synthetic dataset: export layout, exact resume, errors, two processes."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from gan_hub import Generator, list_variants
+from train.checkpoints import list_checkpoints
+
+ROOT = Path(__file__).resolve().parents[1]
+FAST = ["--dataset", "synthetic", "--batch-size", "16", "--checkpoint-every", "3", "--sample-every", "3",
+        "--log-every", "1", "--eval-samples", "0"]
+
+
+def run_train(*args: str, launcher: list[str] | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    cmd = (launcher or [sys.executable]) + ["-m", "train", *args]
+    result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{cmd} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return result
+
+
+def weights(folder: Path, name: str = "model.safetensors") -> dict[str, torch.Tensor]:
+    return load_file(str(folder / name))
+
+
+def assert_same(a: dict, b: dict) -> None:
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+
+
+@pytest.fixture(scope="module")
+def straight_run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("straight")
+    run_train("--variant", "cgan", "--output-dir", str(out), "--max-steps", "6", *FAST)
+    return out
+
+
+def test_export_is_a_hub_repo_that_loads(straight_run):
+    model = straight_run / "model"
+    assert {"config.json", "model.safetensors", "discriminator.safetensors", "README.md", "samples.png"} <= {p.name for p in model.iterdir()}
+    g = Generator.from_pretrained(model)
+    assert g.config.variant == "cgan" and g.config.num_classes == 4 and g.config.image_size == 16
+    provenance = g.config.provenance
+    assert provenance["steps"] == 6 and provenance["seed"] == 0 and provenance["training_config"]["max_steps"] == 6
+    assert "torch" in provenance["versions"] and "git_commit" in provenance
+    assert g.generate(4, seed=0).shape == (4, 1, 16, 16)
+    assert (straight_run / "samples" / "step_00000003.png").is_file()
+    assert list((straight_run / "tensorboard").rglob("events.out.tfevents*"))
+
+
+def test_resumed_run_equals_uninterrupted_run(straight_run, tmp_path):
+    run_train("--variant", "cgan", "--output-dir", str(tmp_path), "--max-steps", "3", *FAST)
+    assert [s for s, _ in list_checkpoints(tmp_path / "checkpoints")] == [3]
+    result = run_train("--variant", "cgan", "--output-dir", str(tmp_path), "--max-steps", "6", *FAST)
+    assert "resumed from" in result.stdout + result.stderr
+    assert_same(weights(tmp_path / "model"), weights(straight_run / "model"))
+    assert_same(weights(tmp_path / "model", "discriminator.safetensors"), weights(straight_run / "model", "discriminator.safetensors"))
+
+
+def test_half_written_checkpoint_is_ignored(straight_run, tmp_path):
+    ckpts = tmp_path / "checkpoints"
+    (ckpts / "step_00000009").mkdir(parents=True)  # a save killed before its trainer state was written
+    (ckpts / ".staging_step_00000012").mkdir()
+    assert list_checkpoints(ckpts) == []
+
+
+def test_list_variants_prints_each_with_a_summary():
+    out = run_train("--list-variants").stdout.strip().splitlines()
+    assert [line.split()[0] for line in out] == list_variants()
+    assert all(len(line.split()) > 3 for line in out)
+
+
+def test_bad_options_are_clear_errors(tmp_path):
+    result = run_train("--variant", "dcgan", "--bogus", "1", check=False)
+    assert result.returncode == 2 and "unrecognized arguments: --bogus" in result.stderr
+    result = run_train("--variant", "nope", check=False)
+    assert result.returncode == 2 and "unknown variant 'nope'" in result.stderr and "dcgan" in result.stderr
+    config = tmp_path / "bad.yaml"
+    config.write_text("variant: dcgan\nlearning_rate: 0.1\n")
+    result = run_train("--config", str(config), check=False)
+    assert result.returncode == 2 and "learning_rate" in result.stderr
+
+
+def test_yaml_config_and_command_line_override(tmp_path):
+    config = tmp_path / "run.yaml"
+    config.write_text(f"variant: gan\ndataset: synthetic\nmax-steps: 50\nbatch_size: 16\neval_samples: 0\noutput_dir: {tmp_path / 'out'}\n")
+    run_train("--config", str(config), "--max-steps", "2")
+    g = Generator.from_pretrained(tmp_path / "out" / "model")
+    assert g.config.variant == "gan" and g.config.arch == "mlp" and g.config.provenance["steps"] == 2
+
+
+def test_two_processes_with_accelerate_launch(tmp_path):
+    # On a CPU-only machine the trainer joins the processes in a gloo group (see Trainer).
+    launcher = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+                "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]
+    run_train("--variant", "dcgan", "--output-dir", str(tmp_path), "--max-steps", "4", *FAST, launcher=launcher)
+    g = Generator.from_pretrained(tmp_path / "model")
+    assert g.config.provenance["num_processes"] == 2
+    # Each rank saved its own noise state; DDP kept one set of weights (rank 0 writes them).
+    assert {p.name for p in (tmp_path / "checkpoints" / "step_00000003").glob("noise_rng_*")} == {"noise_rng_0.safetensors", "noise_rng_1.safetensors"}
