@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 from accelerate import Accelerator, DataLoaderConfiguration, DistributedDataParallelKwargs
 from accelerate.utils import set_seed
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+from torch.optim.swa_utils import AveragedModel
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
@@ -34,6 +34,17 @@ def has_accelerator_hardware() -> bool:
     return torch.cuda.is_available() or torch.backends.mps.is_available() or bool(xpu and xpu.is_available())
 
 
+def ema_with_warmup(decay: float):
+    """EMA update whose decay ramps up as (1 + n) / (10 + n): early averages forget the random initial weights."""
+
+    def update(average: torch.Tensor, current: torch.Tensor, num_averaged: torch.Tensor) -> torch.Tensor:
+        n = float(num_averaged)
+        rate = min(decay, (1 + n) / (10 + n))
+        return average + (current - average) * (1 - rate)
+
+    return update
+
+
 class Trainer:
     def __init__(self, cfg: TrainConfig):
         self.cfg = cfg
@@ -49,7 +60,8 @@ class Trainer:
             log_with="tensorboard",
             project_dir=str(self.output_dir),
             dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True, data_seed=cfg.seed),
-            # D runs batch norm; per-process buffers avoid DDP's in-place buffer broadcast between forwards.
+            # D runs batch norm on a real and a fake forward: DDP's in-place buffer broadcast at each
+            # forward would invalidate the first one's graph, so each process keeps its own running stats.
             kwargs_handlers=[DistributedDataParallelKwargs(broadcast_buffers=False)],
         )
         set_seed(cfg.seed, device_specific=True)
@@ -79,7 +91,7 @@ class Trainer:
         self.G, self.D, self.opt_g, self.opt_d, self.loader = self.accelerator.prepare(generator, discriminator, opt_g, opt_d, loader)
         self.n_critic = cfg.n_critic or self.spec.n_critic
         decay = self.spec.ema_decay if cfg.ema_decay is None else cfg.ema_decay
-        self.ema = (AveragedModel(self.accelerator.unwrap_model(self.G), multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+        self.ema = (AveragedModel(self.accelerator.unwrap_model(self.G), avg_fn=ema_with_warmup(decay), use_buffers=True)
                     if decay > 0 else None)
         self.ema_decay = decay
         self.step = 0

@@ -14,7 +14,7 @@ Tensor = torch.Tensor
 
 
 class AdversarialAlgorithm:
-    """The classic alternating game: D scores real and fake in one forward, G is scored by D.
+    """The classic alternating game: D scores a real and a fake batch, then G is scored by D.
 
     Only losses are computed here; the trainer owns backward, optimizer steps, freezing and
     mixed precision, so an algorithm works unchanged under accelerate on one or many processes.
@@ -27,9 +27,11 @@ class AdversarialAlgorithm:
                            labels: Tensor | None, z: Tensor) -> tuple[Tensor, dict[str, float]]:
         with torch.no_grad():
             fake = generator(z, labels)
-        both_labels = None if labels is None else torch.cat([labels, labels])
-        # One forward over real and fake: DDP's buffer sync and batch norm see a single call.
-        real_logits, fake_logits = discriminator(torch.cat([real, fake.to(real.dtype)]), both_labels).float().chunk(2)
+        # Separate forwards for real and fake, as in DCGAN: batch norm in D then normalises each batch
+        # the same way in the D step and the G step (a mixed batch would let D judge batch statistics
+        # that the generator step never sees).
+        real_logits = discriminator(real, labels).float()
+        fake_logits = discriminator(fake.to(real.dtype), labels).float()
         loss = self.objective.discriminator_loss(real_logits, fake_logits)
         return loss, {"d_loss": loss.item(), "d_real": torch.sigmoid(real_logits).mean().item(),
                       "d_fake": torch.sigmoid(fake_logits).mean().item()}

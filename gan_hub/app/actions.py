@@ -1,0 +1,238 @@
+"""What the app's buttons do, as plain functions of a generator and the inputs (no Gradio here).
+
+Every function validates its inputs and raises :class:`InputError` (a ValueError) with a message
+meant for the page; ``ui.py`` turns those into ``gr.Error``.
+"""
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import torch
+
+from ..config import GeneratorConfig
+from ..sampling import INTERPOLATIONS, grid_columns, image_grid, latents
+
+# Bounds of the inputs; the UI's sliders use the same numbers.
+SEED_RANGE = (0, 2**32 - 1)
+COUNT_RANGE = (1, 64)
+STEPS_RANGE = (2, 32)
+COLUMNS_RANGE = (1, 16)
+SCORE_N_RANGE = (100, 10_000)
+BATCH_RANGE = (10, 1_000)
+SCORE_SPLITS = 10
+
+CYCLE = "all classes (cycle)"
+NO_CLASS = "(unconditional model)"
+ISCORE = "inception_score"
+
+
+class InputError(ValueError):
+    """An input the user can fix: the message says what is allowed."""
+
+
+# ---- validation ---------------------------------------------------------------------------------
+def check_int(name: str, value: Any, bounds: tuple[int, int]) -> int:
+    """``value`` as an int within ``bounds`` (inclusive), else InputError naming the field and the limits."""
+    lo, hi = bounds
+    if value is None or value == "":
+        raise InputError(f"{name} is required (an integer from {lo} to {hi})")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be an integer from {lo} to {hi}, got {value!r}") from None
+    if not math.isfinite(number) or number != int(number):
+        raise InputError(f"{name} must be a whole number from {lo} to {hi}, got {value!r}")
+    number = int(number)
+    if not lo <= number <= hi:
+        raise InputError(f"{name} must be between {lo} and {hi}, got {number}")
+    return number
+
+
+def random_seed(rng: random.Random | None = None) -> int:
+    return (rng or random).randint(0, 2**31 - 1)
+
+
+# ---- classes ------------------------------------------------------------------------------------
+def class_choices(config: GeneratorConfig, with_cycle: bool = True) -> list[str]:
+    """Dropdown choices: class names (after "all classes" when asked), or the no-class marker."""
+    if not config.conditional:
+        return [NO_CLASS]
+    return ([CYCLE] if with_cycle else []) + list(config.class_names)
+
+
+def resolve_class(config: GeneratorConfig, choice: Any, what: str = "class") -> int | None:
+    """A class choice -> class index, or None for "no class / cycle through all"."""
+    if choice is None or choice == "" or choice in (CYCLE, NO_CLASS):
+        return None
+    if not config.conditional:
+        raise InputError(f"this {config.variant} model is not class-conditional: leave {what} empty")
+    names = list(config.class_names)
+    if str(choice) in names:
+        return names.index(str(choice))
+    raise InputError(f"unknown {what} {choice!r}; this model's classes are {', '.join(names)}")
+
+
+def class_caption(config: GeneratorConfig, columns: int, start_seed: int) -> str:
+    names = ", ".join(config.class_names)
+    last = start_seed + columns - 1
+    seeds = f"seed {start_seed}" if columns == 1 else f"seeds {start_seed}..{last}"
+    return f"Rows, top to bottom, are the classes {names}; columns are {seeds}."
+
+
+# ---- images -------------------------------------------------------------------------------------
+def sample_grid(g, seed: Any, count: Any, class_choice: Any = CYCLE):
+    """A near-square grid of ``count`` samples from ``seed`` (one class, or cycling through all)."""
+    seed = check_int("seed", seed, SEED_RANGE)
+    count = check_int("count", count, COUNT_RANGE)
+    label = resolve_class(g.config, class_choice)
+    images = g.generate(count, seed=seed, labels=None if label is None else [label] * count)
+    return image_grid(images, nrow=grid_columns(count))
+
+
+def interpolation_strip(g, seed_a: Any, seed_b: Any, steps: Any, method: str = "slerp",
+                        class_a: Any = None, class_b: Any = None):
+    """One row of ``steps`` frames from seed A's latent to seed B's (and class A to class B)."""
+    seed_a = check_int("seed A", seed_a, SEED_RANGE)
+    seed_b = check_int("seed B", seed_b, SEED_RANGE)
+    steps = check_int("steps", steps, STEPS_RANGE)
+    if method not in INTERPOLATIONS:
+        raise InputError(f"method must be one of {', '.join(INTERPOLATIONS)}, got {method!r}")
+    label_a = resolve_class(g.config, class_a, "class A")
+    label_b = resolve_class(g.config, class_b, "class B")
+    frames = g.interpolate(seed_a=seed_a, seed_b=seed_b, steps=steps, method=method, label_a=label_a, label_b=label_b)
+    return image_grid(frames, nrow=steps)
+
+
+def class_grid_image(g, columns: Any, start_seed: Any):
+    """(grid, caption): one row per class, one column per seed start_seed, start_seed+1, ..."""
+    columns = check_int("columns (seeds)", columns, COLUMNS_RANGE)
+    start_seed = check_int("start seed", start_seed, (SEED_RANGE[0], SEED_RANGE[1] - COLUMNS_RANGE[1]))
+    config = g.config
+    if not config.conditional:
+        raise InputError(f"this {config.variant} model is unconditional (it has no classes), so there is no class "
+                         "grid: pick a class-conditional model, or use the Sample tab")
+    grid = image_grid(g.class_grid(range(start_seed, start_seed + columns)), nrow=columns)
+    return grid, class_caption(config, columns, start_seed)
+
+
+# ---- scores -------------------------------------------------------------------------------------
+def score_name(scorer_name: str, n: int, splits: int = SCORE_SPLITS) -> str:
+    """The honest name of the live number, e.g. "classifier IS@500 (mnist-classifier, 10 splits round-robin)"."""
+    kind = "IS" if scorer_name.startswith("inception") else "classifier IS"
+    return f"{kind}@{n} ({scorer_name}, {splits} splits round-robin)"
+
+
+@dataclass
+class ScoreUpdate:
+    n: int
+    total: int
+    mean: float
+    std: float
+    standard_error: float
+    histogram: list[int] = field(default_factory=list)
+
+    @property
+    def final(self) -> bool:
+        return self.n == self.total
+
+
+def check_scorer_fits(scorer, config: GeneratorConfig) -> None:
+    module = getattr(scorer, "module", None)
+    want = tuple(getattr(module, k, None) for k in ("in_channels", "image_size"))
+    have = (config.channels, config.image_size)
+    if None not in want and want != have:
+        raise InputError(f"scorer {scorer.name} scores {want[0]}x{want[1]}x{want[1]} images; this model makes "
+                         f"{have[0]}x{have[1]}x{have[1]} images")
+
+
+def score_stream(g, scorer, num_samples: Any, batch_size: Any, seed: Any = 0) -> Iterator[ScoreUpdate]:
+    """Generate ``num_samples`` images in batches and yield the running score after each batch.
+
+    The images are ``g.generate(num_samples, seed, batch_size=batch_size)`` (conditional models
+    cycle through the classes), scored batch by batch with a streaming ``InceptionScore`` whose
+    sample ``i`` goes to split ``i % 10``. The last update is the exact score of all the images.
+    """
+    from ..metrics import InceptionScore
+
+    num_samples = check_int("N (samples)", num_samples, SCORE_N_RANGE)
+    batch_size = check_int("batch size", batch_size, BATCH_RANGE)
+    seed = check_int("seed", seed, SEED_RANGE)
+    config = g.config
+    check_scorer_fits(scorer, config)
+    metric = InceptionScore(scorer, splits=SCORE_SPLITS)
+    z = latents(num_samples, config.latent_dim, seed)
+    labels = torch.arange(num_samples) % config.num_classes if config.conditional else None
+    for start in range(0, num_samples, batch_size):
+        stop = min(start + batch_size, num_samples)
+        images = g.generate_from_latents(z[start:stop], None if labels is None else labels[start:stop], batch_size)
+        metric.update(images)
+        mean, std = metric.compute()
+        yield ScoreUpdate(metric.n, num_samples, mean, std, metric.standard_error, metric.class_histogram().tolist())
+
+
+def inception_entries(metrics: dict | list | None) -> list[dict]:
+    """The IS entries of a metrics.json ``scores`` list (or of a reference list)."""
+    items = metrics.get("scores", []) if isinstance(metrics, dict) else (metrics or [])
+    return [s for s in items if s.get("metric") == ISCORE and "mean" in s]
+
+
+def describe_entry(entry: dict) -> str:
+    protocol = ", ".join(f"{k}={entry[k]}" for k in ("scorer", "num_samples", "splits", "seed") if k in entry)
+    std = f" ± {entry['std']:.3f}" if "std" in entry else ""
+    return f"{entry.get('name', 'IS')} = {entry['mean']:.3f}{std} ({protocol})"
+
+
+def score_markdown(update: ScoreUpdate, scorer_name: str, reference: list[dict], card: list[dict]) -> str:
+    """The Score tab's text for one update."""
+    state = "final, exact for all samples" if update.final else f"running, {update.n} of {update.total} samples"
+    lines = [
+        f"### {score_name(scorer_name, update.n)} = {update.mean:.4f} ± {update.standard_error:.4f}",
+        f"*{state}; ± is the standard error over the {SCORE_SPLITS} splits (split std {update.std:.4f} / √{SCORE_SPLITS}).*",
+        "",
+        "Splits: sample *i* goes to split *i* mod 10, so every split grows evenly and the running value is a "
+        "fair estimate at each step. Scores from few samples run low.",
+        "",
+        "**Real data (same scorer):** " + ("; ".join(describe_entry(e) for e in reference) or "no reference shipped"),
+        "",
+        "**Model card:** " + ("; ".join(describe_entry(e) for e in card) or "no score recorded"),
+    ]
+    if card:
+        lines.append("(the card's protocol takes contiguous splits in sample order; with the same seed and N the images "
+                     "are the same, only the split assignment differs)")
+    if update.histogram:
+        counts = ", ".join(f"{k}: {c}" for k, c in enumerate(update.histogram))
+        lines += ["", f"Predicted classes so far: {counts}"]
+    return "\n".join(lines)
+
+
+def score_payload(update: ScoreUpdate, scorer_name: str, seed: int, batch_size: int) -> dict[str, Any]:
+    """The machine-readable numbers of one update (the Score tab's JSON output)."""
+    return {
+        "name": score_name(scorer_name, update.n),
+        "metric": ISCORE,
+        "scorer": scorer_name,
+        "n": update.n,
+        "num_samples": update.total,
+        "splits": SCORE_SPLITS,
+        "assignment": "round-robin",
+        "seed": seed,
+        "batch_size": batch_size,
+        "mean": update.mean,
+        "std": update.std,
+        "standard_error": update.standard_error,
+        "final": update.final,
+    }
+
+
+def score_curve(history: list[tuple[int, float]], reference: list[dict], card: list[dict]) -> list[dict[str, Any]]:
+    """Rows (n, IS, series) for the plot: the running score, and flat lines for the reference values."""
+    rows = [{"n": n, "IS": mean, "series": "generated (running)"} for n, mean in history]
+    if history:
+        xs = (history[0][0], history[-1][0])
+        for label, entries in (("real data", reference[:1]), ("model card", card[:1])):
+            for e in entries:
+                rows += [{"n": x, "IS": float(e["mean"]), "series": label} for x in xs]
+    return rows

@@ -1,0 +1,185 @@
+"""Which models the app offers, and loading them on demand with a bounded LRU cache.
+
+A catalog is built from the bundled ``model_zoo/`` (every subfolder holding a ``config.json``)
+plus extra sources: local folders or Hugging Face Hub repo ids. Nothing is loaded up front;
+``Catalog.load(name)`` builds the generator the first time it is asked for and keeps at most
+``cache_size`` generators in memory, dropping the least recently used one.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+from ..config import CONFIG_NAME, GeneratorConfig
+from ..hub import CARD_NAME, SAMPLES_NAME, Generator, resolve_model_folder
+
+DEFAULT_ZOO = Path(__file__).resolve().parents[2] / "model_zoo"
+DEFAULT_CACHE_SIZE = 4
+ENV_MODELS = "GAN_HUB_MODELS"
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n.*?\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+# Markdown images that point at the repo's own samples.png: the app shows that file beside the card.
+_SAMPLES_IMAGE = re.compile(r"^[ \t]*!\[[^\]]*\]\(\s*(?:\./)?" + re.escape(SAMPLES_NAME)
+                            + r"\s*\)[ \t]*(?:\r?\n(?:[ \t]*\r?\n)?)?", re.MULTILINE)
+
+
+class CatalogError(ValueError):
+    """A model source that cannot be offered, or a name the catalog does not know."""
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    name: str     # what the model dropdown shows; unique within a catalog
+    source: str   # a local folder or a Hub repo id
+
+    @property
+    def is_local(self) -> bool:
+        return Path(self.source).is_dir()
+
+
+def discover_models(zoo_dir: str | Path | None) -> list[Path]:
+    """Subfolders of ``zoo_dir`` that hold a config.json, sorted by name; [] when there is no zoo."""
+    if zoo_dir is None:
+        return []
+    zoo = Path(zoo_dir)
+    if not zoo.is_dir():
+        return []
+    return sorted(p for p in zoo.iterdir() if p.is_dir() and (p / CONFIG_NAME).is_file())
+
+
+def parse_sources(value: str | Iterable[str] | None) -> list[str]:
+    """Comma-separated (or listed) sources -> stripped, non-empty, first occurrence kept."""
+    if value is None:
+        return []
+    items = value.split(",") if isinstance(value, str) else [s for item in value for s in str(item).split(",")]
+    return list(dict.fromkeys(s.strip() for s in items if s.strip()))
+
+
+def looks_like_path(source: str) -> bool:
+    """True for things that can only be a folder (a Hub repo id is ``name`` or ``org/name``)."""
+    return source.startswith((".", "/", "~")) or source.count("/") > 1 or "\\" in source
+
+
+def card_body(markdown: str) -> str:
+    """A model card's README.md as shown in the app: YAML front matter and the samples.png image removed."""
+    body = _FRONT_MATTER.sub("", markdown.lstrip("\ufeff"), count=1)
+    return _SAMPLES_IMAGE.sub("", body).strip()
+
+
+def build_entries(sources: str | Iterable[str], zoo_dir: str | Path | None) -> list[ModelEntry]:
+    """The zoo's folders first, then the extra sources; duplicates dropped, names made unique."""
+    raw: list[str] = [str(p) for p in discover_models(zoo_dir)]
+    seen_folders = {Path(p).resolve() for p in raw}
+    for source in parse_sources(sources):
+        path = Path(source).expanduser()
+        if path.is_dir():
+            if not (path / CONFIG_NAME).is_file():
+                raise CatalogError(f"{source} has no {CONFIG_NAME}: it is not a gan-hub model folder")
+            if path.resolve() in seen_folders:
+                continue
+            seen_folders.add(path.resolve())
+            raw.append(str(path))
+        elif path.exists() or looks_like_path(source):
+            raise CatalogError(f"model folder {source} does not exist")
+        else:
+            raw.append(source)  # a Hub repo id, resolved when first used
+    entries: list[ModelEntry] = []
+    names: set[str] = set()
+    for source in raw:
+        short = Path(source).name if Path(source).is_dir() else source
+        name = short if short not in names else source
+        if name in names:  # only when the same folder is reachable under two spellings
+            continue
+        names.add(name)
+        entries.append(ModelEntry(name, source))
+    return entries
+
+
+class Catalog:
+    """Named models with lazy, cached loading (thread-safe)."""
+
+    def __init__(self, sources: str | Iterable[str] = (), zoo_dir: str | Path | None = DEFAULT_ZOO,
+                 cache_size: int = DEFAULT_CACHE_SIZE,
+                 loader: Callable[[str], Generator] = Generator.from_pretrained,
+                 resolver: Callable[[str], Path] = resolve_model_folder):
+        if cache_size < 1:
+            raise CatalogError(f"cache_size must be at least 1, got {cache_size}")
+        self.entries = build_entries(sources, zoo_dir)
+        self.cache_size = cache_size
+        self._by_name = {e.name: e for e in self.entries}
+        self._loader, self._resolver = loader, resolver
+        self._models: OrderedDict[str, Generator] = OrderedDict()
+        self._folders: dict[str, Path] = {}
+        self._lock = threading.RLock()
+
+    # ---- names ---------------------------------------------------------------------------
+    @property
+    def names(self) -> list[str]:
+        return [e.name for e in self.entries]
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._by_name
+
+    def entry(self, name: str | None) -> ModelEntry:
+        if not name:
+            raise CatalogError("no model selected" + ("" if self.entries else ": the catalog is empty (see --models)"))
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise CatalogError(f"unknown model {name!r}; available: {', '.join(self.names) or '(none)'}") from None
+
+    # ---- files -----------------------------------------------------------------------------
+    def folder(self, name: str) -> Path:
+        """The model's folder (a Hub repo is downloaded to the local cache the first time)."""
+        entry = self.entry(name)
+        with self._lock:
+            if name not in self._folders:
+                try:
+                    self._folders[name] = Path(self._resolver(entry.source))
+                except (FileNotFoundError, ConnectionError, OSError) as err:
+                    raise CatalogError(f"cannot open model {name!r}: {err}") from err
+            return self._folders[name]
+
+    def config(self, name: str) -> GeneratorConfig:
+        """The model's config, read from config.json without loading any weights."""
+        return GeneratorConfig.load(self.folder(name))
+
+    def card(self, name: str) -> str | None:
+        """The model card body (README.md without its front matter), or None when there is none."""
+        path = self.folder(name) / CARD_NAME
+        return card_body(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+    def samples_path(self, name: str) -> Path | None:
+        path = self.folder(name) / SAMPLES_NAME
+        return path if path.is_file() else None
+
+    # ---- generators ------------------------------------------------------------------------
+    def load(self, name: str) -> Generator:
+        """The generator for ``name``: from the LRU cache, else loaded (evicting the oldest if full)."""
+        entry = self.entry(name)
+        with self._lock:
+            if name in self._models:
+                self._models.move_to_end(name)
+                return self._models[name]
+            source = str(self._folders.get(name, entry.source))
+            try:
+                model = self._loader(source)
+            except (FileNotFoundError, ConnectionError) as err:
+                raise CatalogError(f"cannot load model {name!r}: {err}") from err
+            self._models[name] = model
+            while len(self._models) > self.cache_size:
+                self._models.popitem(last=False)
+            return model
+
+    @property
+    def loaded(self) -> list[str]:
+        """Names of the generators in memory, least recently used first."""
+        with self._lock:
+            return list(self._models)

@@ -1,0 +1,350 @@
+"""The Gradio app end to end: a module fixture serves it in-process on a free port and
+gradio_client calls every endpoint. Models and the scorer are small random-weight ones made
+here, so the tests need neither model_zoo/ nor the shipped classifier weights.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+from pathlib import Path
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from gan_hub import Generator, GeneratorConfig  # noqa: E402
+from gan_hub.app import Catalog, CatalogError, DEFAULT_ZOO  # noqa: E402
+from gan_hub.app import actions as act  # noqa: E402
+from gan_hub.app.catalog import card_body, discover_models, parse_sources  # noqa: E402
+from gan_hub.config import CONFIG_NAME  # noqa: E402
+from gan_hub.metrics import InceptionScore, load_scorer  # noqa: E402
+from gan_hub.metrics.mnist_classifier import build_mnist_classifier  # noqa: E402
+from gan_hub.sampling import grid_columns, image_grid  # noqa: E402
+
+PAD = 2  # image_grid's padding
+CARD_SCORE = {"metric": "inception_score", "name": "classifier IS@10k", "mean": 2.5, "std": 0.1,
+              "scorer": "mnist-classifier", "num_samples": 10000, "splits": 10, "seed": 0}
+
+
+# ---- helpers shared with test_app_browser.py ------------------------------------------------------
+def noisy_generator(config: GeneratorConfig, seed: int, metrics=None) -> Generator:
+    """Random weights large enough that different latents give visibly different images."""
+    g = Generator(config, metrics=metrics)
+    rng = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in g.net.parameters():
+            if p.ndim > 1:
+                p.normal_(0.0, 0.3, generator=rng)
+    return g
+
+
+def make_test_models(folder: Path) -> dict[str, Path]:
+    """An unconditional and a conditional tiny model, and classifier weights fitted to give IS well above 1."""
+    folder.mkdir(parents=True, exist_ok=True)
+    dcgan = noisy_generator(GeneratorConfig(variant="dcgan", arch="dcgan", dataset="mnist"), seed=1)
+    cgan = noisy_generator(GeneratorConfig(variant="cgan", arch="dcgan", num_classes=10, dataset="mnist"), seed=2,
+                           metrics={"scores": [CARD_SCORE], "reference": []})
+    dcgan.save_pretrained(folder / "dcgan-tiny")
+    cgan.save_pretrained(folder / "cgan-tiny")
+    # A random classifier predicts one class for everything; centre and scale its head on real outputs.
+    from safetensors.torch import save_file
+
+    rng = torch.Generator().manual_seed(3)
+    clf = build_mnist_classifier().eval()
+    with torch.no_grad():
+        for p in clf.parameters():
+            if p.ndim > 1:
+                p.copy_(torch.randn(p.shape, generator=rng) * p.std().clamp_min(1e-3))
+        feats = clf.features(cgan.generate(200, seed=123))
+        mu, sd = feats.mean(0), feats.std(0).clamp_min(1e-6)
+        head = torch.randn(clf.head.weight.shape, generator=rng) * 3 / (sd * feats.shape[1] ** 0.5)
+        clf.head.weight.copy_(head)
+        clf.head.bias.copy_(-(head @ mu))
+    save_file({k: v.contiguous() for k, v in clf.state_dict().items()}, str(folder / "scorer.safetensors"))
+    return {"dcgan": folder / "dcgan-tiny", "cgan": folder / "cgan-tiny", "scorer": folder / "scorer.safetensors"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_app(models: dict[str, Path]):
+    """Serve the app on a free loopback port for the duration of the block; yields its URL."""
+    from gan_hub.app import build_demo, launch
+
+    demo = build_demo([str(models["dcgan"]), str(models["cgan"])], zoo_dir=None,
+                      scorer_weights={"mnist-classifier": models["scorer"]})
+    port = free_port()
+    launch(demo, host="127.0.0.1", port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()
+
+
+def grid_size(n: int, cols: int, size: int = 28) -> tuple[int, int]:
+    rows = -(-n // cols)
+    return cols * (size + PAD) + PAD, rows * (size + PAD) + PAD
+
+
+def pixels(path) -> torch.Tensor:
+    return torch.from_numpy(np.array(Image.open(path)).copy())
+
+
+# ---- fixtures -------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    return make_test_models(tmp_path_factory.mktemp("app-models"))
+
+
+@pytest.fixture(scope="module")
+def client(models):
+    from gradio_client import Client
+
+    with running_app(models) as url:
+        yield Client(url, verbose=False)
+
+
+@pytest.fixture(scope="module")
+def gens(models):
+    return {k: Generator.from_pretrained(models[k]) for k in ("dcgan", "cgan")}
+
+
+# ---- endpoints ------------------------------------------------------------------------------------
+def test_generate_returns_grid_of_the_generators_images(client, gens):
+    path = client.predict("dcgan-tiny", 7, 10, act.CYCLE, api_name="/generate")
+    image = Image.open(path)
+    assert image.format == "PNG" and image.mode == "L"
+    assert image.size == grid_size(10, grid_columns(10))  # 4 columns, 3 rows
+    expected = image_grid(gens["dcgan"].generate(10, seed=7), nrow=grid_columns(10))
+    assert torch.equal(pixels(path), torch.from_numpy(np.array(expected)))
+
+
+def test_generate_same_seed_same_pixels(client):
+    a = client.predict("cgan-tiny", 5, 16, act.CYCLE, api_name="/generate")
+    b = client.predict("cgan-tiny", 5, 16, act.CYCLE, api_name="/generate")
+    c = client.predict("cgan-tiny", 6, 16, act.CYCLE, api_name="/generate")
+    assert Image.open(a).size == grid_size(16, 4)
+    assert Path(a).read_bytes() == Path(b).read_bytes()
+    assert not torch.equal(pixels(a), pixels(c))
+
+
+def test_generate_one_class(client, gens):
+    path = client.predict("cgan-tiny", 0, 9, "3", api_name="/generate")
+    expected = image_grid(gens["cgan"].generate(9, seed=0, labels=[3] * 9), nrow=3)
+    assert torch.equal(pixels(path), torch.from_numpy(np.array(expected)))
+
+
+def test_interpolate(client, gens):
+    path = client.predict("cgan-tiny", 0, 1, 6, "lerp", "2", "7", api_name="/interpolate")
+    assert Image.open(path).size == grid_size(6, 6)
+    frames = gens["cgan"].interpolate(seed_a=0, seed_b=1, steps=6, method="lerp", label_a=2, label_b=7)
+    assert torch.equal(pixels(path), torch.from_numpy(np.array(image_grid(frames, nrow=6))))
+    strip = client.predict("dcgan-tiny", 3, 4, 5, "slerp", act.NO_CLASS, act.NO_CLASS, api_name="/interpolate")
+    assert Image.open(strip).size == grid_size(5, 5)
+
+
+def test_class_grid_rows_are_classes(client):
+    path, caption = client.predict("cgan-tiny", 3, 10, api_name="/class_grid")
+    width, height = Image.open(path).size
+    assert (width, height) == grid_size(10 * 3, 3)
+    assert (height - PAD) // (28 + PAD) == 10
+    assert "0, 1, 2, 3, 4, 5, 6, 7, 8, 9" in caption and "10..12" in caption
+
+
+def test_class_grid_of_unconditional_model_is_a_clear_error(client):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="unconditional"):
+        client.predict("dcgan-tiny", 4, 0, api_name="/class_grid")
+
+
+@pytest.mark.parametrize("api_name, args, limit", [
+    ("/generate", ("dcgan-tiny", 0, 65, act.CYCLE), "64"),
+    ("/generate", ("dcgan-tiny", 0, 0, act.CYCLE), "1 and 64"),
+    ("/interpolate", ("dcgan-tiny", 0, 1, 33, "slerp", act.NO_CLASS, act.NO_CLASS), "32"),
+    ("/class_grid", ("cgan-tiny", 17, 0), "16"),
+    ("/generate", ("dcgan-tiny", -1, 4, act.CYCLE), "between 0 and"),
+])
+def test_out_of_range_inputs_name_the_limit(client, api_name, args, limit):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError) as info:
+        client.predict(*args, api_name=api_name)
+    assert limit in str(info.value) and "must be between" in str(info.value)
+
+
+def test_invalid_class_and_method(client):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="unknown class 'eleven'"):
+        client.predict("cgan-tiny", 0, 4, "eleven", api_name="/generate")
+    with pytest.raises(AppError, match="not class-conditional"):
+        client.predict("dcgan-tiny", 0, 4, "3", api_name="/generate")
+    with pytest.raises(AppError, match=r"not in the list of choices: \['lerp', 'slerp'\]"):
+        client.predict("dcgan-tiny", 0, 1, 4, "cubic", act.NO_CLASS, act.NO_CLASS, api_name="/interpolate")
+
+
+def test_score_streams_and_ends_with_the_exact_score(client, models, gens):
+    n, batch, seed = 300, 100, 4
+    job = client.submit("cgan-tiny", "mnist-classifier", n, batch, seed, api_name="/score")
+    job.result(timeout=120)
+    outputs = job.outputs()
+    payloads = [out[2] for out in outputs]
+    assert [p["n"] for p in payloads] == [100, 200, 300]
+    assert not payloads[0]["final"] and payloads[-1]["final"]
+    text, curve, final = outputs[-1]
+    assert final["name"] == "classifier IS@300 (mnist-classifier, 10 splits round-robin)"
+    assert "classifier IS@300 (mnist-classifier, 10 splits round-robin)" in text
+    assert "classifier IS@100" in outputs[0][0] and "running, 100 of 300" in outputs[0][0]
+    assert "Model card:** classifier IS@10k = 2.500" in text  # the card's own value is shown
+    running = [row for row in curve["data"] if row[2] == "generated (running)"]
+    assert [row[0] for row in running] == [100, 200, 300]
+
+    # The same images scored directly: same latents, same batches, round-robin splits.
+    scorer = load_scorer("mnist-classifier", weights_path=models["scorer"])
+    images = gens["cgan"].generate(n, seed=seed, batch_size=batch)
+    metric = InceptionScore(scorer, splits=10)
+    for start in range(0, n, batch):
+        metric.update(images[start:start + batch])
+    mean, std = metric.compute()
+    assert mean > 1.5  # a non-trivial number, not the degenerate 1.0
+    assert abs(final["mean"] - mean) < 1e-9 and abs(final["std"] - std) < 1e-9
+    assert abs(final["standard_error"] - metric.standard_error) < 1e-9
+
+
+def test_score_bounds(client):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="10000"):
+        client.predict("dcgan-tiny", "mnist-classifier", 20000, 100, 0, api_name="/score")
+    with pytest.raises(AppError, match="1000"):
+        client.predict("dcgan-tiny", "mnist-classifier", 100, 5000, 0, api_name="/score")
+
+
+def test_model_info_and_random_seed(client):
+    card, samples, sample_class, class_a, class_b, note, scorer = client.predict("cgan-tiny", api_name="/model_info")
+    assert "**cgan**" in card and "# cgan on MNIST" in card
+    assert "library_name" not in card and "](samples.png)" not in card  # front matter and the duplicate image gone
+    assert Image.open(samples).size == grid_size(100, 10)
+    # Dropdown updates come back as update dicts (choices are [label, value] pairs).
+    assert sample_class["value"] == act.CYCLE and sample_class["interactive"] is True
+    assert [v for _, v in sample_class["choices"]] == [act.CYCLE] + [str(k) for k in range(10)]
+    assert (class_a["value"], class_b["value"]) == ("0", "1")
+    assert "0, 1, 2" in note
+    card, _, sample_class, *_ = client.predict("dcgan-tiny", api_name="/model_info")
+    assert "unconditional" in card
+    assert sample_class["value"] == act.NO_CLASS and sample_class["interactive"] is False
+    seed = client.predict(api_name="/random_seed")
+    assert isinstance(seed, int) and 0 <= seed < 2**31
+
+
+def test_every_event_has_an_api_name(client):
+    endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    assert {"/generate", "/interpolate", "/class_grid", "/score", "/model_info", "/random_seed"} <= set(endpoints)
+    assert not client.view_api(print_info=False, return_format="dict")["unnamed_endpoints"]
+
+
+# ---- catalog and pure functions (no server) -------------------------------------------------------
+def test_parse_sources_and_card_body():
+    assert parse_sources(" a/b, ./c ,,a/b ") == ["a/b", "./c"]
+    assert parse_sources(["x,y", "z"]) == ["x", "y", "z"]
+    assert parse_sources(None) == []
+    card = "---\nlicense: mit\ntags:\n- gan\n---\n\n# Title\n\n![samples](samples.png)\n\ntext ![x](other.png)\n"
+    assert card_body(card) == "# Title\n\ntext ![x](other.png)"
+    assert card_body("# No front matter") == "# No front matter"
+
+
+def test_catalog_loads_lazily_with_a_bounded_lru(models, tmp_path):
+    calls = []
+
+    def loader(source):
+        calls.append(Path(source).name)
+        return Generator.from_pretrained(source)
+
+    catalog = Catalog([str(models["dcgan"]), str(models["cgan"])], zoo_dir=None, cache_size=1, loader=loader)
+    assert catalog.names == ["dcgan-tiny", "cgan-tiny"] and catalog.loaded == []
+    assert catalog.config("cgan-tiny").num_classes == 10 and calls == []  # config without weights
+    first = catalog.load("dcgan-tiny")
+    assert catalog.load("dcgan-tiny") is first and calls == ["dcgan-tiny"]
+    catalog.load("cgan-tiny")
+    assert catalog.loaded == ["cgan-tiny"]  # the bound evicted dcgan-tiny
+    catalog.load("dcgan-tiny")
+    assert calls == ["dcgan-tiny", "cgan-tiny", "dcgan-tiny"]
+    with pytest.raises(CatalogError, match="unknown model 'nope'"):
+        catalog.load("nope")
+
+
+def test_catalog_sources(models, tmp_path):
+    zoo = tmp_path / "zoo"
+    zoo.mkdir()
+    (zoo / "not-a-model").mkdir()
+    import shutil
+
+    shutil.copytree(models["dcgan"], zoo / "dcgan-tiny")
+    catalog = Catalog(f"{models['dcgan']},{models['cgan']},org/some-repo", zoo_dir=zoo)
+    # The zoo's dcgan-tiny comes first; the extra folder of the same name is a different folder, so it is
+    # listed under its full path; a repo id is kept as given (resolved only when used).
+    assert catalog.names == ["dcgan-tiny", str(models["dcgan"]), "cgan-tiny", "org/some-repo"]
+    assert Catalog([str(zoo / "dcgan-tiny")], zoo_dir=zoo).names == ["dcgan-tiny"]  # same folder once
+    with pytest.raises(CatalogError, match="does not exist"):
+        Catalog(["./missing/model"], zoo_dir=None)
+    with pytest.raises(CatalogError, match="no config.json"):
+        Catalog([str(zoo / "not-a-model")], zoo_dir=None)
+
+
+def test_default_catalog_lists_every_model_in_model_zoo():
+    expected = sorted(p.name for p in DEFAULT_ZOO.iterdir() if (p / CONFIG_NAME).is_file()) if DEFAULT_ZOO.is_dir() else []
+    assert [p.name for p in discover_models(DEFAULT_ZOO)] == expected
+    assert Catalog(zoo_dir=DEFAULT_ZOO).names == expected
+
+
+def test_check_int_messages():
+    assert act.check_int("count", 4.0, (1, 64)) == 4
+    for bad, message in [(None, "required"), ("x", "integer"), (2.5, "whole number"), (99, "between 1 and 64")]:
+        with pytest.raises(act.InputError, match=message):
+            act.check_int("count", bad, (1, 64))
+
+
+def test_app_cli_defaults_follow_the_environment(monkeypatch):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gan_hub_app_main", Path(__file__).parents[1] / "app.py")
+    app_main = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(app_main)
+    for var in ("GRADIO_SERVER_NAME", "GRADIO_SERVER_PORT", "GAN_HUB_MODELS"):
+        monkeypatch.delenv(var, raising=False)
+    args = app_main.parse_args([])
+    assert (args.host, args.port, args.models) == ("127.0.0.1", 7860, "")
+    monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")
+    monkeypatch.setenv("GRADIO_SERVER_PORT", "8123")
+    monkeypatch.setenv("GAN_HUB_MODELS", "org/a,org/b")
+    args = app_main.parse_args([])
+    assert (args.host, args.port, args.models) == ("0.0.0.0", 8123, "org/a,org/b")
+    assert app_main.parse_args(["--port", "9000", "--models", "x"]).port == 9000
+    assert app_main.main(["--models", "./missing/model", "--zoo", ""]) == 2
+
+
+def test_empty_catalog_and_missing_scorer_weights(models, tmp_path):
+    import gradio as gr
+
+    from gan_hub.app.ui import App, ScorerCache, build_demo
+
+    empty = App(Catalog([], zoo_dir=None), ScorerCache())
+    assert "No models found" in empty.model_info(None)[0]
+    assert isinstance(build_demo([], zoo_dir=None), gr.Blocks)
+    with pytest.raises(gr.Error, match="no model selected"):
+        empty.generate(None, 0, 4, act.CYCLE)
+    app = App(Catalog([str(models["dcgan"])], zoo_dir=None),
+              ScorerCache({"mnist-classifier": tmp_path / "missing.safetensors"}))
+    with pytest.raises(gr.Error, match="scorer mnist-classifier is not available"):
+        next(app.score("dcgan-tiny", "mnist-classifier", 100, 100, 0))
+    with pytest.raises(gr.Error, match="unknown scorer"):
+        next(app.score("dcgan-tiny", "no-such-scorer", 100, 100, 0))
