@@ -9,13 +9,11 @@ from typing import Any, Sequence
 import torch
 from huggingface_hub import ModelHubMixin, snapshot_download
 from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
-from safetensors import SafetensorError
-from safetensors.torch import load_file
 from torch import nn
 
 from . import archs  # noqa: F401  (registers architectures)
 from .config import CONFIG_NAME, ConfigError, GeneratorConfig
-from .io import atomic_save_safetensors, atomic_write_text
+from .io import CheckpointError, atomic_save_safetensors, atomic_write_text, load_state_strict  # noqa: F401
 from .registry import ARCHS
 from .sampling import (
     grid_columns,
@@ -35,10 +33,6 @@ CARD_NAME = "README.md"
 HUB_FILES = [CONFIG_NAME, WEIGHTS_NAME, METRICS_NAME, CARD_NAME, SAMPLES_NAME]
 
 
-class CheckpointError(ValueError):
-    """Weights that do not fit the architecture their config describes."""
-
-
 def build_generator_network(config: GeneratorConfig) -> nn.Module:
     spec = ARCHS.get(config.arch)
     return spec.generator(latent_dim=config.latent_dim, channels=config.channels, image_size=config.image_size,
@@ -49,32 +43,6 @@ def build_discriminator_network(config: GeneratorConfig) -> nn.Module:
     spec = ARCHS.get(config.arch)
     return spec.discriminator(channels=config.channels, image_size=config.image_size,
                               num_classes=config.num_classes, **config.arch_kwargs)
-
-
-def load_weights_strict(module: nn.Module, path: Path) -> None:
-    """Load safetensors weights; any missing, unexpected or mis-shaped tensor is an error naming it."""
-    if not path.is_file():
-        raise FileNotFoundError(f"no weights file {path.name} in {path.parent}")
-    try:
-        state = load_file(str(path))
-    except (SafetensorError, OSError) as err:
-        raise CheckpointError(f"{path} is not a readable safetensors file ({err}); re-download or re-export it") from err
-    expected = module.state_dict()
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    wrong_shape = [f"{k}: file {tuple(state[k].shape)} vs model {tuple(v.shape)}"
-                   for k, v in expected.items() if k in state and state[k].shape != v.shape]
-    problems = []
-    if missing:
-        problems.append(f"missing keys {missing}")
-    if unexpected:
-        problems.append(f"unexpected keys {unexpected}")
-    if wrong_shape:
-        problems.append(f"shape mismatch {wrong_shape}")
-    if problems:
-        raise CheckpointError(f"{path} does not match the architecture in {CONFIG_NAME}: " + "; ".join(problems)
-                              + ". The weights and config.json come from different models: re-export them together.")
-    module.load_state_dict(state, strict=True)
 
 
 def resolve_model_folder(name_or_path: str | Path, revision: str | None = None, **hub_kwargs) -> Path:
@@ -119,7 +87,8 @@ class Generator(nn.Module, ModelHubMixin, library_name="gan-hub", tags=["gan"], 
             model = cls(config, metrics=_read_json(folder / METRICS_NAME))
         except (TypeError, ValueError) as err:
             raise ConfigError(f"{folder / CONFIG_NAME} does not describe a buildable {config.arch} network: {err}") from err
-        load_weights_strict(model.net, folder / WEIGHTS_NAME)
+        load_state_strict(model.net, folder / WEIGHTS_NAME, f"{config.variant} generator",
+                          "The weights and config.json come from different models: re-export them together.")
         return model.to(map_location).eval()
 
     def save_pretrained(self, save_directory: str | Path, *, config=None, repo_id=None, push_to_hub: bool = False,

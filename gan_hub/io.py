@@ -7,7 +7,13 @@ import tempfile
 from pathlib import Path
 
 import torch
-from safetensors.torch import save_file
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+
+class CheckpointError(ValueError):
+    """A weights file that is unreadable or does not fit the architecture it is loaded into."""
 
 
 def _atomic(path: Path, write) -> Path:
@@ -48,3 +54,36 @@ def atomic_replace_dir(staging: Path, target: Path) -> None:
     os.replace(staging, target)
     if old.exists():
         shutil.rmtree(old)
+
+
+def load_state_strict(module: nn.Module, weights_path: Path, what: str, fix_hint: str) -> None:
+    """Load a safetensors file into ``module``; any missing/unexpected key or shape mismatch is an error.
+
+    Only safetensors is read (no pickle). ``fix_hint`` tells the user what to do about a bad file.
+    """
+    weights_path = Path(weights_path)
+    if not weights_path.is_file():
+        raise FileNotFoundError(f"{what}: weights file {weights_path} does not exist. {fix_hint}")
+    try:
+        state = load_file(str(weights_path))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as err:
+        raise CheckpointError(f"{what}: {weights_path} is not a readable safetensors file ({err}). {fix_hint}") from err
+    expected = module.state_dict()
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append(f"missing key(s): {', '.join(missing)}")
+        if unexpected:
+            parts.append(f"unexpected key(s): {', '.join(unexpected)}")
+        raise CheckpointError(f"{what}: {weights_path} does not match the architecture; {'; '.join(parts)}. {fix_hint}")
+    for key, ref in expected.items():
+        got = state[key]
+        if tuple(got.shape) != tuple(ref.shape):
+            raise CheckpointError(f"{what}: {weights_path} key {key!r} has shape {tuple(got.shape)}, "
+                               f"the architecture expects {tuple(ref.shape)}. {fix_hint}")
+        if got.dtype.is_floating_point != ref.dtype.is_floating_point:
+            raise CheckpointError(f"{what}: {weights_path} key {key!r} has dtype {got.dtype}, expected {ref.dtype}. {fix_hint}")
+    module.load_state_dict(state, strict=True)
+

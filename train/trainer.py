@@ -173,12 +173,12 @@ class Trainer:
             if self.step % cfg.log_every == 0 or self.step == cfg.max_steps:
                 bar.set_postfix({k: f"{v:.3f}" for k, v in logs.items()})
                 acc.log(logs, step=self.step)
+            if self.step % cfg.checkpoint_every == 0 or self.step == cfg.max_steps:
+                save_checkpoint(acc, self.checkpoint_dir, self.step, self.ema, cfg.keep_checkpoints, self.noise)
             if self.step % cfg.sample_every == 0:
                 self.log_samples()
             if self.step % cfg.eval_every == 0 and cfg.eval_samples_during_training:
                 self.log_scores(cfg.eval_samples_during_training)
-            if self.step % cfg.checkpoint_every == 0 or self.step == cfg.max_steps:
-                save_checkpoint(acc, self.checkpoint_dir, self.step, self.ema, cfg.keep_checkpoints, self.noise)
         bar.close()
         model_dir = self.export()
         acc.end_training()

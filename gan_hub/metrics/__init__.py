@@ -1,0 +1,33 @@
+"""Sample-quality metrics and the scorers (classifiers) they run on.
+
+    from gan_hub.metrics import InceptionScore, load_scorer
+    scorer = load_scorer("mnist-classifier")
+    m = InceptionScore(scorer, splits=10)
+    m.update(images_uint8)          # any number of times
+    mean, std = m.compute()
+"""
+from __future__ import annotations
+
+from ..registry import SCORERS, UnknownNameError
+from . import mnist_classifier as _mnist_classifier  # noqa: F401  (registers "mnist-classifier")
+from .inception_score import InceptionScore, inception_score_from_probs
+from .mnist_classifier import Scorer, WeightsError, load_state_strict
+
+
+def load_scorer(name: str, weights_path=None, **kwargs) -> Scorer:
+    """The scorer registered as ``name``; ``weights_path`` overrides its shipped weights.
+
+    An unknown name raises :class:`UnknownNameError` listing the registered scorers.
+    """
+    return SCORERS.get(name)(weights_path=weights_path, **kwargs)
+
+
+__all__ = [
+    "InceptionScore",
+    "Scorer",
+    "UnknownNameError",
+    "WeightsError",
+    "inception_score_from_probs",
+    "load_scorer",
+    "load_state_strict",
+]

@@ -1,0 +1,176 @@
+"""Inception Score (Salimans et al., 2016), exact and streaming.
+
+    IS = exp( E_x KL( p(y|x) || p(y) ) ),   p(y|x) = softmax(scorer logits),
+
+computed per split with p(y) the split's marginal (mean of p(y|x) over the split), then
+reported as mean and standard deviation over the splits.
+
+Conventions follow torch-fidelity's ``isc_features_to_metric`` (torch_fidelity/metric_isc.py):
+  * split k holds samples ``[k*N//splits, (k+1)*N//splits)`` -- contiguous chunks whose sizes
+    differ by at most one; no sample is dropped (the remainder is spread over the chunks);
+  * the std is ``np.std`` of the split scores, i.e. the population std (ddof=0);
+  * probabilities are computed in float64 from the logits.
+One difference: torch-fidelity by default permutes the samples before splitting
+(``samples_shuffle=True``, ``np.random.RandomState(2020)``). A streaming metric cannot do that,
+so "contiguous" here equals torch-fidelity with ``samples_shuffle=False``. For i.i.d. generated
+samples the two have the same distribution; only the exact split draw differs.
+
+Streaming state per split: the sample count, the float64 sum of p(y|x) and the float64 sum of
+sum_y p log p. Since
+    mean_x KL(p(y|x) || q) = (1/m) sum_x sum_y p log p  -  sum_y q log q,   q = (1/m) sum_x p,
+that state gives the exact score of the samples seen so far at any moment.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+ASSIGNMENTS = ("contiguous", "round-robin")
+
+
+def _split_ids(start: int, count: int, splits: int, assignment: str, total: int | None) -> torch.Tensor:
+    """Split index of samples ``start .. start+count-1``."""
+    idx = torch.arange(start, start + count, dtype=torch.int64)
+    if assignment == "round-robin":
+        return idx % splits
+    if total is None:
+        raise ValueError("contiguous split assignment needs the total number of samples")
+    # upper[k] = (k+1)*total//splits; sample j lies in split k iff lower[k] <= j < upper[k]
+    upper = torch.tensor([(k + 1) * total // splits for k in range(splits)], dtype=torch.int64)
+    return torch.searchsorted(upper, idx, right=True)
+
+
+def _mean_std(scores: list[float]) -> tuple[float, float]:
+    if not scores:
+        raise ValueError("no samples yet: call update() before compute()")
+    arr = np.asarray(scores, dtype=np.float64)
+    return float(arr.mean()), float(arr.std())  # population std (ddof=0), as torch-fidelity
+
+
+def inception_score_from_probs(probs: torch.Tensor, splits: int = 10,
+                               assignment: str = "contiguous") -> tuple[float, float]:
+    """The plain batch formula on class probabilities ``probs`` [N, K]; returns (mean, std) over splits.
+
+    ``assignment``: "contiguous" (split k = rows [k*N//splits, (k+1)*N//splits)) or
+    "round-robin" (row i -> split i % splits). Empty splits (only when N < splits) are skipped.
+    """
+    if assignment not in ASSIGNMENTS:
+        raise ValueError(f"assignment must be one of {ASSIGNMENTS}, got {assignment!r}")
+    if probs.ndim != 2:
+        raise ValueError(f"probs must be [N, K], got {tuple(probs.shape)}")
+    p = probs.detach().to(torch.float64).cpu()
+    ids = _split_ids(0, len(p), splits, assignment, len(p))
+    scores = []
+    for k in range(splits):
+        chunk = p[ids == k]
+        if len(chunk) == 0:
+            continue
+        q = chunk.mean(dim=0, keepdim=True)
+        kl = (torch.xlogy(chunk, chunk) - torch.xlogy(chunk, q)).sum(dim=1)
+        scores.append(math.exp(kl.mean().item()))
+    return _mean_std(scores)
+
+
+class InceptionScore:
+    """Streaming Inception Score over a scorer's logits.
+
+    ``scorer`` is anything with ``logits(uint8 images) -> [N, K]`` (a :class:`Scorer`).
+    With ``num_samples`` the splits are contiguous chunks in sample order, the reference protocol
+    (the score is the reference one once ``n == num_samples``; before that, it covers the splits
+    begun so far); without it sample i goes to split ``i % splits`` (round-robin), so every split
+    grows evenly and ``compute()`` is a fair live estimate at every moment.
+    """
+
+    def __init__(self, scorer, splits: int = 10, num_samples: int | None = None, assignment: str | None = None):
+        if splits < 1:
+            raise ValueError(f"splits must be >= 1, got {splits}")
+        if num_samples is not None and num_samples < 1:
+            raise ValueError(f"num_samples must be >= 1, got {num_samples}")
+        if assignment is None:
+            assignment = "contiguous" if num_samples is not None else "round-robin"
+        if assignment not in ASSIGNMENTS:
+            raise ValueError(f"assignment must be one of {ASSIGNMENTS}, got {assignment!r}")
+        if assignment == "contiguous" and num_samples is None:
+            raise ValueError("contiguous splits need num_samples (the chunk bounds depend on the total)")
+        self.scorer, self.splits, self.num_samples, self.assignment = scorer, splits, num_samples, assignment
+        self.reset()
+
+    def reset(self) -> None:
+        self.n = 0
+        self._count = torch.zeros(self.splits, dtype=torch.int64)
+        self._sum_p: torch.Tensor | None = None        # [splits, K] float64
+        self._sum_plogp = torch.zeros(self.splits, dtype=torch.float64)
+        self._hist: torch.Tensor | None = None          # [K] int64, argmax counts
+
+    @property
+    def complete(self) -> bool:
+        """True once ``num_samples`` samples were seen (always False without num_samples)."""
+        return self.num_samples is not None and self.n == self.num_samples
+
+    def update(self, images: torch.Tensor) -> "InceptionScore":
+        """Score uint8 images [N, C, H, W] with the scorer and add them."""
+        return self.update_logits(self.scorer.logits(images))
+
+    def update_logits(self, logits: torch.Tensor) -> "InceptionScore":
+        """Add samples given directly as logits [N, K]."""
+        if logits.ndim != 2:
+            raise ValueError(f"logits must be [N, K], got {tuple(logits.shape)}")
+        b, k = logits.shape
+        if self._sum_p is None:
+            self._sum_p = torch.zeros(self.splits, k, dtype=torch.float64)
+            self._hist = torch.zeros(k, dtype=torch.int64)
+        elif k != self._sum_p.shape[1]:
+            raise ValueError(f"got logits for {k} classes, earlier batches had {self._sum_p.shape[1]}")
+        if self.num_samples is not None and self.n + b > self.num_samples:
+            raise ValueError(f"num_samples={self.num_samples} but this batch brings the count to {self.n + b}")
+        if b == 0:
+            return self
+        logits = logits.detach().to(torch.float64).cpu()
+        log_p = torch.log_softmax(logits, dim=1)
+        p = log_p.exp()
+        plogp = torch.where(p > 0, p * log_p, torch.zeros((), dtype=torch.float64)).sum(dim=1)
+        ids = _split_ids(self.n, b, self.splits, self.assignment, self.num_samples)
+        self._count += torch.bincount(ids, minlength=self.splits)
+        self._sum_p.index_add_(0, ids, p)
+        self._sum_plogp.index_add_(0, ids, plogp)
+        self._hist += torch.bincount(logits.argmax(dim=1), minlength=k)
+        self.n += b
+        return self
+
+    def split_scores(self) -> list[float]:
+        """The score of every non-empty split."""
+        scores = []
+        if self._sum_p is None:
+            return scores
+        for s in range(self.splits):
+            m = int(self._count[s])
+            if m == 0:
+                continue
+            q = self._sum_p[s] / m
+            mean_kl = self._sum_plogp[s].item() / m - torch.xlogy(q, q).sum().item()
+            scores.append(math.exp(mean_kl))
+        return scores
+
+    def compute(self) -> tuple[float, float]:
+        """(mean, std) over splits for the samples seen so far; std is the population std (ddof=0)."""
+        return _mean_std(self.split_scores())
+
+    @property
+    def standard_error(self) -> float:
+        """std / sqrt(splits): a rough standard error of the mean split score, for the live view."""
+        scores = self.split_scores()
+        _, std = _mean_std(scores)
+        return std / math.sqrt(len(scores))
+
+    def class_histogram(self) -> torch.Tensor:
+        """Counts [K] of the argmax predictions of all samples seen."""
+        if self._hist is None:
+            k = getattr(self.scorer, "num_classes", 0)
+            return torch.zeros(k, dtype=torch.int64)
+        return self._hist.clone()
+
+    def __repr__(self) -> str:
+        return (f"InceptionScore(scorer={getattr(self.scorer, 'name', self.scorer)!r}, splits={self.splits}, "
+                f"num_samples={self.num_samples}, assignment={self.assignment!r}, n={self.n})")
