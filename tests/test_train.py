@@ -1,6 +1,7 @@
 """The training CLI end to end on the synthetic dataset: export layout, exact resume, errors, two processes."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from safetensors.torch import load_file
 
 from gan_hub import Generator, list_variants
 from train.checkpoints import list_checkpoints
+from train.trainer import linear_decay_factor
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ["--dataset", "synthetic", "--batch-size", "16", "--checkpoint-every", "3", "--sample-every", "3",
@@ -106,3 +108,20 @@ def test_two_processes_with_accelerate_launch(tmp_path):
     assert g.config.provenance["num_processes"] == 2
     # Each rank saved its own noise state; DDP kept one set of weights (rank 0 writes them).
     assert {p.name for p in (tmp_path / "checkpoints" / "step_00000003").glob("noise_rng_*")} == {"noise_rng_0.safetensors", "noise_rng_1.safetensors"}
+
+
+def test_linear_learning_rate_decay():
+    assert [linear_decay_factor(s, None, 10) for s in (0, 9)] == [1.0, 1.0]
+    assert [linear_decay_factor(s, 6, 10) for s in (0, 5, 6, 8, 10)] == [1.0, 1.0, 1.0, 0.5, 0.0]
+
+
+def test_resume_is_exact_with_learning_rate_decay(tmp_path):
+    """A run killed after its step-3 checkpoint (simulated by removing what came later) ends the same."""
+    args = ["--lr-decay-start", "2", "--variant", "dcgan", "--max-steps", "6", *FAST]
+    run_train("--output-dir", str(tmp_path), *args)
+    finished = weights(tmp_path / "model")
+    shutil.rmtree(tmp_path / "model")
+    shutil.rmtree(tmp_path / "checkpoints" / "step_00000006")
+    resumed = run_train("--output-dir", str(tmp_path), *args)
+    assert "resumed from" in resumed.stdout + resumed.stderr
+    assert_same(weights(tmp_path / "model"), finished)

@@ -21,6 +21,7 @@ OPTIONS = {  # flag -> (type, help); every flag maps onto a TrainConfig field
     "lr-g": (float, "generator learning rate; default: the variant's"),
     "lr-d": (float, "discriminator learning rate; default: the variant's"),
     "ema-decay": (float, "EMA decay of the exported generator; 0 disables; default 0.999"),
+    "lr-decay-start": (int, "from this step both learning rates fall linearly to 0 at --max-steps; default: constant"),
     "log-every": (int, "steps between loss logs; default 50"),
     "sample-every": (int, "steps between sample grids (runs/.../samples, tensorboard); default 500"),
     "eval-every": (int, "steps between quick scores during training; default 1000"),

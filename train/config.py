@@ -33,6 +33,7 @@ class TrainConfig:
     beta2: float | None = None
     n_critic: int | None = None
     ema_decay: float | None = None  # 0 disables the EMA generator
+    lr_decay_start: int | None = None  # from this step, both learning rates fall linearly to 0 at max_steps
     log_every: int = 50
     sample_every: int = 500
     eval_every: int = 1000
@@ -53,6 +54,8 @@ class TrainConfig:
                 raise TrainConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.batch_size is not None and self.batch_size < 1:
             raise TrainConfigError(f"batch_size must be at least 1, got {self.batch_size}")
+        if self.lr_decay_start is not None and not 0 <= self.lr_decay_start < self.max_steps:
+            raise TrainConfigError(f"lr_decay_start must be in [0, max_steps), got {self.lr_decay_start}")
         if self.eval_samples < 0:
             raise TrainConfigError(f"eval_samples must be >= 0, got {self.eval_samples}")
 

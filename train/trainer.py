@@ -34,6 +34,14 @@ def has_accelerator_hardware() -> bool:
     return torch.cuda.is_available() or torch.backends.mps.is_available() or bool(xpu and xpu.is_available())
 
 
+def linear_decay_factor(step: int, start: int | None, end: int) -> float:
+    """1 until ``start``, then linearly to 0 at ``end``. A function of the step alone, so resuming needs
+    no scheduler state."""
+    if start is None or step < start:
+        return 1.0
+    return max(0.0, (end - step) / (end - start))
+
+
 def ema_with_warmup(decay: float):
     """EMA update whose decay ramps up as (1 + n) / (10 + n): early averages forget the random initial weights."""
 
@@ -85,8 +93,9 @@ class Trainer:
         generator = build_generator_network(self.gen_config)
         discriminator = build_discriminator_network(self.gen_config)
         betas = (cfg.beta1 if cfg.beta1 is not None else self.spec.betas[0], cfg.beta2 if cfg.beta2 is not None else self.spec.betas[1])
-        opt_g = torch.optim.Adam(generator.parameters(), lr=cfg.lr_g or self.spec.lr_g, betas=betas)
-        opt_d = torch.optim.Adam(discriminator.parameters(), lr=cfg.lr_d or self.spec.lr_d, betas=betas)
+        self.base_lr_g, self.base_lr_d = cfg.lr_g or self.spec.lr_g, cfg.lr_d or self.spec.lr_d
+        opt_g = torch.optim.Adam(generator.parameters(), lr=self.base_lr_g, betas=betas)
+        opt_d = torch.optim.Adam(discriminator.parameters(), lr=self.base_lr_d, betas=betas)
         loader = DataLoader(dataset, batch_size=self.batch_size, shuffle=True, drop_last=True, num_workers=cfg.num_workers)
         self.G, self.D, self.opt_g, self.opt_d, self.loader = self.accelerator.prepare(generator, discriminator, opt_g, opt_d, loader)
         self.n_critic = cfg.n_critic or self.spec.n_critic
@@ -109,8 +118,15 @@ class Trainer:
             return None
         return torch.randint(0, self.gen_config.num_classes, (n,), generator=self.noise).to(self.accelerator.device)
 
+    def set_learning_rates(self) -> None:
+        factor = linear_decay_factor(self.step, self.cfg.lr_decay_start, self.cfg.max_steps)
+        for optimizer, base in ((self.opt_g, self.base_lr_g), (self.opt_d, self.base_lr_d)):
+            for group in optimizer.param_groups:
+                group["lr"] = base * factor
+
     def train_step(self, real: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
         acc = self.accelerator
+        self.set_learning_rates()
         labels = labels if self.gen_config.conditional else None
         n = len(real)
         with acc.accumulate(self.G, self.D):
