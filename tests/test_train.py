@@ -85,6 +85,8 @@ def test_bad_options_are_clear_errors(tmp_path):
     assert result.returncode == 2 and "unrecognized arguments: --bogus" in result.stderr
     result = run_train("--variant", "nope", check=False)
     assert result.returncode == 2 and "unknown variant 'nope'" in result.stderr and "dcgan" in result.stderr
+    result = run_train("--dataset", "imagenet", check=False)
+    assert result.returncode == 2 and "unknown dataset 'imagenet'" in result.stderr and "mnist" in result.stderr
     config = tmp_path / "bad.yaml"
     config.write_text("variant: dcgan\nlearning_rate: 0.1\n")
     result = run_train("--config", str(config), check=False)

@@ -65,10 +65,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         cfg = config_from_args(args)
-        from gan_hub.variants import get_variant
+        from gan_hub.data import DATASETS
         from gan_hub.objectives import get_objective
+        from gan_hub.variants import get_variant
 
         get_variant(cfg.variant)
+        DATASETS.get(cfg.dataset)
         if cfg.objective:
             get_objective(cfg.objective)
     except (TrainConfigError, KeyError, TypeError) as err:
