@@ -68,6 +68,14 @@ def load_state_strict(module: nn.Module, weights_path: Path, what: str, fix_hint
         state = load_file(str(weights_path))
     except (SafetensorError, OSError, ValueError, RuntimeError) as err:
         raise CheckpointError(f"{what}: {weights_path} is not a readable safetensors file ({err}). {fix_hint}") from err
+    load_state_dict_strict(module, state, f"{what}: {weights_path}", fix_hint)
+
+
+def load_state_dict_strict(module: nn.Module, state: dict[str, torch.Tensor], source: str, fix_hint: str) -> None:
+    """Load ``state`` into ``module``; a missing/unexpected key or a shape or dtype-kind mismatch is an error.
+
+    ``source`` names where the tensors came from in the message (e.g. "inception-v3: /path/file").
+    """
     expected = module.state_dict()
     missing = [k for k in expected if k not in state]
     unexpected = [k for k in state if k not in expected]
@@ -77,13 +85,12 @@ def load_state_strict(module: nn.Module, weights_path: Path, what: str, fix_hint
             parts.append(f"missing key(s): {', '.join(missing)}")
         if unexpected:
             parts.append(f"unexpected key(s): {', '.join(unexpected)}")
-        raise CheckpointError(f"{what}: {weights_path} does not match the architecture; {'; '.join(parts)}. {fix_hint}")
+        raise CheckpointError(f"{source} does not match the architecture; {'; '.join(parts)}. {fix_hint}")
     for key, ref in expected.items():
         got = state[key]
         if tuple(got.shape) != tuple(ref.shape):
-            raise CheckpointError(f"{what}: {weights_path} key {key!r} has shape {tuple(got.shape)}, "
-                               f"the architecture expects {tuple(ref.shape)}. {fix_hint}")
+            raise CheckpointError(f"{source} key {key!r} has shape {tuple(got.shape)}, "
+                                  f"the architecture expects {tuple(ref.shape)}. {fix_hint}")
         if got.dtype.is_floating_point != ref.dtype.is_floating_point:
-            raise CheckpointError(f"{what}: {weights_path} key {key!r} has dtype {got.dtype}, expected {ref.dtype}. {fix_hint}")
+            raise CheckpointError(f"{source} key {key!r} has dtype {got.dtype}, expected {ref.dtype}. {fix_hint}")
     module.load_state_dict(state, strict=True)
-

@@ -294,7 +294,11 @@ def test_cli_scores_exactly_the_generated_samples(tmp_path, scorer, num_classes)
                    "--batch-size", "32", "--splits", "3", "--seed", "7", "--output", str(out)])
     images = Generator.from_pretrained(tmp_path / "model").generate(90, seed=7)
     want = inception_score_from_probs(scorer.logits(images).double().softmax(1), 3)
-    assert (result["mean"], result["std"]) == pytest.approx(want, abs=1e-10, rel=0)
+    entry = result["scores"][0]
+    assert [e["metric"] for e in result["scores"]] == ["inception_score"] + (["accuracy"] if num_classes else [])
+    assert (entry["mean"], entry["std"]) == pytest.approx(want, abs=1e-10, rel=0)
     saved = json.loads(out.read_text())
-    assert saved["protocol"] == {**saved["protocol"], "scorer": "mnist-classifier", "num_samples": 90, "splits": 3, "seed": 7}
+    assert saved["scores"][0] == {**entry, "name": "classifier IS@90", "scorer": "mnist-classifier", "num_samples": 90,
+                                  "splits": 3, "seed": 7}
+    assert saved["scorer"]["name"] == "mnist-classifier" and len(saved["scorer"]["weights_sha256"]) == 64
     assert sum(saved["class_histogram"]) == 90

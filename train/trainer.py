@@ -237,7 +237,8 @@ class Trainer:
             return []
         from gan_hub.metrics.evaluate import evaluate_generator
 
-        scores = evaluate_generator(self.snapshot(), num_samples=num_samples, seed=0)["scores"]
+        # IS and FID come from one scorer pass and shipped statistics; KID and mode counts wait for the export.
+        scores = evaluate_generator(self.snapshot(), num_samples=num_samples, seed=0, metrics=("is", "fid"))["scores"]
         self.accelerator.log({s["name"]: s.get("mean", s.get("value")) for s in scores}, step=self.step)
         for s in scores:
             tqdm.write(f"step {self.step}: {s['name']} = {s.get('mean', s.get('value')):.4f}")
@@ -267,7 +268,8 @@ class Trainer:
             if cfg.eval_samples:
                 from gan_hub.metrics.evaluate import evaluate_generator
 
-                generator.metrics = evaluate_generator(generator, num_samples=cfg.eval_samples, seed=0, progress=True)
+                generator.metrics = evaluate_generator(generator, num_samples=cfg.eval_samples, seed=0, progress=True,
+                                                       data_dir=cfg.data_dir)
                 generator.metrics["training"] = {"steps": self.step, "seed": cfg.seed, "git_commit": generator.config.provenance["git_commit"]}
             staging = self.output_dir / ".model-staging"
             shutil.rmtree(staging, ignore_errors=True)

@@ -9,8 +9,11 @@
 from __future__ import annotations
 
 from ..registry import SCORERS, UnknownNameError
+from . import inception_v3 as _inception_v3  # noqa: F401  (registers "inception-v3")
 from . import mnist_classifier as _mnist_classifier  # noqa: F401  (registers "mnist-classifier")
+from .fid import FeatureStatistics, ReferenceStatistics, frechet_distance
 from .inception_score import InceptionScore, inception_score_from_probs
+from .kid import kernel_inception_distance
 from .mnist_classifier import Scorer, WeightsError, load_state_strict
 
 
@@ -23,6 +26,10 @@ def load_scorer(name: str, weights_path=None, **kwargs) -> Scorer:
 
 
 __all__ = [
+    "FeatureStatistics",
+    "ReferenceStatistics",
+    "frechet_distance",
+    "kernel_inception_distance",
     "InceptionScore",
     "Scorer",
     "UnknownNameError",

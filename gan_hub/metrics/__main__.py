@@ -1,10 +1,11 @@
 """Score a pretrained generator from the command line.
 
-    python -m gan_hub.metrics MODEL --scorer mnist-classifier --num-samples 10000 [--output is.json]
+    python -m gan_hub.metrics MODEL --scorer inception-v3|mnist-classifier --num-samples N [--metrics is,fid,kid,modes]
 
-The samples scored are exactly ``Generator.from_pretrained(MODEL).generate(N, seed=SEED)``;
-they are produced and scored batch by batch. The Inception Score uses contiguous splits in
-sample order (torch-fidelity's chunking, without its shuffle) and reports mean ± population std.
+The samples scored are exactly ``Generator.from_pretrained(MODEL).generate(N, seed=SEED)``, made
+and scored batch by batch, through the same code as the trainer's metrics.json and the model
+cards (gan_hub.metrics.evaluate). IS: 10 contiguous splits in sample order, mean ± population std.
+FID and KID compare with a real split (default: the test split of the model's dataset).
 """
 from __future__ import annotations
 
@@ -17,63 +18,81 @@ import torch
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m gan_hub.metrics", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m gan_hub.metrics", description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("model", metavar="MODEL", help="model folder or Hub id understood by Generator.from_pretrained")
-    p.add_argument("--scorer", default="mnist-classifier", help="registered scorer name (default: mnist-classifier)")
-    p.add_argument("--weights", default=None, help="override the scorer's shipped weights file (safetensors)")
+    p.add_argument("--scorer", default="mnist-classifier", help="inception-v3 or mnist-classifier")
+    p.add_argument("--weights", default=None, help="scorer weights file (inception-v3: also GAN_HUB_INCEPTION_WEIGHTS)")
+    p.add_argument("--metrics", default="is", help="comma-separated: is, fid, kid, modes")
     p.add_argument("--num-samples", type=int, default=10_000)
-    p.add_argument("--splits", type=int, default=10)
+    p.add_argument("--splits", type=int, default=10, help="IS splits")
     p.add_argument("--seed", type=int, default=0, help="generation seed: the samples are generate(N, seed=SEED)")
-    p.add_argument("--batch-size", type=int, default=500)
+    p.add_argument("--reference-split", default="test", choices=("test", "train"), help="real data for FID and KID")
+    p.add_argument("--data-dir", default=None, help="folder with the real dataset (for KID, or FID without shipped statistics)")
+    p.add_argument("--kid-subsets", type=int, default=100)
+    p.add_argument("--kid-subset-size", type=int, default=1000)
+    p.add_argument("--batch-size", type=int, default=500, help="generation batch")
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--output", type=Path, default=None, help="write the result as JSON to this file")
     return p.parse_args(argv)
 
 
+def format_entry(entry: dict) -> str:
+    value = f"{entry['mean']:.4f} ± {entry['std']:.4f}" if "std" in entry else (
+        f"{entry['value']:.4f}" if isinstance(entry["value"], float) else f"{entry['value']}")
+    protocol = ", ".join(f"{k}={entry[k]}" for k in ("scorer", "num_samples", "splits", "seed", "reference", "subsets",
+                                                     "subset_size", "num_modes") if k in entry)
+    return f"{entry['name']}: {value}  ({protocol})"
+
+
 def main(argv=None) -> dict:
     args = parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    if args.num_samples < 1 or args.batch_size < 1:
-        sys.exit("--num-samples and --batch-size must be positive")
+    if args.num_samples < 1 or args.batch_size < 1 or args.splits < 1:
+        sys.exit("--num-samples, --batch-size and --splits must be positive")
     from gan_hub.hub import Generator
 
     from . import load_scorer
-    from .evaluate import score_samples
+    from .evaluate import applicable_metrics, default_reference, measure, parse_metrics, score_entries
 
+    try:
+        requested = parse_metrics(args.metrics)
+    except ValueError as err:
+        sys.exit(f"--metrics: {err}")
     scorer = load_scorer(args.scorer, weights_path=args.weights).to(args.device)
     generator = Generator.from_pretrained(args.model).to(args.device)
-    scores = score_samples(generator, scorer, args.num_samples, args.seed, args.splits, args.batch_size, progress=True)
-    metric = scores.inception
-    mean, std = metric.compute()
-
-    kind = "classifier IS" if args.scorer != "inception-v3" else "Inception Score"
-    protocol = {"scorer": args.scorer, "num_samples": metric.n, "splits": args.splits, "seed": args.seed,
-                "samples": f"Generator.generate({metric.n}, seed={args.seed})",
-                "split_assignment": "contiguous chunks [k*N//splits, (k+1)*N//splits) in sample order, no shuffle",
-                "std": "population std over splits (ddof=0)"}
-    result = {
+    reference = default_reference(generator.config.dataset, args.data_dir, args.reference_split)
+    try:
+        chosen = applicable_metrics(requested, generator.config, scorer, reference, strict=True, progress=True)
+    except (FileNotFoundError, ValueError) as err:
+        sys.exit(f"error: {err}")
+    result = measure(generator, scorer, args.num_samples, args.seed, chosen, args.splits, args.batch_size, progress=True)
+    scores = score_entries(result, reference, args.kid_subsets, args.kid_subset_size)
+    output = {
         "model": str(args.model),
-        "metric": kind,
-        "mean": mean,
-        "std": std,
-        "split_scores": metric.split_scores(),
-        "class_histogram": metric.class_histogram().tolist(),
-        "protocol": protocol,
-        "scorer_weights": scorer.info.get("weights_path"),
+        "scores": scores,
+        "protocol": {"samples": f"Generator.generate({args.num_samples}, seed={args.seed})",
+                     "is_splits": "contiguous chunks [k*N//splits, (k+1)*N//splits) in sample order, no shuffle",
+                     "is_std": "population std over splits (ddof=0)",
+                     "fid_covariance": "unbiased (ddof=1), float64, eigendecomposition square root",
+                     "kid": "cubic polynomial kernel, unbiased MMD^2, subsets drawn by numpy RandomState(2020)"},
+        "scorer": {"name": scorer.name, **scorer.info},
     }
-    if scores.label_agreement is not None:
-        result["label_agreement"] = scores.label_agreement
-    print(f"{kind}@{metric.n}: {mean:.4f} ± {std:.4f}  (scorer={args.scorer}, n={metric.n}, splits={args.splits}, seed={args.seed})")
-    if scores.label_agreement is not None:
-        print(f"label agreement@{metric.n}: {scores.label_agreement:.4f}  (share of samples classified as their requested class)")
+    if result.inception is not None:
+        output["split_scores"] = result.inception.split_scores()
+        output["class_histogram"] = result.inception.class_histogram().tolist()
+    if scorer.info.get("reference_weights") is False:
+        print("note: these Inception weights are not the reference file; the scores are not comparable with published ones")
+    for entry in scores:
+        print(format_entry(entry))
     if args.output:
         from gan_hub.io import atomic_write_text
 
-        atomic_write_text(args.output, json.dumps(result, indent=2) + "\n")
+        atomic_write_text(args.output, json.dumps(output, indent=2) + "\n")
         print(f"wrote {args.output}")
-    return result
+    return output
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from torch import nn
 
 from ..io import CheckpointError, load_state_strict
 from ..registry import SCORERS
+from .hashing import sha256_of
 
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 NAME = "mnist-classifier"
@@ -86,14 +87,19 @@ class MnistClassifier(nn.Module):
         """Penultimate features [N, feature_dim] (globally pooled, before dropout and the head)."""
         return self.body(self._normalise(images))
 
+    def logits_and_features(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        features = self.features(images)
+        return self.head(self.dropout(features)), features
+
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.head(self.dropout(self.features(images)))
+        return self.logits_and_features(images)[0]
 
 
 class Scorer:
     """Inference wrapper around a classifier module: batching, eval mode, no autograd.
 
-    Any module with ``forward(uint8 images) -> logits`` and ``features(uint8 images)`` fits.
+    Any module with ``forward(uint8 images) -> logits``, ``features(uint8 images)`` and
+    ``logits_and_features(uint8 images)`` (both from one pass) fits.
     """
 
     def __init__(self, name: str, module: nn.Module, num_classes: int, batch_size: int = 1000,
@@ -111,14 +117,15 @@ class Scorer:
         self.module.to(device)
         return self
 
-    def _batched(self, fn, images: torch.Tensor) -> torch.Tensor:
+    def _batched(self, fn, images: torch.Tensor):
         if images.dtype != torch.uint8 or images.ndim != 4:
             raise ValueError(f"{self.name}: images must be uint8 [N, C, H, W], got {images.dtype} {tuple(images.shape)}")
         self.module.eval()
-        outs = [fn(images[i : i + self.batch_size]).float().cpu() for i in range(0, len(images), self.batch_size)]
-        if not outs:
-            return fn(images).float().cpu()  # empty batch: keeps the output shape right
-        return torch.cat(outs)
+        chunks = [images[i : i + self.batch_size] for i in range(0, len(images), self.batch_size)] or [images]
+        outs = [fn(chunk) for chunk in chunks]  # an empty batch still gives outputs of the right shape
+        if isinstance(outs[0], tuple):
+            return tuple(torch.cat([out[j].float().cpu() for out in outs]) for j in range(len(outs[0])))
+        return torch.cat([out.float().cpu() for out in outs])
 
     @torch.inference_mode()
     def logits(self, images: torch.Tensor) -> torch.Tensor:
@@ -129,6 +136,11 @@ class Scorer:
     def features(self, images: torch.Tensor) -> torch.Tensor:
         """uint8 images [N, C, H, W] -> float32 penultimate features [N, D] on the CPU."""
         return self._batched(self.module.features, images)
+
+    @torch.inference_mode()
+    def logits_and_features(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Both of the above from one forward pass."""
+        return self._batched(self.module.logits_and_features, images)
 
     def __repr__(self) -> str:
         return f"Scorer({self.name!r}, num_classes={self.num_classes})"
@@ -163,5 +175,6 @@ def load_mnist_classifier(weights_path=None, device="cpu", batch_size: int = 100
     load_state_strict(module, path, NAME, hint)
     info = {k: config[k] for k in ("test_accuracy", "provenance") if k in config}
     info["weights_path"] = str(path)
+    info["weights_sha256"] = sha256_of(path)
     return Scorer(NAME, module.to(device), module.num_classes, batch_size=batch_size,
                   class_names=[str(k) for k in range(module.num_classes)], info=info)

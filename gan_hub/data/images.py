@@ -1,4 +1,6 @@
-"""Datasets by name. Each builder returns an :class:`ImageDataset` of uint8 images plus labels.
+"""Image datasets by name (MNIST, Fashion-MNIST, a synthetic test set) and the IDX reader they share.
+
+Each builder returns an :class:`ImageDataset` of uint8 images plus labels.
 
 Images are kept as uint8 in memory and scaled to [-1, 1] per item, which is what every
 generator's tanh output is compared against.
@@ -14,7 +16,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import Dataset
 
-from .registry import DATASETS
+from ..registry import DATASETS
 
 DIGITS = [str(i) for i in range(10)]
 FASHION = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
@@ -126,5 +128,6 @@ def synthetic(data_dir=None, train: bool = True, download: bool = False, size: i
     return ImageDataset(images, labels, info)
 
 
-def load_dataset(name: str, data_dir=None, train: bool = True, download: bool = True) -> ImageDataset:
-    return DATASETS.get(name)(data_dir=data_dir, train=train, download=download)
+def load_dataset(name: str, data_dir=None, train: bool = True, download: bool = True, **kwargs):
+    """The dataset registered as ``name``; extra keyword arguments (e.g. ``size``) go to its builder."""
+    return DATASETS.get(name)(data_dir=data_dir, train=train, download=download, **kwargs)
