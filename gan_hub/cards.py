@@ -15,15 +15,25 @@ HUB_DATASETS = {"mnist": "ylecun/mnist", "fashion-mnist": "zalando-datasets/fash
                 "svhn": "ufldl-stanford/svhn"}
 
 
+PROTOCOL_KEYS = ("scorer", "num_samples", "splits", "seed", "reference", "subsets", "subset_size", "num_modes")
+
+
+def score_value(score: dict[str, Any]) -> float | None:
+    value = score.get("mean", score.get("value"))
+    return None if value is None else float(value)
+
+
 def format_score(score: dict[str, Any]) -> str:
     if "std" in score:
-        return f"{score['mean']:.3f} ± {score['std']:.3f}"
+        digits = 3 if abs(score["mean"]) >= 0.01 else 5  # KID values are small
+        return f"{score['mean']:.{digits}f} ± {score['std']:.{digits}f}"
+    if score.get("value") is None:
+        return "n/a"
     return f"{score['value']:.4g}"
 
 
 def score_protocol(score: dict[str, Any]) -> str:
-    keys = [k for k in ("scorer", "num_samples", "splits", "seed") if k in score]
-    return ", ".join(f"{k}={score[k]}" for k in keys)
+    return ", ".join(f"{k}={score[k]}" for k in PROTOCOL_KEYS if k in score)
 
 
 def eval_results(config: GeneratorConfig, scores: list[dict[str, Any]]) -> list[EvalResult]:
@@ -34,9 +44,10 @@ def eval_results(config: GeneratorConfig, scores: list[dict[str, Any]]) -> list[
             dataset_name=DATASET_LABELS.get(config.dataset, config.dataset or "unknown"),
             metric_type=s["metric"],
             metric_name=f"{s['name']} ({score_protocol(s)})",
-            metric_value=round(float(s.get("mean", s.get("value"))), 4),
+            metric_value=round(score_value(s), 6),
         )
         for s in scores
+        if score_value(s) is not None
     ]
 
 

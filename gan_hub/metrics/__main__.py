@@ -16,6 +16,8 @@ from pathlib import Path
 
 import torch
 
+from gan_hub.io import atomic_write_text
+
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m gan_hub.metrics", description=__doc__.split("\n\n")[0],
@@ -35,6 +37,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--output", type=Path, default=None, help="write the result as JSON to this file")
+    p.add_argument("--update-model", action="store_true",
+                   help="MODEL is a local folder: replace the scores in its metrics.json and re-render its README.md card")
     return p.parse_args(argv)
 
 
@@ -52,10 +56,12 @@ def main(argv=None) -> dict:
         torch.set_num_threads(args.threads)
     if args.num_samples < 1 or args.batch_size < 1 or args.splits < 1:
         sys.exit("--num-samples, --batch-size and --splits must be positive")
+    if args.update_model and not Path(args.model).is_dir():
+        sys.exit(f"--update-model needs MODEL to be a local folder; {args.model} is not one")
     from gan_hub.hub import Generator
 
     from . import load_scorer
-    from .evaluate import applicable_metrics, default_reference, measure, parse_metrics, score_entries
+    from .evaluate import applicable_metrics, default_reference, measure, parse_metrics, reference_scores, score_entries
 
     try:
         requested = parse_metrics(args.metrics)
@@ -88,11 +94,21 @@ def main(argv=None) -> dict:
     for entry in scores:
         print(format_entry(entry))
     if args.output:
-        from gan_hub.io import atomic_write_text
-
         atomic_write_text(args.output, json.dumps(output, indent=2) + "\n")
         print(f"wrote {args.output}")
+    if args.update_model:
+        update_model_folder(generator, Path(args.model), scores, reference_scores(scorer.name))
     return output
+
+
+def update_model_folder(generator, folder: Path, scores: list[dict], reference: list[dict]) -> None:
+    """Rewrite a model folder's metrics.json (keeping its other keys) and its model card, atomically."""
+    from gan_hub.hub import CARD_NAME, METRICS_NAME
+
+    generator.metrics = {**(generator.metrics or {}), "scores": scores, "reference": reference}
+    atomic_write_text(folder / METRICS_NAME, json.dumps(generator.metrics, indent=2) + "\n")
+    atomic_write_text(folder / CARD_NAME, str(generator.generate_model_card()))
+    print(f"updated {folder / METRICS_NAME} and {folder / CARD_NAME}")
 
 
 if __name__ == "__main__":

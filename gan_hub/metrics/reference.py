@@ -5,7 +5,9 @@ was made with, and loading checks it. Shipped files live in ``assets/<scorer>/re
 (the MNIST classifier's: 128-d features, about 130 KB each); the others are made on demand and
 cached under ``$GAN_HUB_CACHE`` (default ``~/.cache/gan_hub``)``/reference/<scorer>/<weights sha[:12]>/``.
 
-    python -m gan_hub.metrics.reference --scorer mnist-classifier --dataset mnist --data-dir DIR [--output-dir DIR]
+    python -m gan_hub.metrics.reference --scorer mnist-classifier --dataset mnist --data-dir DIR [--output-dir DIR] [--record]
+
+The shipped MNIST-classifier files were made with ``--output-dir gan_hub/metrics/assets/mnist-classifier/reference --record``.
 """
 from __future__ import annotations
 
@@ -115,6 +117,8 @@ def main(argv=None) -> list[Path]:
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--output-dir", type=Path, default=None,
                         help="default: the cache; the shipped files were written to gan_hub/metrics/assets/<scorer>/reference")
+    parser.add_argument("--record", action="store_true",
+                        help="also write the real-data FID/KID baselines into the shipped assets/<scorer>/metrics.json")
     args = parser.parse_args(argv)
     scorer = load_scorer(args.scorer, weights_path=args.weights)
     written = []
@@ -122,7 +126,47 @@ def main(argv=None) -> list[Path]:
         path = make_statistics(scorer, args.dataset, split, args.data_dir, args.output_dir, progress=True)
         print(f"wrote {path}")
         written.append(path)
+    if set(args.splits) == set(SPLITS):
+        baseline = real_data_baselines(scorer, args.dataset, args.data_dir)
+        for entry in baseline:
+            print(f"{entry['name']}: {entry.get('value', entry.get('mean')):.6g}  ({entry['data']})")
+        if args.record:
+            record_baselines(scorer.name, baseline)
     return written
+
+
+def real_data_baselines(scorer, dataset: str, data_dir=None) -> list[dict]:
+    """FID and KID of real training images against the test split: what a perfect generator would score."""
+    from .evaluate import metric_label
+    from .kid import kernel_inception_distance
+
+    train, test = (reference_features(scorer, dataset, split, data_dir) for split in SPLITS)
+    n = min(len(test), len(train))
+    fid = FeatureStatistics().update(train[:n]).frechet_distance(FeatureStatistics().update(test))
+    kid_mean, kid_std = kernel_inception_distance(test, train[:n])
+    common = {"scorer": scorer.name, "num_samples": n}
+    return [
+        {"metric": "fid", "name": f"{metric_label(scorer.name, 'fid')}@{n // 1000}k, {dataset} train set (first {n:,})",
+         "value": fid, **common, "reference": describe(dataset, "test", len(test)),
+         "data": f"{dataset} train set, first {n:,} in file order, against the test set"},
+        {"metric": "kid", "name": f"{metric_label(scorer.name, 'kid')}@{n // 1000}k, {dataset} train set (first {n:,})",
+         "mean": kid_mean, "std": kid_std, **common, "reference": describe(dataset, "test", len(test)),
+         "subsets": 100, "subset_size": 1000, "data": f"{dataset} train set, first {n:,} in file order, against the test set"},
+    ]
+
+
+def record_baselines(scorer_name: str, entries: list[dict]) -> None:
+    """Replace the FID/KID entries in the ``reference`` list of the scorer's shipped metrics.json."""
+    import json
+
+    from ..io import atomic_write_text
+
+    path = ASSETS / scorer_name / "metrics.json"
+    shipped = json.loads(path.read_text())
+    kept = [e for e in shipped.get("reference", []) if e.get("metric") not in ("fid", "kid")]
+    shipped["reference"] = kept + entries
+    atomic_write_text(path, json.dumps(shipped, indent=2) + "\n")
+    print(f"recorded the real-data baselines in {path}")
 
 
 if __name__ == "__main__":
