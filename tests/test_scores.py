@@ -334,3 +334,18 @@ def test_cli_rejects_unknown_metric_and_missing_real_data(tmp_path):
         main([str(tmp_path / "s"), "--metrics", "fid"])
     with pytest.raises(SystemExit, match="no mode count is defined for 'synthetic'"):
         main([str(tmp_path / "s"), "--metrics", "modes"])
+
+
+def test_stacked_mnist_samples_are_counted_over_1000_digit_triples(tmp_path):
+    from gan_hub.config import GeneratorConfig
+    from gan_hub.hub import Generator
+    from gan_hub.metrics.evaluate import evaluate_generator
+    from gan_hub.metrics.modes import stacked_mnist_modes
+
+    config = GeneratorConfig(variant="dcgan", arch="dcgan", latent_dim=8, dataset="stacked-mnist", channels=3,
+                             image_size=28, arch_kwargs={"base_channels": 8})
+    g = Generator(config)
+    entries = {e["metric"]: e for e in evaluate_generator(g, num_samples=50, metrics=("modes",))["scores"]}
+    assert entries["modes_covered"]["name"] == "digit triples covered@50" and entries["modes_covered"]["num_modes"] == 1000
+    modes = stacked_mnist_modes(g.generate(50, seed=0), load_scorer("mnist-classifier"))
+    assert entries["modes_covered"]["value"] == len(set(modes.tolist()))

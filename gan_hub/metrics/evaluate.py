@@ -122,7 +122,9 @@ def measure(generator, scorer, num_samples: int, seed: int = 0, metrics=("is",),
         raise ValueError(f"num_samples and batch_size must be positive, got {num_samples} and {batch_size}")
     metrics = parse_metrics(metrics)
     config = generator.config
-    result = Measurement(scorer, num_samples, seed, splits, conditional=bool(config.conditional))
+    # label agreement needs a scorer that classifies these images into the model's classes
+    agreement = bool(config.conditional) and _scorer_takes(scorer, config) and scorer.num_classes == config.num_classes
+    result = Measurement(scorer, num_samples, seed, splits, conditional=agreement)
     if "is" in metrics:
         result.inception = InceptionScore(scorer, splits=splits, num_samples=num_samples)
     if "fid" in metrics:
@@ -134,10 +136,15 @@ def measure(generator, scorer, num_samples: int, seed: int = 0, metrics=("is",),
     if counter is not None:
         result.num_modes = counter[1]
     need_features = "fid" in metrics or "kid" in metrics
+    need_logits = "is" in metrics or result.conditional or (counter is not None and config.dataset != "stacked-mnist")
     with tqdm(total=num_samples, desc=f"{scorer.name} scores", unit="img", disable=not progress, leave=False,
               dynamic_ncols=True) as bar:
         for images, labels in sample_batches(generator, num_samples, seed, batch_size):
-            logits, features = scorer.logits_and_features(images) if need_features else (scorer.logits(images), None)
+            logits = features = None
+            if need_features:
+                logits, features = scorer.logits_and_features(images)
+            elif need_logits:
+                logits = scorer.logits(images)
             if result.inception is not None:
                 result.inception.update_logits(logits)
             if result.statistics is not None:
@@ -221,6 +228,9 @@ def applicable_metrics(requested, config, scorer, reference: ReferenceSet | None
                 reference.statistics(scorer, progress)
             if metric == "kid":
                 reference.features(scorer, progress)
+            if metric in ("is", "fid", "kid") and not _scorer_takes(scorer, config):
+                raise ValueError(f"{scorer.name} scores {scorer.module.in_channels}-channel images; "
+                                 f"{config.dataset!r} samples have {config.channels} channels")
             if metric == "modes" and _mode_counter(config.dataset, scorer) is None:
                 raise ValueError(f"no mode count is defined for {config.dataset!r} samples with {scorer.name}")
         except (FileNotFoundError, ValueError) as err:
@@ -230,6 +240,11 @@ def applicable_metrics(requested, config, scorer, reference: ReferenceSet | None
             continue
         chosen.append(metric)
     return chosen
+
+
+def _scorer_takes(scorer, config) -> bool:
+    channels = getattr(getattr(scorer, "module", None), "in_channels", None)
+    return channels is None or channels == config.channels
 
 
 def default_reference(dataset: str, data_dir=None, split: str = "test") -> ReferenceSet | None:
