@@ -52,8 +52,27 @@ def eval_results(config: GeneratorConfig, scores: list[dict[str, Any]]) -> list[
 
 
 def variant_section(variant: str) -> str:
-    path = TEMPLATES / "variants" / f"{variant}.md"
-    return path.read_text() if path.is_file() else ""
+    """The variant's template (``variants/NAME.md``, else its family's ``variants/PREFIX.md``) and its defaults."""
+    folder = TEMPLATES / "variants"
+    for path in (folder / f"{variant}.md", folder / f"{variant.split('-')[0]}.md"):
+        if path.is_file():
+            return path.read_text().rstrip() + "\n" + variant_defaults(variant) + "\n"
+    return variant_defaults(variant)
+
+
+def variant_defaults(variant: str) -> str:
+    """One line of the variant's registered defaults, read from its VariantSpec (so it cannot go stale)."""
+    from .variants import VARIANTS
+
+    if variant not in VARIANTS:
+        return ""
+    spec = VARIANTS.get(variant)
+    betas = f", betas {spec.betas}" if spec.optimizer == "adam" else ""
+    techniques = ", ".join(f"{k}={v}" if v is not True else k for k, v in spec.techniques.items()) or "none"
+    return (f"Defaults: objective `{spec.objective}`, architecture `{spec.arch}`"
+            f"{f' with a `{spec.discriminator_arch}` discriminator' if spec.discriminator_arch else ''}, "
+            f"{spec.optimizer} lr G {spec.lr_g:g} / D {spec.lr_d:g}{betas}, {spec.n_critic} D step(s) per G step, "
+            f"batch {spec.batch_size}, techniques: {techniques}.")
 
 
 def render_model_card(config: GeneratorConfig, metrics: dict[str, Any] | None, repo_hint: str | None = None) -> ModelCard:

@@ -33,16 +33,53 @@ CARD_NAME = "README.md"
 HUB_FILES = [CONFIG_NAME, WEIGHTS_NAME, METRICS_NAME, CARD_NAME, SAMPLES_NAME]
 
 
+# Network options that any architecture accepts: applied around the architecture's own layers.
+GENERATOR_OPTIONS = ("g_norm", "g_vbn_reference_size")
+DISCRIMINATOR_OPTIONS = ("d_spectral_norm", "d_minibatch")
+
+
+def _arch_kwargs(config: GeneratorConfig) -> dict:
+    return {k: v for k, v in config.arch_kwargs.items() if k not in GENERATOR_OPTIONS + DISCRIMINATOR_OPTIONS}
+
+
 def build_generator_network(config: GeneratorConfig) -> nn.Module:
     spec = ARCHS.get(config.arch)
-    return spec.generator(latent_dim=config.latent_dim, channels=config.channels, image_size=config.image_size,
-                          num_classes=config.num_classes, **config.arch_kwargs)
+    net = spec.generator(latent_dim=config.latent_dim, channels=config.channels, image_size=config.image_size,
+                         num_classes=config.num_classes, **_arch_kwargs(config))
+    g_norm = config.arch_kwargs.get("g_norm", "batch")
+    if g_norm == "virtual-batch":
+        from .nn.virtual_batch_norm import with_virtual_batch_norm
+
+        net = with_virtual_batch_norm(net, config.latent_dim, config.num_classes,
+                                      reference_size=config.arch_kwargs.get("g_vbn_reference_size", 64))
+    elif g_norm != "batch":
+        raise ValueError(f"g_norm must be 'batch' or 'virtual-batch', got {g_norm!r}")
+    return net
 
 
-def build_discriminator_network(config: GeneratorConfig) -> nn.Module:
-    spec = ARCHS.get(config.arch)
-    return spec.discriminator(channels=config.channels, image_size=config.image_size,
-                              num_classes=config.num_classes, **config.arch_kwargs)
+def build_discriminator_network(config: GeneratorConfig, arch: str | None = None, **options) -> nn.Module:
+    """The architecture's discriminator, with spectral norm and a minibatch-discrimination layer when asked.
+
+    ``arch`` names another registered architecture whose discriminator to use (e.g. an autoencoder
+    for energy-based variants). ``options`` (``d_spectral_norm``, ``d_minibatch``) come from the run's
+    techniques; they may also be in ``config.arch_kwargs``.
+    """
+    spec = ARCHS.get(arch or config.arch)
+    options = {**{k: v for k, v in config.arch_kwargs.items() if k in DISCRIMINATOR_OPTIONS}, **options}
+    unknown = set(options) - set(DISCRIMINATOR_OPTIONS)
+    if unknown:
+        raise ValueError(f"unknown discriminator option(s) {sorted(unknown)}; known: {list(DISCRIMINATOR_OPTIONS)}")
+    net = spec.discriminator(channels=config.channels, image_size=config.image_size,
+                             num_classes=config.num_classes, **_arch_kwargs(config))
+    if options.get("d_minibatch"):
+        from .nn.minibatch import add_minibatch_discrimination
+
+        net = add_minibatch_discrimination(net, **dict(options["d_minibatch"]))
+    if options.get("d_spectral_norm"):
+        from .nn.spectral import apply_spectral_norm
+
+        net = apply_spectral_norm(net)
+    return net
 
 
 def resolve_model_folder(name_or_path: str | Path, revision: str | None = None, **hub_kwargs) -> Path:

@@ -32,7 +32,7 @@ def noise_file(process_index: int) -> str:
 
 
 def save_checkpoint(accelerator: Accelerator, folder: Path, step: int, ema: nn.Module | None, keep: int,
-                    noise: torch.Generator) -> Path:
+                    noise: torch.Generator, algorithm=None) -> Path:
     """Save to a hidden folder, then rename: a killed run leaves the previous checkpoint intact."""
     final = folder / f"step_{step:08d}"
     staging = folder / f".staging_step_{step:08d}"
@@ -41,7 +41,9 @@ def save_checkpoint(accelerator: Accelerator, folder: Path, step: int, ema: nn.M
         staging.mkdir(parents=True)
     accelerator.wait_for_everyone()
     accelerator.save_state(str(staging), safe_serialization=True)
-    atomic_save_safetensors(staging / noise_file(accelerator.process_index), {"state": noise.get_state()})
+    # per process: the training-noise RNG and the algorithm's own state (replay buffers, averages, k_t)
+    algorithm_state = {f"algorithm.{k}": v for k, v in (algorithm.state_dict() if algorithm else {}).items()}
+    atomic_save_safetensors(staging / noise_file(accelerator.process_index), {"state": noise.get_state(), **algorithm_state})
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
         if ema is not None:
@@ -56,12 +58,16 @@ def save_checkpoint(accelerator: Accelerator, folder: Path, step: int, ema: nn.M
     return final
 
 
-def load_checkpoint(accelerator: Accelerator, path: Path, ema: nn.Module | None, noise: torch.Generator) -> int:
+def load_checkpoint(accelerator: Accelerator, path: Path, ema: nn.Module | None, noise: torch.Generator,
+                    algorithm=None) -> int:
     accelerator.load_state(str(path))
     rng_path = path / noise_file(accelerator.process_index)
     if not rng_path.is_file():
         raise FileNotFoundError(f"{rng_path} is missing: was this checkpoint written with another number of processes?")
-    noise.set_state(load_file(str(rng_path))["state"])
+    process_state = load_file(str(rng_path))
+    noise.set_state(process_state["state"])
+    if algorithm is not None:
+        algorithm.load_state_dict({k[len("algorithm."):]: v for k, v in process_state.items() if k.startswith("algorithm.")})
     if ema is not None:
         ema.load_state_dict(load_file(str(path / EMA_FILE)))
     return int(json.loads((path / STATE_FILE).read_text())["step"])

@@ -15,7 +15,7 @@ OPTIONS = {  # flag -> (type, help); every flag maps onto a TrainConfig field
     "batch-size": (int, "batch size per process; default: the variant's (64)"),
     "seed": (int, "seed for weights, latents and data order; default 0"),
     "mixed-precision": (str, "no, fp16 or bf16; default no"),
-    "objective": (str, "override the variant's objective: minimax, non-saturating, maximum-likelihood"),
+    "objective": (str, "override the variant's objective (any registered one, e.g. least-squares, hinge, fgan-kl; NAME+ls0.9 adds one-sided label smoothing)"),
     "arch": (str, "override the variant's architecture: mlp or dcgan"),
     "latent-dim": (int, "latent dimension; default 100"),
     "lr-g": (float, "generator learning rate; default: the variant's"),

@@ -32,6 +32,8 @@ class TrainConfig:
     beta1: float | None = None
     beta2: float | None = None
     n_critic: int | None = None
+    optimizer: str | None = None  # adam or rmsprop; None: the variant's
+    techniques: dict[str, Any] = field(default_factory=dict)  # merged over the variant's; false turns one off
     ema_decay: float | None = None  # 0 disables the EMA generator
     lr_decay_start: int | None = None  # from this step, both learning rates fall linearly to 0 at max_steps
     log_every: int = 50

@@ -20,7 +20,9 @@ from gan_hub.hub import DISCRIMINATOR_NAME, Generator, build_discriminator_netwo
 from gan_hub.io import atomic_replace_dir, atomic_save_safetensors
 from gan_hub.objectives import get_objective
 from gan_hub.sampling import grid_columns, image_grid, latents, to_uint8
+from gan_hub.techniques import configure, merge_switches
 from gan_hub.variants import get_variant
+from gan_hub.variants.base import StepContext
 
 from .checkpoints import list_checkpoints, load_checkpoint, save_checkpoint
 from .config import TrainConfig
@@ -57,8 +59,10 @@ class Trainer:
     def __init__(self, cfg: TrainConfig):
         self.cfg = cfg
         self.spec = get_variant(cfg.variant)
-        self.objective = get_objective(cfg.objective or self.spec.objective)
-        self.algorithm = self.spec.build_algorithm(self.objective)
+        self.switches = merge_switches(self.spec.techniques, cfg.techniques)
+        self.setup = configure(self.switches, get_objective(cfg.objective or self.spec.objective))
+        self.objective = self.setup.objective
+        self.algorithm = self.spec.build_algorithm(self.objective, self.setup.techniques)
         self.output_dir = Path(cfg.output_dir)
         self.accelerator = Accelerator(
             # Without accelerator hardware, processes started by `accelerate launch --multi_gpu` or torchrun
@@ -84,18 +88,22 @@ class Trainer:
             image_size=info.image_size,
             channels=info.channels,
             dataset=cfg.dataset,
-            arch_kwargs={**self.spec.arch_kwargs, **cfg.arch_kwargs} if not cfg.arch or cfg.arch == self.spec.arch else dict(cfg.arch_kwargs),
+            arch_kwargs={**({**self.spec.arch_kwargs, **cfg.arch_kwargs} if not cfg.arch or cfg.arch == self.spec.arch
+                            else dict(cfg.arch_kwargs)), **self.setup.generator_kwargs},
         )
         self.batch_size = cfg.batch_size or self.spec.batch_size
         if len(dataset) < self.batch_size * self.accelerator.num_processes:
             raise ValueError(f"dataset {cfg.dataset} has {len(dataset)} images, fewer than one batch of "
                              f"{self.batch_size} per process x {self.accelerator.num_processes} processes: lower --batch-size")
         generator = build_generator_network(self.gen_config)
-        discriminator = build_discriminator_network(self.gen_config)
+        discriminator = build_discriminator_network(self.gen_config, self.spec.discriminator_arch,
+                                                    **self.setup.discriminator_kwargs)
+        self.algorithm.setup(generator, discriminator)
         betas = (cfg.beta1 if cfg.beta1 is not None else self.spec.betas[0], cfg.beta2 if cfg.beta2 is not None else self.spec.betas[1])
         self.base_lr_g, self.base_lr_d = cfg.lr_g or self.spec.lr_g, cfg.lr_d or self.spec.lr_d
-        opt_g = torch.optim.Adam(generator.parameters(), lr=self.base_lr_g, betas=betas)
-        opt_d = torch.optim.Adam(discriminator.parameters(), lr=self.base_lr_d, betas=betas)
+        optimizer = dataclasses.replace(self.spec.optimizer_spec, kind=cfg.optimizer or self.spec.optimizer)
+        opt_g = optimizer.build(generator.parameters(), self.base_lr_g, betas)
+        opt_d = optimizer.build(discriminator.parameters(), self.base_lr_d, betas)
         loader = DataLoader(dataset, batch_size=self.batch_size, shuffle=True, drop_last=True, num_workers=cfg.num_workers)
         self.G, self.D, self.opt_g, self.opt_d, self.loader = self.accelerator.prepare(generator, discriminator, opt_g, opt_d, loader)
         self.n_critic = cfg.n_critic or self.spec.n_critic
@@ -124,27 +132,34 @@ class Trainer:
             for group in optimizer.param_groups:
                 group["lr"] = base * factor
 
+    def context(self) -> StepContext:
+        return StepContext(self.step, self.cfg.max_steps, lambda t: self.accelerator.reduce(t, "mean"))
+
     def train_step(self, real: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
         acc = self.accelerator
         self.set_learning_rates()
         labels = labels if self.gen_config.conditional else None
-        n = len(real)
+        n, ctx = len(real), self.context()
         with acc.accumulate(self.G, self.D):
             with acc.autocast():
-                d_loss, logs = self.algorithm.discriminator_loss(acc.unwrap_model(self.G), self.D, real, labels, self.sample_latents(n))
+                d_loss, logs = self.algorithm.discriminator_loss(acc.unwrap_model(self.G), self.D, real, labels,
+                                                                 self.sample_latents(n), ctx)
             acc.backward(d_loss)
             self.opt_d.step()
             self.opt_d.zero_grad(set_to_none=True)
+            self.algorithm.after_d_step(acc.unwrap_model(self.D), ctx)
             if self.step % self.n_critic == 0:
                 frozen_d = acc.unwrap_model(self.D).requires_grad_(False)
                 try:
                     with acc.autocast():
-                        g_loss, g_logs = self.algorithm.generator_loss(self.G, frozen_d, self.sample_latents(n), self.random_labels(n))
+                        g_loss, g_logs = self.algorithm.generator_loss(self.G, frozen_d, self.sample_latents(n),
+                                                                       self.random_labels(n), real, ctx)
                     acc.backward(g_loss)
                     self.opt_g.step()
                     self.opt_g.zero_grad(set_to_none=True)
                 finally:
                     frozen_d.requires_grad_(True)
+                self.algorithm.after_g_step(acc.unwrap_model(self.G), ctx)
                 logs.update(g_logs)
                 if self.ema is not None:
                     self.ema.update_parameters(acc.unwrap_model(self.G))
@@ -159,7 +174,7 @@ class Trainer:
         found = list_checkpoints(self.checkpoint_dir)
         if found:
             step, path = found[-1]
-            self.step = load_checkpoint(self.accelerator, path, self.ema, self.noise)
+            self.step = load_checkpoint(self.accelerator, path, self.ema, self.noise, self.algorithm)
             self.accelerator.print(f"resumed from {path} at step {self.step}")
 
     def batches(self):
@@ -190,7 +205,7 @@ class Trainer:
                 bar.set_postfix({k: f"{v:.3f}" for k, v in logs.items()})
                 acc.log(logs, step=self.step)
             if self.step % cfg.checkpoint_every == 0 or self.step == cfg.max_steps:
-                save_checkpoint(acc, self.checkpoint_dir, self.step, self.ema, cfg.keep_checkpoints, self.noise)
+                save_checkpoint(acc, self.checkpoint_dir, self.step, self.ema, cfg.keep_checkpoints, self.noise, self.algorithm)
             if self.step % cfg.sample_every == 0:
                 self.log_samples()
             if self.step % cfg.eval_every == 0 and cfg.eval_samples_during_training:

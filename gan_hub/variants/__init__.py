@@ -1,7 +1,7 @@
 """Variants: one small file per preset, registered by name. Adding one never touches the trainer."""
 from ..registry import VARIANTS
 from .base import AdversarialAlgorithm, VariantSpec
-from . import cgan, dcgan, gan  # noqa: E402,F401  (registers the variants)
+from . import cgan, dcgan, gan, improved, losses  # noqa: E402,F401  (registers the variants)
 
 
 def get_variant(name: str) -> VariantSpec:

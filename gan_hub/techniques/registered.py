@@ -1,0 +1,1 @@
+"""Imports every technique module so that each registers its switch in TECHNIQUES."""
