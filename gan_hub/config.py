@@ -34,9 +34,16 @@ class GeneratorConfig:
             raise ConfigError(f"class_names has {len(self.class_names)} names but num_classes is {self.num_classes}")
         if self.num_classes and not self.class_names:
             self.class_names = [str(i) for i in range(self.num_classes)]
-        for name in ("latent_dim", "image_size", "channels"):
+        for name in ("latent_dim", "channels"):
             if int(getattr(self, name)) < 1:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
+        if int(self.image_size) < 0:
+            raise ConfigError(f"image_size must be positive (or 0 for vector data), got {self.image_size}")
+
+    @property
+    def is_vector(self) -> bool:
+        """True for vector data (e.g. 2-D points: image_size 0, ``channels`` coordinates), not images."""
+        return self.image_size == 0
 
     @property
     def conditional(self) -> bool:

@@ -27,6 +27,7 @@ from gan_hub.variants.base import StepContext
 from .checkpoints import list_checkpoints, load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .provenance import git_commit, library_versions
+from .step import Players, alternating_step
 
 logger = logging.getLogger("gan_hub.train")
 
@@ -107,6 +108,7 @@ class Trainer:
         loader = DataLoader(dataset, batch_size=self.batch_size, shuffle=True, drop_last=True, num_workers=cfg.num_workers)
         self.G, self.D, self.opt_g, self.opt_d, self.loader = self.accelerator.prepare(generator, discriminator, opt_g, opt_d, loader)
         self.n_critic = cfg.n_critic or self.spec.n_critic
+        self.players = Players(self.G, self.D, self.opt_g, self.opt_d, self.algorithm, self.n_critic)
         decay = self.spec.ema_decay if cfg.ema_decay is None else cfg.ema_decay
         self.ema = (AveragedModel(self.accelerator.unwrap_model(self.G), avg_fn=ema_with_warmup(decay), use_buffers=True)
                     if decay > 0 else None)
@@ -139,30 +141,11 @@ class Trainer:
         acc = self.accelerator
         self.set_learning_rates()
         labels = labels if self.gen_config.conditional else None
-        n, ctx = len(real), self.context()
         with acc.accumulate(self.G, self.D):
-            with acc.autocast():
-                d_loss, logs = self.algorithm.discriminator_loss(acc.unwrap_model(self.G), self.D, real, labels,
-                                                                 self.sample_latents(n), ctx)
-            acc.backward(d_loss)
-            self.opt_d.step()
-            self.opt_d.zero_grad(set_to_none=True)
-            self.algorithm.after_d_step(acc.unwrap_model(self.D), ctx)
-            if self.step % self.n_critic == 0:
-                frozen_d = acc.unwrap_model(self.D).requires_grad_(False)
-                try:
-                    with acc.autocast():
-                        g_loss, g_logs = self.algorithm.generator_loss(self.G, frozen_d, self.sample_latents(n),
-                                                                       self.random_labels(n), real, ctx)
-                    acc.backward(g_loss)
-                    self.opt_g.step()
-                    self.opt_g.zero_grad(set_to_none=True)
-                finally:
-                    frozen_d.requires_grad_(True)
-                self.algorithm.after_g_step(acc.unwrap_model(self.G), ctx)
-                logs.update(g_logs)
-                if self.ema is not None:
-                    self.ema.update_parameters(acc.unwrap_model(self.G))
+            logs, generator_updated = alternating_step(self.players, real, labels, self.sample_latents, self.random_labels,
+                                                       self.context(), acc.backward, acc.autocast, acc.unwrap_model)
+            if generator_updated and self.ema is not None:
+                self.ema.update_parameters(acc.unwrap_model(self.G))
         return logs
 
     # ---- the loop ------------------------------------------------------------------------------

@@ -78,8 +78,8 @@ def mixture(name: str) -> Mixture2D:
 class PointDataset(Dataset):
     """float32 points [N, 2] and int64 labels (the mode each point was drawn from); items are (point, label).
 
-    ``info`` is a :class:`DatasetInfo` with ``channels=0`` and ``image_size=0`` (these are points, not
-    images) and one class name per mode; ``mixture`` is the generating :class:`Mixture2D`.
+    ``info`` is a :class:`DatasetInfo` with ``channels=2`` (coordinates) and ``image_size=0`` (points,
+    not images: the convention of GeneratorConfig for vector data) and one class name per mode; ``mixture`` is the generating :class:`Mixture2D`.
     """
 
     def __init__(self, points: torch.Tensor, labels: torch.Tensor, info: DatasetInfo, mixture: Mixture2D | None = None):
@@ -101,7 +101,7 @@ def mixture_dataset(mix: Mixture2D, train: bool = True, size: int | None = None,
     size = (100_000 if train else 10_000) if size is None else size
     gen = torch.Generator().manual_seed((0 if train else 1) if seed is None else seed)
     points, modes = mix.sample_with_modes(size, gen)
-    info = DatasetInfo(mix.name, channels=0, image_size=0, class_names=mix.mode_names)
+    info = DatasetInfo(mix.name, channels=2, image_size=0, class_names=mix.mode_names)
     return PointDataset(points, modes, info, mix)
 
 

@@ -2,6 +2,7 @@
 from ..registry import VARIANTS
 from .base import AdversarialAlgorithm, VariantSpec
 from . import cgan, dcgan, gan, improved, losses  # noqa: E402,F401  (registers the variants)
+from . import energy  # noqa: E402,F401  (registers ebgan and began)
 
 
 def get_variant(name: str) -> VariantSpec:

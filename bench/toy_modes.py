@@ -1,0 +1,194 @@
+"""Mode coverage of every unconditional variant on the 2-D toy mixtures, with MLP networks on the CPU.
+
+    python bench/toy_modes.py                          # every variant, ring8 and grid25, seed 0
+    python bench/toy_modes.py --variants gan,wgan-gp --datasets ring8 --g-steps 500 --quick
+    python bench/toy_modes.py --seeds 0,1,2 --markdown results.md --figure docs/toy_modes.png
+
+Each variant keeps its objective, techniques, optimizer, learning rates and critic steps; only the
+networks are replaced by MLPs for 2-D points (``--arch mlp`` with ``image_size 0``) of the same size
+for every variant. Budgets are equal in generator updates (``--g-steps``; a variant with 5 critic
+steps per generator step also gets 5x the discriminator batches). Every step draws a fresh batch
+of the mixture from a seeded generator. The training step is the trainer's own
+(``train.step.alternating_step``).
+
+Scores (gan_hub.metrics.modes.mixture_coverage) on ``--samples`` points of the final generator
+(eval mode, latents from ``--seed``): the share of high-quality samples (within 3 std of a mode),
+the modes covered (at least 10 % of a perfect sampler's share of high-quality samples), and the
+KL divergence of the high-quality samples' mode histogram from uniform.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+
+from gan_hub.config import GeneratorConfig  # noqa: E402
+from gan_hub.data.toy2d import mixture  # noqa: E402
+from gan_hub.hub import build_discriminator_network, build_generator_network  # noqa: E402
+from gan_hub.metrics.modes import mixture_coverage  # noqa: E402
+from gan_hub.objectives import get_objective  # noqa: E402
+from gan_hub.sampling import latents  # noqa: E402
+from gan_hub.techniques import configure, merge_switches  # noqa: E402
+from gan_hub.variants import VARIANTS, get_variant  # noqa: E402
+from gan_hub.variants.base import StepContext  # noqa: E402
+from train.step import Players, alternating_step  # noqa: E402
+
+MLP = {"hidden_dim": 128, "num_layers": 3}
+# Discriminator architectures that have a counterpart for vectors.
+VECTOR_DISCRIMINATOR = {"autoencoder": "autoencoder-mlp"}
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--variants", default="all", help="comma-separated names, or 'all' (every unconditional variant)")
+    p.add_argument("--datasets", default="ring8,grid25")
+    p.add_argument("--g-steps", type=int, default=2000, help="generator updates per run (equal budget)")
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--latent-dim", type=int, default=16)
+    p.add_argument("--samples", type=int, default=2500, help="points scored per run")
+    p.add_argument("--seeds", default="0", help="comma-separated training seeds")
+    p.add_argument("--threads", type=int, default=1, help="torch threads (tiny MLPs: 1 is fastest)")
+    p.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "toy_modes.json")
+    p.add_argument("--markdown", type=Path, default=None, help="also write the table to this file")
+    p.add_argument("--figure", type=Path, default=None, help="write a PNG of every run's samples")
+    p.add_argument("--quick", action="store_true", help="smoke run: 200 generator updates, 500 samples")
+    return p.parse_args(argv)
+
+
+def unconditional_variants() -> list[str]:
+    return [name for name in VARIANTS.names() if not get_variant(name).conditional]
+
+
+def train_one(variant: str, dataset: str, seed: int, args) -> dict:
+    spec = get_variant(variant)
+    setup = configure(merge_switches(spec.techniques, {}), get_objective(spec.objective))
+    torch.manual_seed(seed)
+    config = GeneratorConfig(variant=variant, arch="mlp", latent_dim=args.latent_dim, channels=2, image_size=0,
+                             dataset=dataset, arch_kwargs={**MLP, **setup.generator_kwargs})
+    generator = build_generator_network(config)
+    d_arch = VECTOR_DISCRIMINATOR.get(spec.discriminator_arch, spec.discriminator_arch)
+    discriminator = build_discriminator_network(config, d_arch, **setup.discriminator_kwargs)
+    algorithm = spec.build_algorithm(setup.objective, setup.techniques)
+    algorithm.setup(generator, discriminator)
+    optimizer = spec.optimizer_spec
+    players = Players(generator, discriminator, optimizer.build(generator.parameters(), spec.lr_g),
+                      optimizer.build(discriminator.parameters(), spec.lr_d), algorithm, spec.n_critic)
+    mix = mixture(dataset)
+    data_rng = torch.Generator().manual_seed(10_000 + seed)
+    noise_rng = torch.Generator().manual_seed(20_000 + seed)
+    d_steps = args.g_steps * spec.n_critic
+    started, logs = time.perf_counter(), {}
+    for step in range(d_steps):
+        real = mix.sample(args.batch_size, data_rng)
+        ctx = StepContext(step, d_steps)
+        logs, _ = alternating_step(players, real, None, lambda n: torch.randn(n, args.latent_dim, generator=noise_rng),
+                                   lambda n: None, ctx)
+        if not all(math.isfinite(v) for v in logs.values()):
+            break
+    seconds = time.perf_counter() - started
+    generator.eval()
+    with torch.no_grad():
+        points = generator(latents(args.samples, args.latent_dim, seed=12345), None)
+    finite = bool(torch.isfinite(points).all())
+    coverage = mixture_coverage(points if finite else torch.full_like(points, 1e6), mix)
+    return {"variant": variant, "dataset": dataset, "seed": seed, "g_steps": args.g_steps, "d_steps": d_steps,
+            "seconds": round(seconds, 2), "finite": finite and all(math.isfinite(v) for v in logs.values()),
+            "modes_covered": coverage["modes_covered"], "num_modes": coverage["num_modes"],
+            "high_quality_share": coverage["high_quality_share"], "kl_to_uniform": coverage["kl_to_uniform"],
+            "points": points[:1000].tolist() if finite else []}
+
+
+def table(results: list[dict], datasets: list[str]) -> str:
+    """Markdown: one row per variant, per dataset 'modes covered / K, high-quality %' (mean over seeds)."""
+    head = "| variant | " + " | ".join(f"{d}: modes | {d}: high quality | {d}: KL" for d in datasets) + " |"
+    rule = "|---|" + "---|---|---|" * len(datasets)
+    rows = []
+    for variant in dict.fromkeys(r["variant"] for r in results):
+        cells = []
+        for d in datasets:
+            runs = [r for r in results if r["variant"] == variant and r["dataset"] == d]
+            if not runs:
+                cells += ["", "", ""]
+                continue
+            modes = sum(r["modes_covered"] for r in runs) / len(runs)
+            share = sum(r["high_quality_share"] or 0 for r in runs) / len(runs)
+            kls = [r["kl_to_uniform"] for r in runs if r["kl_to_uniform"] is not None]
+            failed = "" if all(r["finite"] for r in runs) else " (diverged)"
+            cells += [f"{modes:g} / {runs[0]['num_modes']}{failed}", f"{100 * share:.1f} %",
+                      f"{sum(kls) / len(kls):.2f}" if kls else "n/a"]
+        rows.append(f"| `{variant}` | " + " | ".join(cells) + " |")
+    return "\n".join([head, rule, *rows])
+
+
+def figure(results: list[dict], datasets: list[str], path: Path, seed: int) -> None:
+    """A grid of scatter plots (rows: variants, columns: datasets) drawn with PIL."""
+    from PIL import Image, ImageDraw
+
+    variants = list(dict.fromkeys(r["variant"] for r in results))
+    cell, label_w = 150, 110
+    image = Image.new("RGB", (label_w + cell * len(datasets), 20 + cell * len(variants)), "white")
+    draw = ImageDraw.Draw(image)
+    for j, d in enumerate(datasets):
+        draw.text((label_w + j * cell + 5, 4), d, fill="black")
+    extent = {"ring8": 3.0, "grid25": 5.5}
+    for i, v in enumerate(variants):
+        draw.text((4, 20 + i * cell + cell // 2 - 6), v, fill="black")
+        for j, d in enumerate(datasets):
+            x0, y0 = label_w + j * cell, 20 + i * cell
+            draw.rectangle([x0 + 2, y0 + 2, x0 + cell - 3, y0 + cell - 3], outline=(200, 200, 200))
+            scale = (cell - 8) / (2 * extent.get(d, 3.0))
+            for cx, cy in mixture(d).centers.tolist():
+                px, py = x0 + cell / 2 + cx * scale, y0 + cell / 2 - cy * scale
+                draw.ellipse([px - 3, py - 3, px + 3, py + 3], outline=(230, 120, 0))
+            run = next((r for r in results if r["variant"] == v and r["dataset"] == d and r["seed"] == seed), None)
+            for x, y in (run or {}).get("points", []):
+                px, py = x0 + cell / 2 + x * scale, y0 + cell / 2 - y * scale
+                if x0 + 2 < px < x0 + cell - 3 and y0 + 2 < py < y0 + cell - 3:
+                    draw.point((px, py), fill=(20, 60, 200))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path)
+
+
+def main(argv=None) -> list[dict]:
+    args = parse_args(argv)
+    if args.quick:
+        args.g_steps, args.samples = 200, 500
+    torch.set_num_threads(args.threads)
+    variants = unconditional_variants() if args.variants == "all" else [v.strip() for v in args.variants.split(",")]
+    for v in variants:
+        get_variant(v)  # unknown names fail here, with the list of known ones
+    datasets = [d.strip() for d in args.datasets.split(",")]
+    seeds = [int(s) for s in args.seeds.split(",")]
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); {args.g_steps} generator updates, "
+          f"batch {args.batch_size}, MLP {MLP}, latent {args.latent_dim}, {args.samples} samples scored")
+    results = []
+    for variant in variants:
+        for dataset in datasets:
+            for seed in seeds:
+                r = train_one(variant, dataset, seed, args)
+                results.append(r)
+                print(f"{variant:>16} {dataset:>7} seed {seed}: {r['modes_covered']:>2}/{r['num_modes']} modes, "
+                      f"{100 * (r['high_quality_share'] or 0):5.1f} % high quality, {r['seconds']:.1f} s", flush=True)
+    text = table(results, datasets)
+    print()
+    print(text)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "results": results}) + "\n")
+    if args.markdown:
+        args.markdown.write_text(text + "\n")
+    if args.figure:
+        figure(results, datasets, args.figure, seeds[0])
+        print(f"wrote {args.figure}")
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""Every registered variant trains on synthetic data, in one process and in two, with finite losses and
+the same weights on both ranks; each has a card section and a line in --list-variants."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gan_hub.cards import variant_section
+from gan_hub.variants import VARIANTS
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "tests" / "train_every_variant.py"
+REQUIRED = ["lsgan", "wgan", "wgan-gp", "hinge-sn", "fgan-kl", "fgan-reverse-kl", "fgan-pearson", "fgan-hellinger",
+            "fgan-js", "ebgan", "began", "rsgan", "ragan", "ralsgan", "improved-gan"]
+STEPS = 20
+
+
+def run(launcher: list[str], out: Path) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    cmd = launcher + [str(SCRIPT), str(out), str(STEPS), *VARIANTS.names()]
+    result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, f"{cmd} failed:\n{result.stdout[-3000:]}\n{result.stderr[-4000:]}"
+    return json.loads(out.read_text())
+
+
+def test_every_required_variant_is_registered():
+    assert set(REQUIRED) <= set(VARIANTS.names())
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_every_variant_trains(tmp_path, processes):
+    launcher = [sys.executable]
+    if processes == 2:
+        launcher = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+                    "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]
+    results = run(launcher, tmp_path / "results.json")
+    assert set(results) == set(VARIANTS.names())
+    for variant, r in results.items():
+        assert r["processes"] == processes and r["steps"] == STEPS, variant
+        assert r["finite"], f"{variant}: a loss became NaN or infinite"
+        assert r["identical_on_ranks"], f"{variant}: the ranks' weights differ"
+        assert {"d_loss", "g_loss"} <= set(r["logged"]), variant
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS.names()))
+def test_every_variant_has_a_card_section_with_its_paper_and_defaults(variant):
+    section = variant_section(variant)
+    spec = VARIANTS.get(variant)
+    assert "Paper:" in section and "Defaults: objective" in section, variant
+    assert f"{spec.lr_g:g}" in section and f"{spec.n_critic} D step" in section

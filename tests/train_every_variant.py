@@ -1,0 +1,55 @@
+"""Run by tests/test_variants.py, in one process or under `accelerate launch --num_processes 2`:
+train each named variant for a few steps on the synthetic dataset and report, per variant, whether
+every logged loss stayed finite and whether the weights are identical on every rank.
+
+    python tests/train_every_variant.py OUT_JSON STEPS VARIANT [VARIANT ...]
+"""
+import json
+import math
+import sys
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from gan_hub.variants import get_variant  # noqa: E402
+from train.config import TrainConfig  # noqa: E402
+from train.trainer import Trainer  # noqa: E402
+
+
+def weight_vector(module: torch.nn.Module) -> torch.Tensor:
+    return torch.cat([p.detach().flatten().double() for p in module.parameters()])
+
+
+def main(out: str, steps: str, *variants: str) -> None:
+    results = {}
+    for variant in variants:
+        folder = Path(out).parent / variant
+        small = {"base_channels": 8} if get_variant(variant).arch == "dcgan" else {"hidden_dim": 32}
+        cfg = TrainConfig(variant=variant, dataset="synthetic", output_dir=str(folder), max_steps=int(steps),
+                          batch_size=16, log_every=1, checkpoint_every=1000, sample_every=1000, eval_every=1000,
+                          eval_samples=0, eval_samples_during_training=0, arch_kwargs=small)
+        trainer = Trainer(cfg)
+        finite, seen = True, set()
+        while trainer.step < cfg.max_steps:
+            real, labels = next(batches) if trainer.step else next(batches := trainer.batches())
+            logs = trainer.train_step(real, labels)
+            trainer.step += 1
+            seen |= set(logs)
+            finite &= all(math.isfinite(v) for v in logs.values())
+        acc = trainer.accelerator
+        identical = True
+        for net in (trainer.G, trainer.D):
+            vector = weight_vector(acc.unwrap_model(net)).to(acc.device)
+            gathered = acc.gather(vector[None])
+            identical &= bool((gathered == gathered[0]).all())
+        results[variant] = {"finite": finite, "identical_on_ranks": identical, "processes": acc.num_processes,
+                            "logged": sorted(seen), "steps": trainer.step}
+    if trainer.accelerator.is_main_process:
+        Path(out).write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
