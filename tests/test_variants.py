@@ -51,3 +51,25 @@ def test_every_variant_has_a_card_section_with_its_paper_and_defaults(variant):
     spec = VARIANTS.get(variant)
     assert "Paper:" in section and "Defaults: objective" in section, variant
     assert f"{spec.lr_g:g}" in section and f"{spec.n_critic} D step" in section
+
+
+def test_technique_switches_on_the_command_line_are_checked(capsys):
+    from train.cli import main
+
+    for flag, message in (('{"nope": true}', "unknown technique 'nope'; choose one of: consensus"),
+                          ('{"instance_noise": {"sd": 1}}', "technique 'instance_noise': unknown option"),
+                          ("{bad", "not valid JSON")):
+        with pytest.raises(SystemExit):
+            main(["--dataset", "synthetic", "--techniques", flag])
+        assert message in capsys.readouterr().err
+
+
+def test_list_techniques_names_every_switch(capsys):
+    from gan_hub.techniques import TECHNIQUES
+    from train.cli import main
+
+    assert main(["--list-techniques"]) == 0
+    printed = capsys.readouterr().out
+    for name in TECHNIQUES.names():
+        assert name in printed
+    assert len(TECHNIQUES.names()) == 11

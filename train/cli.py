@@ -2,9 +2,21 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 from .config import TrainConfig, TrainConfigError
+
+def json_object(text: str) -> dict:
+    """argparse type: a JSON object, e.g. '{"spectral_norm": true}'."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise argparse.ArgumentTypeError(f"not valid JSON ({err.msg}); write e.g. '{{\"spectral_norm\": true}}'") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError("must be a JSON object of technique: options")
+    return value
+
 
 OPTIONS = {  # flag -> (type, help); every flag maps onto a TrainConfig field
     "variant": (str, "variant name (see --list-variants); default dcgan"),
@@ -20,6 +32,11 @@ OPTIONS = {  # flag -> (type, help); every flag maps onto a TrainConfig field
     "latent-dim": (int, "latent dimension; default 100"),
     "lr-g": (float, "generator learning rate; default: the variant's"),
     "lr-d": (float, "discriminator learning rate; default: the variant's"),
+    "optimizer": (str, "override the variant's optimizer: adam or rmsprop"),
+    "n-critic": (int, "discriminator steps per generator step; default: the variant's (5 for wgan, wgan-gp)"),
+    "techniques": (json_object, "JSON object of technique switches merged over the variant's, e.g. "
+                               "'{\"instance_noise\": {\"std\": 0.1}, \"spectral_norm\": true}'; false turns one off "
+                               "(see --list-techniques)"),
     "ema-decay": (float, "EMA decay of the exported generator; 0 disables; default 0.999"),
     "lr-decay-start": (int, "from this step both learning rates fall linearly to 0 at --max-steps; default: constant"),
     "log-every": (int, "steps between loss logs; default 50"),
@@ -37,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
         parser.add_argument(f"--{flag}", type=kind, default=None, help=help_text)
     parser.add_argument("--config", default=None, help="YAML file of options (keys as the flags, with - or _)")
     parser.add_argument("--list-variants", action="store_true", help="print every variant with a one-line summary and exit")
+    parser.add_argument("--list-techniques", action="store_true", help="print every technique switch with a one-line summary and exit")
     return parser
 
 
@@ -63,6 +81,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.list_variants:
         print(list_variants_text())
         return 0
+    if args.list_techniques:
+        from gan_hub.techniques import describe
+
+        summaries = describe()
+        width = max(map(len, summaries))
+        print("\n".join(f"{name:<{width}}  {text}" for name, text in summaries.items()))
+        return 0
     try:
         cfg = config_from_args(args)
         from gan_hub.data import DATASETS
@@ -73,7 +98,11 @@ def main(argv: list[str] | None = None) -> int:
         DATASETS.get(cfg.dataset)
         if cfg.objective:
             get_objective(cfg.objective)
-    except (TrainConfigError, KeyError, TypeError) as err:
+        from gan_hub.techniques import configure, merge_switches
+
+        spec = get_variant(cfg.variant)
+        configure(merge_switches(spec.techniques, cfg.techniques), get_objective(cfg.objective or spec.objective))
+    except (TrainConfigError, KeyError, TypeError, ValueError) as err:
         parser.error(str(err))
     from .trainer import Trainer
 

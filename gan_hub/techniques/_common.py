@@ -87,6 +87,17 @@ class OwnedRNG:
         return torch.rand(tuple(shape), generator=self.generator).to(like.device, like.dtype)
 
 
+class SeededTechnique:
+    """Mixin for a technique whose only state is its :class:`OwnedRNG` ``self.rng``."""
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return {"rng": self.rng.get_state()}
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        if "rng" in state:
+            self.rng.set_state(state["rng"])
+
+
 def unwrap(module: nn.Module) -> nn.Module:
     """The network inside a (Distributed)DataParallel wrapper."""
     while isinstance(module, (nn.parallel.DistributedDataParallel, nn.DataParallel)):

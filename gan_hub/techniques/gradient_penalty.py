@@ -5,10 +5,10 @@ import torch
 
 from ..variants.base import StepContext, Technique
 from . import TECHNIQUES, TechniqueSetup
-from ._common import OwnedRNG, integer, number, parse_options
+from ._common import SeededTechnique, OwnedRNG, integer, number, parse_options
 
 
-class GradientPenalty(Technique):
+class GradientPenalty(SeededTechnique, Technique):
     """weight * E[(||grad_x D(x_hat)||_2 - 1)^2] on x_hat = eps * x_real + (1 - eps) * x_fake, eps ~ U[0, 1].
 
     One eps per example, drawn from the technique's own generator (saved in checkpoints). Conditional
@@ -32,13 +32,6 @@ class GradientPenalty(Technique):
         (grad,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)
         norm = (grad.float().flatten(1).pow(2).sum(1) + 1e-12).sqrt()  # +1e-12: finite gradient at grad = 0
         return self.weight * (norm - 1).pow(2).mean()
-
-    def state_dict(self) -> dict[str, torch.Tensor]:
-        return {"rng": self.rng.get_state()}
-
-    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
-        if "rng" in state:
-            self.rng.set_state(state["rng"])
 
 
 @TECHNIQUES.register("gradient_penalty")

@@ -5,12 +5,12 @@ import torch
 
 from ..variants.base import StepContext, Technique
 from . import TECHNIQUES, TechniqueSetup
-from ._common import OwnedRNG, integer, number, parse_options
+from ._common import SeededTechnique, OwnedRNG, integer, number, parse_options
 
 DEFAULTS = {"std": 0.1, "anneal": 0.5, "seed": 0}
 
 
-class InstanceNoise(Technique):
+class InstanceNoise(SeededTechnique, Technique):
     """Gaussian noise on every input of D (real and fake, D step and G step).
 
     The std falls linearly from ``std`` at the start to 0 at ``anneal`` x training (``ctx.progress``)
@@ -39,13 +39,6 @@ class InstanceNoise(Technique):
     def g_inputs(self, fake, ctx: StepContext):
         std = self.current_std(ctx)
         return fake if std == 0 else self._noisy(fake, std)
-
-    def state_dict(self) -> dict[str, torch.Tensor]:
-        return {"rng": self.rng.get_state()}
-
-    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
-        if "rng" in state:
-            self.rng.set_state(state["rng"])
 
 
 @TECHNIQUES.register("instance_noise")

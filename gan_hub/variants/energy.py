@@ -199,33 +199,23 @@ class BEGAN(EnergyAlgorithm):
 
 
 # ---- variants -----------------------------------------------------------------------------------------
-# The objective is required by VariantSpec but unused: the energy-based algorithms ignore it.
-VARIANTS.register("ebgan", VariantSpec(
-    name="ebgan",
-    summary="energy-based GAN: autoencoder D, MSE energy with margin 10, pulling-away term 0.1; Adam 2e-4 / beta1 0.5",
-    paper="Zhao, Mathieu & LeCun, Energy-based Generative Adversarial Network, 2016 (arXiv:1609.03126)",
-    arch="dcgan",
-    discriminator_arch="autoencoder",
-    objective="non-saturating",  # unused by EBGAN
-    algorithm=EBGAN,
-    arch_kwargs={"base_channels": 64, "d_hidden": 64},
-    optimizer="adam",
-    lr_g=2e-4,
-    lr_d=2e-4,
-    betas=(0.5, 0.999),
-))
+def register_energy_variant(name: str, algorithm: type, summary: str, paper: str, lr: float) -> None:
+    """An energy-based preset: the DCGAN generator against a convolutional autoencoder discriminator.
 
-VARIANTS.register("began", VariantSpec(
-    name="began",
+    VariantSpec requires an objective name; these algorithms ignore it.
+    """
+    VARIANTS.register(name, VariantSpec(
+        name=name, summary=summary, paper=paper, arch="dcgan", discriminator_arch="autoencoder",
+        objective="non-saturating", algorithm=algorithm, arch_kwargs={"base_channels": 64, "d_hidden": 64},
+        optimizer="adam", lr_g=lr, lr_d=lr, betas=(0.5, 0.999),
+    ))
+
+
+register_energy_variant(
+    "ebgan", EBGAN, lr=2e-4,
+    summary="energy-based GAN: autoencoder D, MSE energy with margin 10, pulling-away term 0.1; Adam 2e-4 / beta1 0.5",
+    paper="Zhao, Mathieu & LeCun, Energy-based Generative Adversarial Network, 2016 (arXiv:1609.03126)")
+register_energy_variant(
+    "began", BEGAN, lr=1e-4,
     summary="boundary equilibrium GAN: autoencoder D, L1 loss, k_t control (gamma 0.5, lambda_k 1e-3); Adam 1e-4",
-    paper="Berthelot, Schumm & Metz, BEGAN: Boundary Equilibrium Generative Adversarial Networks, 2017 (arXiv:1703.10717)",
-    arch="dcgan",
-    discriminator_arch="autoencoder",
-    objective="non-saturating",  # unused by BEGAN
-    algorithm=BEGAN,
-    arch_kwargs={"base_channels": 64, "d_hidden": 64},
-    optimizer="adam",
-    lr_g=1e-4,
-    lr_d=1e-4,
-    betas=(0.5, 0.999),
-))
+    paper="Berthelot, Schumm & Metz, BEGAN: Boundary Equilibrium Generative Adversarial Networks, 2017 (arXiv:1703.10717)")
