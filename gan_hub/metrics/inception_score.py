@@ -67,7 +67,8 @@ def inception_score_from_probs(probs: torch.Tensor, splits: int = 10,
         chunk = p[ids == k]
         if len(chunk) == 0:
             continue
-        q = chunk.mean(dim=0, keepdim=True)
+        # a marginal can underflow to 0 where every p is subnormal; p log q is then 0 log 0 = 0
+        q = chunk.mean(dim=0, keepdim=True).clamp_min(torch.finfo(torch.float64).tiny)
         kl = (torch.xlogy(chunk, chunk) - torch.xlogy(chunk, q)).sum(dim=1)
         scores.append(math.exp(kl.mean().item()))
     return _mean_std(scores)
