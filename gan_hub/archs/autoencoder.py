@@ -31,7 +31,7 @@ from torch import nn
 
 from ..registry import ARCHS
 from .dcgan import D_NORMS, DCGANGenerator, base_resolution
-from .mlp import MLPGenerator
+from .mlp import MLPGenerator, data_shape
 
 
 def _require_unconditional(num_classes: int, name: str) -> None:
@@ -96,7 +96,7 @@ class ConvAutoencoderDiscriminator(AutoencoderDiscriminator):
 
 
 class MLPAutoencoderDiscriminator(AutoencoderDiscriminator):
-    """Fully connected autoencoder (for the mlp architecture and tiny tests)."""
+    """Fully connected autoencoder (for the mlp architecture, vector data such as the 2-D toys, and tiny tests)."""
 
     def __init__(self, channels: int, image_size: int, num_classes: int = 0, hidden_dim: int = 512, num_layers: int = 2,
                  code_dim: int | None = None):
@@ -105,7 +105,7 @@ class MLPAutoencoderDiscriminator(AutoencoderDiscriminator):
         if num_layers < 1:
             raise ValueError(f"num_layers must be at least 1, got {num_layers}")
         code_dim = code_dim or max(1, hidden_dim // 4)
-        shape = (channels, image_size, image_size)
+        shape = data_shape(channels, image_size)
         encoder, width = [nn.Flatten()], math.prod(shape)
         for _ in range(num_layers):
             encoder += [nn.Linear(width, hidden_dim), nn.ELU()]
