@@ -42,13 +42,17 @@ from gan_hub.variants.base import StepContext  # noqa: E402
 from train.step import Players, alternating_step  # noqa: E402
 
 MLP = {"hidden_dim": 128, "num_layers": 3}
+# Single techniques added to the plain GAN, to see what each does on its own against mode collapse.
+ABLATIONS = ["gan+minibatch_discrimination", "gan+experience_replay", "gan+instance_noise", "gan+consensus"]
 # Discriminator architectures that have a counterpart for vectors.
 VECTOR_DISCRIMINATOR = {"autoencoder": "autoencoder-mlp"}
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--variants", default="all", help="comma-separated names, or 'all' (every unconditional variant)")
+    p.add_argument("--variants", default="all",
+                   help="comma-separated variants, each optionally with +technique switches (e.g. gan+minibatch_discrimination); "
+                        "'all': every unconditional variant and the single-technique ablations of gan")
     p.add_argument("--datasets", default="ring8,grid25")
     p.add_argument("--g-steps", type=int, default=2000, help="generator updates per run (equal budget)")
     p.add_argument("--batch-size", type=int, default=256)
@@ -67,9 +71,16 @@ def unconditional_variants() -> list[str]:
     return [name for name in VARIANTS.names() if not get_variant(name).conditional]
 
 
-def train_one(variant: str, dataset: str, seed: int, args) -> dict:
+def split_run_name(run: str) -> tuple[str, dict]:
+    """'gan+minibatch_discrimination' -> ('gan', {'minibatch_discrimination': True}): a variant plus switches."""
+    variant, *extra = run.split("+")
+    return variant, {name: True for name in extra}
+
+
+def train_one(run: str, dataset: str, seed: int, args) -> dict:
+    variant, extra = split_run_name(run)
     spec = get_variant(variant)
-    setup = configure(merge_switches(spec.techniques, {}), get_objective(spec.objective))
+    setup = configure(merge_switches(spec.techniques, extra), get_objective(spec.objective))
     torch.manual_seed(seed)
     config = GeneratorConfig(variant=variant, arch="mlp", latent_dim=args.latent_dim, channels=2, image_size=0,
                              dataset=dataset, arch_kwargs={**MLP, **setup.generator_kwargs})
@@ -99,7 +110,7 @@ def train_one(variant: str, dataset: str, seed: int, args) -> dict:
         points = generator(latents(args.samples, args.latent_dim, seed=12345), None)
     finite = bool(torch.isfinite(points).all())
     coverage = mixture_coverage(points if finite else torch.full_like(points, 1e6), mix)
-    return {"variant": variant, "dataset": dataset, "seed": seed, "g_steps": args.g_steps, "d_steps": d_steps,
+    return {"variant": run, "dataset": dataset, "seed": seed, "g_steps": args.g_steps, "d_steps": d_steps,
             "seconds": round(seconds, 2), "finite": finite and all(math.isfinite(v) for v in logs.values()),
             "modes_covered": coverage["modes_covered"], "num_modes": coverage["num_modes"],
             "high_quality_share": coverage["high_quality_share"], "kl_to_uniform": coverage["kl_to_uniform"],
@@ -162,9 +173,11 @@ def main(argv=None) -> list[dict]:
     if args.quick:
         args.g_steps, args.samples = 200, 500
     torch.set_num_threads(args.threads)
-    variants = unconditional_variants() if args.variants == "all" else [v.strip() for v in args.variants.split(",")]
-    for v in variants:
-        get_variant(v)  # unknown names fail here, with the list of known ones
+    variants = [v.strip() for v in args.variants.split(",")]
+    variants = [v for item in variants for v in (unconditional_variants() + ABLATIONS if item == "all" else [item])]
+    for run in variants:
+        variant, extra = split_run_name(run)
+        configure(merge_switches(get_variant(variant).techniques, extra), get_objective(get_variant(variant).objective))
     datasets = [d.strip() for d in args.datasets.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")]
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); {args.g_steps} generator updates, "

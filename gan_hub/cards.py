@@ -91,6 +91,10 @@ def render_model_card(config: GeneratorConfig, metrics: dict[str, Any] | None, r
     training = config.provenance
     training_lines = [f"{k.replace('_', ' ')}: {training[k]}" for k in ("objective", "steps", "batch_size", "seed", "git_commit",
                                                                         "ema", "mixed_precision", "num_processes") if k in training]
+    final_logs = ((metrics or {}).get("training") or {}).get("final_logs") or {}
+    if final_logs:
+        training_lines.append("losses and training measures at the last step: "
+                              + ", ".join(f"{k} {v:.4g}" for k, v in final_logs.items()))
     return ModelCard.from_template(
         card_data,
         template_path=str(TEMPLATES / "base.md"),

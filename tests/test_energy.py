@@ -25,6 +25,7 @@ from gan_hub.variants.energy import (
     ebgan_discriminator_loss,
     pulling_away_term,
 )
+from tests.conftest import two_process_launcher
 
 ROOT = Path(__file__).resolve().parents[1]
 CTX = StepContext(step=0, max_steps=10)
@@ -235,6 +236,9 @@ def test_variant_trains_with_the_real_trainer(runs, variant, extra):
     if variant == "began":
         ks = [entry["k_t"] for entry in logs]
         assert all(0 <= k <= 1 for k in ks) and trainer.algorithm.k == ks[-1]
+        # the card reports the convergence measure of the last step
+        card = (out / "model" / "README.md").read_text()
+        assert f"m_global {logs[-1]['m_global']:.4g}" in card and f"k_t {ks[-1]:.4g}" in card
 
 
 def test_resumed_began_run_continues_with_k_t(runs, tmp_path):
@@ -254,8 +258,7 @@ def test_began_with_two_processes_keeps_one_k_t(tmp_path):
     config.write_text(f"variant: began\ndataset: synthetic\nmax_steps: 6\nbatch_size: 16\ncheckpoint_every: 3\n"
                       f"sample_every: 1000\neval_every: 1000\neval_samples: 0\neval_samples_during_training: 0\n"
                       f"arch_kwargs: {{base_channels: 8}}\noutput_dir: {tmp_path / 'out'}\n")
-    launcher = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
-                "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]
+    launcher = two_process_launcher()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     result = subprocess.run(launcher + ["-m", "train", "--config", str(config)], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=600)

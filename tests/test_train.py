@@ -13,6 +13,7 @@ from safetensors.torch import load_file
 from gan_hub import Generator, list_variants
 from train.checkpoints import list_checkpoints
 from train.trainer import linear_decay_factor
+from tests.conftest import two_process_launcher
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ["--dataset", "synthetic", "--batch-size", "16", "--checkpoint-every", "3", "--sample-every", "3",
@@ -103,8 +104,7 @@ def test_yaml_config_and_command_line_override(tmp_path):
 
 def test_two_processes_with_accelerate_launch(tmp_path):
     # On a CPU-only machine the trainer joins the processes in a gloo group (see Trainer).
-    launcher = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
-                "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]
+    launcher = two_process_launcher()
     run_train("--variant", "dcgan", "--output-dir", str(tmp_path), "--max-steps", "4", *FAST, launcher=launcher)
     g = Generator.from_pretrained(tmp_path / "model")
     assert g.config.provenance["num_processes"] == 2

@@ -10,6 +10,7 @@ import pytest
 
 from gan_hub.cards import variant_section
 from gan_hub.variants import VARIANTS
+from tests.conftest import two_process_launcher
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "tests" / "train_every_variant.py"
@@ -34,8 +35,7 @@ def test_every_required_variant_is_registered():
 def test_every_variant_trains(tmp_path, processes):
     launcher = [sys.executable]
     if processes == 2:
-        launcher = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
-                    "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]
+        launcher = two_process_launcher()
     results = run(launcher, tmp_path / "results.json")
     assert set(results) == set(VARIANTS.names())
     for variant, r in results.items():

@@ -4,6 +4,7 @@ every logged loss stayed finite and whether the weights are identical on every r
 
     python tests/train_every_variant.py OUT_JSON STEPS VARIANT [VARIANT ...]
 """
+import inspect
 import json
 import math
 import sys
@@ -14,6 +15,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from gan_hub.registry import ARCHS  # noqa: E402
 from gan_hub.variants import get_variant  # noqa: E402
 from train.config import TrainConfig  # noqa: E402
 from train.trainer import Trainer  # noqa: E402
@@ -27,7 +29,8 @@ def main(out: str, steps: str, *variants: str) -> None:
     results = {}
     for variant in variants:
         folder = Path(out).parent / variant
-        small = {"base_channels": 8} if get_variant(variant).arch == "dcgan" else {"hidden_dim": 32}
+        generator_options = inspect.signature(ARCHS.get(get_variant(variant).arch).generator).parameters
+        small = {"base_channels": 8} if "base_channels" in generator_options else {"hidden_dim": 32}
         cfg = TrainConfig(variant=variant, dataset="synthetic", output_dir=str(folder), max_steps=int(steps),
                           batch_size=16, log_every=1, checkpoint_every=1000, sample_every=1000, eval_every=1000,
                           eval_samples=0, eval_samples_during_training=0, arch_kwargs=small)

@@ -114,6 +114,7 @@ class Trainer:
                     if decay > 0 else None)
         self.ema_decay = decay
         self.step = 0
+        self.last_logs: dict[str, float] = {}
         # Training noise has its own generator (saved per process in checkpoints): the global RNG is also
         # drawn by data loading, which would make a resumed run diverge from an uninterrupted one.
         self.noise = torch.Generator().manual_seed(cfg.seed * 1_000_003 + self.accelerator.process_index)
@@ -182,6 +183,7 @@ class Trainer:
         while self.step < cfg.max_steps:
             real, labels = next(batches)
             logs = self.train_step(real, labels)
+            self.last_logs = logs
             self.step += 1
             bar.update(1)
             if self.step % cfg.log_every == 0 or self.step == cfg.max_steps:
@@ -263,12 +265,15 @@ class Trainer:
         model_dir = self.output_dir / "model"
         if acc.is_main_process:
             generator = self.snapshot()
+            generator.metrics = {"scores": [], "reference": []}
             if cfg.eval_samples:
                 from gan_hub.metrics.evaluate import evaluate_generator
 
                 generator.metrics = evaluate_generator(generator, num_samples=cfg.eval_samples, seed=0, progress=True,
                                                        data_dir=cfg.data_dir)
-                generator.metrics["training"] = {"steps": self.step, "seed": cfg.seed, "git_commit": generator.config.provenance["git_commit"]}
+            generator.metrics["training"] = {"steps": self.step, "seed": cfg.seed, "git_commit": generator.config.provenance["git_commit"],
+                                             # e.g. BEGAN's convergence measure m_global and k_t at the end
+                                             "final_logs": {k: round(v, 6) for k, v in self.last_logs.items()}}
             staging = self.output_dir / ".model-staging"
             shutil.rmtree(staging, ignore_errors=True)
             generator.cpu().save_pretrained(staging)

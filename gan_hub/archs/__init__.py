@@ -14,5 +14,6 @@ class ArchSpec:
 
 
 from . import dcgan, mlp  # noqa: E402,F401  (registers the architectures)
+from . import sagan  # noqa: E402,F401  (registers sagan: dcgan with self-attention)
 
 __all__ = ["ARCHS", "ArchSpec"]

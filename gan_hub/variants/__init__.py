@@ -3,6 +3,8 @@ from ..registry import VARIANTS
 from .base import AdversarialAlgorithm, VariantSpec
 from . import cgan, dcgan, gan, improved, losses  # noqa: E402,F401  (registers the variants)
 from . import energy  # noqa: E402,F401  (registers ebgan and began)
+from . import sagan  # noqa: E402,F401  (registers sagan)
+from . import acgan, unrolled  # noqa: E402,F401  (registers acgan and unrolled)
 
 
 def get_variant(name: str) -> VariantSpec:

@@ -1,0 +1,123 @@
+"""Unrolled GAN (Metz, Poole, Pfau & Sohl-Dickstein, 2016, arXiv:1611.02163).
+
+The generator is scored not by the current discriminator D(theta_D) but by the discriminator that k
+further optimisation steps would produce against the current generator,
+
+    theta_D^0 = theta_D,   theta_D^{i+1} = theta_D^i - eta * grad_{theta_D} L_D(theta_G, theta_D^i),
+    L_G^unrolled(theta_G) = L_G(theta_G, theta_D^k(theta_G, theta_D)),
+
+and G's gradient is taken THROUGH the k updates (theta_D^k depends on theta_G because L_D sees G's
+samples), so G anticipates how D would react to its move. This needs second derivatives: each inner
+gradient is taken with ``create_graph=True``. The real discriminator is untouched: the unroll starts
+from detached views of its current parameters (and clones of its buffers, so batch-norm running
+statistics or spectral-norm power-iteration vectors of the real D do not move), runs the network with
+``torch.func.functional_call``, and throws the unrolled weights away afterwards. D's own update is
+the ordinary discriminator step of :class:`AdversarialAlgorithm`.
+
+Inner update rule. The paper unrolls the discriminator's actual optimizer (Adam, with its moment
+estimates). The algorithm has no access to the trainer's optimizer state, and Adam started from fresh
+moments makes its first steps almost exactly eta * sign(gradient), whose derivative is ~0, so
+nothing would flow back to G. We therefore unroll plain gradient descent with step size
+``unroll_lr``: the surrogate differentiates exactly and its derivative is what G receives.
+
+Inner losses. Every inner step uses the objective's discriminator loss on this G step's real batch
+and this G step's fakes (the same batch for all k steps, as in the paper's surrogate). Technique
+hooks are not run inside the unroll: ``d_inputs`` may have side effects (experience replay's buffer)
+and ``d_penalty`` would need third derivatives. The outer G loss applies ``g_inputs`` (instance noise)
+and adds ``g_penalty`` terms as usual. Techniques that replace the generator loss (feature matching)
+read the real D and cannot see the unrolled one: they are refused.
+
+With ``unroll_steps=0`` the loss is exactly the plain adversarial generator loss.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.func import functional_call
+
+from ..objectives import Objective
+from ..registry import VARIANTS
+from .base import AdversarialAlgorithm, StepContext, Technique, VariantSpec
+
+Tensor = torch.Tensor
+
+DEFAULT_UNROLL_STEPS = 5
+DEFAULT_UNROLL_LR = 1e-2
+
+
+def _unwrap(module: nn.Module) -> nn.Module:
+    return getattr(module, "module", module)  # a DDP wrapper holds the network in .module
+
+
+def _loss_precision(logits: Tensor) -> Tensor:
+    """Half-precision logits in float32 for the losses, as the base algorithm does; float64 stays float64."""
+    return logits if logits.dtype in (torch.float32, torch.float64) else logits.float()
+
+
+def unroll_discriminator(discriminator: nn.Module, objective: Objective, real: Tensor, fake: Tensor,
+                         labels: Tensor | None, steps: int, lr: float) -> dict[str, Tensor]:
+    """The state (parameters and buffers, by name) of ``discriminator`` after ``steps`` gradient-descent
+    steps of size ``lr`` on ``objective.discriminator_loss(D(real), D(fake))``, as a differentiable
+    function of ``fake`` (and so of the generator that produced it).
+
+    The starting parameters are detached from the module's own (their gradients never reach the real
+    D); buffers are cloned, so any in-place update during the unroll (batch-norm running statistics)
+    changes only the copies.
+    """
+    params = {name: p.detach().requires_grad_(True) for name, p in discriminator.named_parameters()}
+    buffers = {name: b.detach().clone() for name, b in discriminator.named_buffers()}
+    names = list(params)
+    for _ in range(steps):
+        state = {**params, **buffers}
+        real_logits = _loss_precision(functional_call(discriminator, state, (real, labels)))
+        fake_logits = _loss_precision(functional_call(discriminator, state, (fake, labels)))
+        loss = objective.discriminator_loss(real_logits, fake_logits)
+        grads = torch.autograd.grad(loss, [params[n] for n in names], create_graph=True, allow_unused=True)
+        params = {n: params[n] if g is None else params[n] - lr * g for n, g in zip(names, grads)}
+    return {**params, **buffers}
+
+
+class UnrolledAlgorithm(AdversarialAlgorithm):
+    """The generator loss evaluated against D after ``unroll_steps`` differentiable D updates.
+
+    ``unroll_steps``: k (default 5); ``unroll_lr``: the inner gradient-descent step size eta (default
+    1e-2; see the module docstring for why plain gradient descent). The D step is the base algorithm's.
+    """
+
+    def __init__(self, objective: Objective, techniques: list[Technique] | None = None,
+                 unroll_steps: int = DEFAULT_UNROLL_STEPS, unroll_lr: float = DEFAULT_UNROLL_LR):
+        super().__init__(objective, techniques)
+        if isinstance(unroll_steps, bool) or not isinstance(unroll_steps, int) or unroll_steps < 0:
+            raise ValueError(f"unroll_steps must be a non-negative integer, got {unroll_steps!r}")
+        if not unroll_lr > 0:
+            raise ValueError(f"unroll_lr must be positive, got {unroll_lr!r}")
+        replacing = [t.name for t in self.techniques if type(t).generator_loss is not Technique.generator_loss]
+        if replacing:
+            raise ValueError(f"technique(s) {replacing} replace the generator loss and would read the current "
+                             "discriminator, not the unrolled one: turn them off for the unrolled variant")
+        self.unroll_steps, self.unroll_lr = unroll_steps, float(unroll_lr)
+
+    def generator_loss(self, generator: nn.Module, discriminator: nn.Module, z: Tensor, labels: Tensor | None,
+                       real: Tensor, ctx: StepContext) -> tuple[Tensor, dict[str, float]]:
+        net = _unwrap(discriminator)
+        fake = generator(z, labels)
+        state = unroll_discriminator(net, self.objective, real, fake.to(real.dtype), labels,
+                                     self.unroll_steps, self.unroll_lr)
+        fake_logits = _loss_precision(functional_call(net, state, (self._g_inputs(fake, ctx), labels)))
+        real_logits = None
+        if self.objective.uses_real_logits_in_generator:
+            # the unrolled D depends on G, so its real logits do too: keep their graph
+            real_logits = _loss_precision(functional_call(net, state, (real, labels)))
+        loss = self.objective.generator_loss(fake_logits, real_logits)
+        logs = {"g_loss": loss.item()}
+        loss = self._add_g_penalties(loss, logs, generator, discriminator, ctx)
+        return loss, logs
+
+
+VARIANTS.register("unrolled", VariantSpec(
+    name="unrolled", arch="dcgan", arch_kwargs={"base_channels": 64, "d_norm": "none"}, objective="non-saturating",
+    algorithm=UnrolledAlgorithm,
+    summary=f"unrolled GAN: G is scored by D after {DEFAULT_UNROLL_STEPS} differentiable gradient steps "
+            f"(step {DEFAULT_UNROLL_LR:g}), backpropagated through the unroll",
+    paper="Metz, Poole, Pfau & Sohl-Dickstein, Unrolled Generative Adversarial Networks, 2016 (arXiv:1611.02163)",
+))

@@ -1,0 +1,150 @@
+"""Unrolled GAN: the generator's gradient goes through k differentiable discriminator updates.
+
+Checked on a tiny double-precision game against central finite differences of the whole unrolled loss."""
+import pytest
+import torch
+from torch import nn
+
+from gan_hub.objectives import get_objective
+from gan_hub.variants import get_variant
+from gan_hub.variants.base import AdversarialAlgorithm, StepContext
+from gan_hub.variants.unrolled import UnrolledAlgorithm, unroll_discriminator
+
+CTX = StepContext(step=0, max_steps=1)
+
+
+class LinearGenerator(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(2, 2)
+
+    def forward(self, z, labels=None):
+        return self.linear(z)
+
+
+class TinyDiscriminator(nn.Module):
+    """A smooth MLP (tanh), so finite differences see no kinks; optional batch norm to check buffers."""
+
+    def __init__(self, batch_norm: bool = False):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(2, 5), *([nn.BatchNorm1d(5)] if batch_norm else []), nn.Tanh())
+        self.head = nn.Linear(5, 1)
+
+    def forward(self, x, labels=None):
+        return self.head(self.body(x)).squeeze(1)
+
+
+def tiny_game(seed: int = 0, batch_norm: bool = False, dtype=torch.float64):
+    torch.manual_seed(seed)
+    g, d = LinearGenerator().to(dtype), TinyDiscriminator(batch_norm).to(dtype)
+    z, real = torch.randn(8, 2, dtype=dtype), torch.randn(8, 2, dtype=dtype) + 1.0
+    return g, d.requires_grad_(False), z, real  # the trainer freezes D during the G step
+
+
+def g_gradient(algorithm, g, d, z, real) -> torch.Tensor:
+    g.zero_grad(set_to_none=True)
+    loss, _ = algorithm.generator_loss(g, d, z, None, real, CTX)
+    loss.backward()
+    return torch.cat([p.grad.flatten() for p in g.parameters()])
+
+
+def unrolled_loss_value(algorithm, g, d, z, real) -> float:
+    return algorithm.generator_loss(g, d, z, None, real, CTX)[0].item()
+
+
+@pytest.mark.parametrize("objective", ["non-saturating", "relativistic-average"])
+def test_gradient_through_the_unroll_matches_finite_differences(objective):
+    g, d, z, real = tiny_game()
+    algorithm = UnrolledAlgorithm(get_objective(objective), unroll_steps=3, unroll_lr=0.5)
+    analytic = g_gradient(algorithm, g, d, z, real)
+    numeric, eps = [], 1e-5
+    with torch.no_grad():
+        for p in g.parameters():
+            for i in range(p.numel()):
+                flat = p.view(-1)
+                flat[i] += eps
+                with torch.enable_grad():
+                    up = unrolled_loss_value(algorithm, g, d, z, real)
+                flat[i] -= 2 * eps
+                with torch.enable_grad():
+                    down = unrolled_loss_value(algorithm, g, d, z, real)
+                flat[i] += eps
+                numeric.append((up - down) / (2 * eps))
+    torch.testing.assert_close(analytic, torch.tensor(numeric, dtype=torch.float64), rtol=1e-4, atol=1e-9)
+
+
+def test_unrolling_changes_the_generator_gradient():
+    g, d, z, real = tiny_game()
+    objective = get_objective("non-saturating")
+    plain = g_gradient(UnrolledAlgorithm(objective, unroll_steps=0), g, d, z, real)
+    unrolled = g_gradient(UnrolledAlgorithm(objective, unroll_steps=3, unroll_lr=0.5), g, d, z, real)
+    assert (unrolled - plain).abs().max() > 1e-3 * plain.abs().max()
+
+
+def test_zero_unroll_steps_is_the_plain_adversarial_gradient():
+    g, d, z, real = tiny_game(dtype=torch.float32)  # the base algorithm computes its losses in float32
+    objective = get_objective("non-saturating")
+    plain = g_gradient(AdversarialAlgorithm(objective), g, d, z, real)
+    unrolled = g_gradient(UnrolledAlgorithm(objective, unroll_steps=0), g, d, z, real)
+    torch.testing.assert_close(unrolled, plain, rtol=1e-6, atol=1e-9)
+
+
+def test_unrolled_state_is_plain_gradient_descent_on_the_discriminator_loss():
+    g, d, z, real = tiny_game()
+    objective, lr = get_objective("non-saturating"), 0.3
+    fake = g(z).detach()
+    state = unroll_discriminator(d, objective, real, fake, None, steps=2, lr=lr)
+    manual = TinyDiscriminator().double()
+    manual.load_state_dict(d.state_dict())
+    for _ in range(2):
+        manual.zero_grad()
+        objective.discriminator_loss(manual(real), manual(fake)).backward()
+        with torch.no_grad():
+            for p in manual.parameters():
+                p -= lr * p.grad
+    for name, p in manual.named_parameters():
+        torch.testing.assert_close(state[name].detach(), p.detach())
+
+
+def test_the_real_discriminator_is_untouched():
+    g, d, z, real = tiny_game(batch_norm=True)
+    d.train()
+    before = {k: v.clone() for k, v in d.state_dict().items()}
+    algorithm = UnrolledAlgorithm(get_objective("non-saturating"), unroll_steps=4, unroll_lr=0.5)
+    g_gradient(algorithm, g, d, z, real)
+    after = d.state_dict()
+    for name, value in before.items():  # parameters and batch-norm running statistics alike
+        assert torch.equal(after[name], value), name
+    assert all(p.grad is None and not p.requires_grad for p in d.parameters())
+
+
+def test_registered_variant_and_option_checks():
+    spec = get_variant("unrolled")
+    assert spec.arch == "dcgan" and spec.arch_kwargs.get("d_norm") == "none" and "arXiv:1611.02163" in spec.paper
+    algorithm = spec.build_algorithm(get_objective(spec.objective), [])
+    assert isinstance(algorithm, UnrolledAlgorithm) and algorithm.unroll_steps == 5
+    with pytest.raises(ValueError, match="unroll_steps"):
+        UnrolledAlgorithm(get_objective("non-saturating"), unroll_steps=-1)
+    from gan_hub.techniques import configure
+
+    setup = configure({"feature_matching": True}, get_objective("non-saturating"))
+    with pytest.raises(ValueError, match="feature_matching"):
+        spec.build_algorithm(setup.objective, setup.techniques)
+
+
+@pytest.mark.parametrize("arch, shape", [("mlp", {"image_size": 0, "channels": 2, "arch_kwargs": {"hidden_dim": 16}}),
+                                         ("dcgan", {"image_size": 16, "channels": 1,
+                                                    "arch_kwargs": {"base_channels": 4, "d_norm": "none"}})])
+def test_works_on_the_registered_architectures(arch, shape):
+    from gan_hub.config import GeneratorConfig
+    from gan_hub.hub import build_discriminator_network, build_generator_network
+
+    torch.manual_seed(0)
+    config = GeneratorConfig(variant="unrolled", arch=arch, latent_dim=4, **shape)
+    g, d = build_generator_network(config), build_discriminator_network(config).requires_grad_(False)
+    real = torch.randn(6, *((2,) if arch == "mlp" else (1, 16, 16)))
+    loss, logs = UnrolledAlgorithm(get_objective("non-saturating"), unroll_steps=2).generator_loss(
+        g, d, torch.randn(6, 4), None, real, CTX)
+    loss.backward()
+    assert torch.isfinite(loss) and "g_loss" in logs
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in g.parameters())
