@@ -15,5 +15,6 @@ class ArchSpec:
 
 from . import dcgan, mlp  # noqa: E402,F401  (registers the architectures)
 from . import sagan  # noqa: E402,F401  (registers sagan: dcgan with self-attention)
+from . import mixture  # noqa: E402,F401  (registers mix-dcgan and mix-mlp: mixtures for MIX+GAN)
 
 __all__ = ["ARCHS", "ArchSpec"]
