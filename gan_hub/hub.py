@@ -14,6 +14,7 @@ from torch import nn
 from . import archs  # noqa: F401  (registers architectures)
 from .config import CONFIG_NAME, ConfigError, GeneratorConfig
 from .io import CheckpointError, atomic_save_safetensors, atomic_write_text, load_state_strict  # noqa: F401
+from .nn.info import INFO_OPTIONS, CodeLayout, find_info_generator, with_info_codes
 from .registry import ARCHS
 from .sampling import (
     grid_columns,
@@ -39,7 +40,7 @@ DISCRIMINATOR_OPTIONS = ("d_spectral_norm", "d_minibatch")
 
 
 def _arch_kwargs(config: GeneratorConfig) -> dict:
-    return {k: v for k, v in config.arch_kwargs.items() if k not in GENERATOR_OPTIONS + DISCRIMINATOR_OPTIONS}
+    return {k: v for k, v in config.arch_kwargs.items() if k not in GENERATOR_OPTIONS + DISCRIMINATOR_OPTIONS + INFO_OPTIONS}
 
 
 def build_generator_network(config: GeneratorConfig) -> nn.Module:
@@ -54,7 +55,8 @@ def build_generator_network(config: GeneratorConfig) -> nn.Module:
                                       reference_size=config.arch_kwargs.get("g_vbn_reference_size", 64))
     elif g_norm != "batch":
         raise ValueError(f"g_norm must be 'batch' or 'virtual-batch', got {g_norm!r}")
-    return net
+    layout = CodeLayout.from_options(config.latent_dim, config.arch_kwargs)  # InfoGAN: codes read from the latent
+    return net if layout is None else with_info_codes(net, layout)
 
 
 def build_discriminator_network(config: GeneratorConfig, arch: str | None = None, **options) -> nn.Module:
@@ -187,22 +189,76 @@ class Generator(nn.Module, ModelHubMixin, library_name="gan-hub", tags=["gan"], 
             raise ValueError(f"class {index} is out of range: this model has classes 0..{self.config.num_classes - 1}")
         return index
 
-    @torch.inference_mode()
     def generate_from_latents(self, z: torch.Tensor, labels: torch.Tensor | None = None, batch_size: int = 500) -> torch.Tensor:
         """uint8 images [N, C, H, W] for latents z (and labels for conditional models)."""
-        out = []
-        for start in range(0, len(z), batch_size):
-            zb = z[start : start + batch_size].to(self.device)
-            lb = None if labels is None else labels[start : start + batch_size].to(self.device)
-            out.append(to_uint8(self.net(zb, lb)))
+        return self._batched(len(z), batch_size, lambda s: self.net(
+            z[s].to(self.device), None if labels is None else labels[s].to(self.device)))
+
+    def generate(self, n: int, seed: int = 0, labels=None, batch_size: int = 500, codes: dict | None = None) -> torch.Tensor:
+        """n images as uint8 [n, C, H, W]; the same seed gives the same images.
+
+        ``codes`` (InfoGAN models only) fixes latent codes; what it leaves out is drawn from the seed:
+        ``{"categorical": 3}`` (one category for all, or a list of n ints, or probabilities [n, K]),
+        ``{"continuous": [0.5, None]}`` (one value per code for all samples, None keeps the seed's; or
+        [n, C] rows). Values outside the training range [-1, 1] extrapolate. See :meth:`latent_codes`.
+        """
+        if n < 0:
+            raise ValueError(f"n must be non-negative, got {n}")
+        z, labels = latents(n, self.config.latent_dim, seed), self._labels(n, labels)
+        if codes is None:
+            return self.generate_from_latents(z, labels, batch_size)
+        info = self._info_network()
+        noise, categorical, continuous = info.layout.split(z)
+        categorical, continuous = info.layout.resolve_codes(n, codes, categorical, continuous)
+        return self._batched(n, batch_size, lambda s: info.from_codes(
+            noise[s].to(self.device), None if categorical is None else categorical[s],
+            None if continuous is None else continuous[s], None if labels is None else labels[s].to(self.device)))
+
+    def latent_codes(self, n: int, seed: int = 0) -> dict[str, torch.Tensor]:
+        """The InfoGAN codes that ``generate(n, seed)`` uses: {"categorical": int64 [n], "continuous": [n, C]}
+        (a key only for the codes the model has)."""
+        layout = self._info_network().layout
+        _, categorical, continuous = layout.split(latents(n, self.config.latent_dim, seed))
+        return {k: v for k, v in (("categorical", categorical), ("continuous", continuous)) if v is not None}
+
+    def _info_network(self):
+        info = find_info_generator(self.net)
+        if info is None:
+            raise ValueError(f"{self.config.variant} model has no latent codes (InfoGAN models have): call it without codes")
+        return info
+
+    @torch.inference_mode()
+    def _batched(self, n: int, batch_size: int, run) -> torch.Tensor:
+        """uint8 images from ``run(slice)`` over ``n`` samples, ``batch_size`` at a time."""
+        out = [to_uint8(run(slice(start, start + batch_size))) for start in range(0, n, batch_size)]
         return torch.cat(out) if out else torch.empty(0, self.config.channels, self.config.image_size,
                                                       self.config.image_size, dtype=torch.uint8)
 
-    def generate(self, n: int, seed: int = 0, labels=None, batch_size: int = 500) -> torch.Tensor:
-        """n images as uint8 [n, C, H, W]; the same seed gives the same images."""
-        if n < 0:
-            raise ValueError(f"n must be non-negative, got {n}")
-        return self.generate_from_latents(latents(n, self.config.latent_dim, seed), self._labels(n, labels), batch_size)
+    # ---- encoders (BiGAN) ----------------------------------------------------------------------
+    def _encoder_network(self) -> nn.Module:
+        if not callable(getattr(self.net, "encode", None)):
+            raise ValueError(f"{self.config.variant} model has no encoder (BiGAN models have): it cannot encode images")
+        return self.net
+
+    def _image_batch(self, images: torch.Tensor) -> torch.Tensor:
+        cfg = self.config
+        shape = (cfg.channels, cfg.image_size, cfg.image_size)
+        if not isinstance(images, torch.Tensor) or images.ndim != 4 or tuple(images.shape[1:]) != shape:
+            raise ValueError(f"expected images [N, {', '.join(map(str, shape))}], got "
+                             f"{tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__}")
+        return images.float().div(127.5).sub(1.0) if images.dtype == torch.uint8 else images.float()
+
+    @torch.inference_mode()
+    def encode(self, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+        """Latents [N, latent_dim] (float32, CPU) of images: uint8 [N, C, H, W], or floats already in [-1, 1]."""
+        encoder, x = self._encoder_network(), self._image_batch(images)
+        out = [encoder.encode(x[start:start + batch_size].to(self.device)).float().cpu()
+               for start in range(0, len(x), batch_size)]
+        return torch.cat(out) if out else torch.empty(0, self.config.latent_dim)
+
+    def reconstruct(self, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+        """G(E(x)): uint8 images [N, C, H, W] generated from the encodings of ``images``."""
+        return self.generate_from_latents(self.encode(images, batch_size), batch_size=batch_size)
 
     def interpolate(self, seed_a: int = 0, seed_b: int = 1, steps: int = 8, method: str = "slerp",
                     label_a: int | str | None = None, label_b: int | str | None = None) -> torch.Tensor:

@@ -15,6 +15,7 @@ class ArchSpec:
 
 from . import dcgan, mlp  # noqa: E402,F401  (registers the architectures)
 from . import sagan  # noqa: E402,F401  (registers sagan: dcgan with self-attention)
+from . import bigan  # noqa: E402,F401  (registers bigan: a generator with an encoder, a joint discriminator)
 from . import mixture  # noqa: E402,F401  (registers mix-dcgan and mix-mlp: mixtures for MIX+GAN)
 
 __all__ = ["ARCHS", "ArchSpec"]

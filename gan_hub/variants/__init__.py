@@ -5,6 +5,7 @@ from . import cgan, dcgan, gan, improved, losses  # noqa: E402,F401  (registers 
 from . import energy  # noqa: E402,F401  (registers ebgan and began)
 from . import sagan  # noqa: E402,F401  (registers sagan)
 from . import acgan, unrolled  # noqa: E402,F401  (registers acgan and unrolled)
+from . import bigan, infogan  # noqa: E402,F401  (registers bigan and infogan)
 from . import mixgan  # noqa: E402,F401  (registers mix-gan)
 
 
