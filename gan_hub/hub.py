@@ -131,18 +131,25 @@ class Generator(nn.Module, ModelHubMixin, library_name="gan-hub", tags=["gan"], 
         return model.to(map_location).eval()
 
     def save_pretrained(self, save_directory: str | Path, *, config=None, repo_id=None, push_to_hub: bool = False,
-                        model_card_kwargs: dict | None = None, **push_to_hub_kwargs):
+                        model_card_kwargs: dict | None = None, weights_dtype: torch.dtype | None = None,
+                        **push_to_hub_kwargs):
         """Write the Hub layout: config.json, model.safetensors, README.md, samples.png, metrics.json.
 
-        Files are written to a staging folder and then moved in one by one, so an interrupted save
-        never leaves a truncated file.
+        ``weights_dtype`` (e.g. torch.float16) stores the floating-point tensors in that type, halving
+        the file; the weights are rounded to it in memory first, so samples.png and any scores measured
+        afterwards are exactly what a loaded copy produces. Files are written to a staging folder and then
+        moved in one by one, so an interrupted save never leaves a truncated file.
         """
+        if weights_dtype is not None:
+            self.round_weights_to(weights_dtype)
         target = Path(save_directory)
         target.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=target, prefix=".staging-") as staging:
             staging = Path(staging)
             self.config.save(staging)
-            atomic_save_safetensors(staging / WEIGHTS_NAME, self.net.state_dict(), metadata={"format": "pt"})
+            state = {k: v.to(weights_dtype) if weights_dtype is not None and v.is_floating_point() else v
+                     for k, v in self.net.state_dict().items()}
+            atomic_save_safetensors(staging / WEIGHTS_NAME, state, metadata={"format": "pt"})
             if self.metrics is not None:
                 atomic_write_text(staging / METRICS_NAME, json.dumps(self.metrics, indent=2) + "\n")
             self.sample_grid().save(staging / SAMPLES_NAME)
@@ -152,6 +159,14 @@ class Generator(nn.Module, ModelHubMixin, library_name="gan-hub", tags=["gan"], 
         if push_to_hub:
             return self.push_to_hub(repo_id or target.name, model_card_kwargs=model_card_kwargs, **push_to_hub_kwargs)
         return None
+
+    @torch.no_grad()
+    def round_weights_to(self, dtype: torch.dtype) -> "Generator":
+        """Round every floating-point parameter and buffer to ``dtype`` and back, in place."""
+        for tensor in list(self.net.parameters()) + list(self.net.buffers()):
+            if tensor.is_floating_point():
+                tensor.copy_(tensor.to(dtype))
+        return self
 
     def generate_model_card(self, *args, **kwargs):
         from .cards import render_model_card
