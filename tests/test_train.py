@@ -127,3 +127,18 @@ def test_resume_is_exact_with_learning_rate_decay(tmp_path):
     resumed = run_train("--output-dir", str(tmp_path), *args)
     assert "resumed from" in resumed.stdout + resumed.stderr
     assert_same(weights(tmp_path / "model"), finished)
+
+
+def test_stop_at_step_keeps_the_schedule_of_max_steps(tmp_path):
+    # A run stopped at step 4 of an 8-step schedule equals the first 4 steps of the full run (resume is exact),
+    # and records both numbers in its provenance.
+    run_train("--variant", "gan", "--output-dir", str(tmp_path / "full"), "--max-steps", "8", "--lr-decay-start", "2",
+              *FAST, "--checkpoint-every", "4")
+    run_train("--variant", "gan", "--output-dir", str(tmp_path / "part"), "--max-steps", "8", "--lr-decay-start", "2",
+              "--stop-at-step", "4", *FAST, "--checkpoint-every", "4")
+    g = Generator.from_pretrained(tmp_path / "part" / "model")
+    assert g.config.provenance["steps"] == 4
+    assert g.config.provenance["training_config"]["max_steps"] == 8 and g.config.provenance["training_config"]["stop_at_step"] == 4
+    full_at_4 = load_file(str(tmp_path / "full" / "checkpoints" / "step_00000004" / "ema.safetensors"))
+    part_at_4 = load_file(str(tmp_path / "part" / "checkpoints" / "step_00000004" / "ema.safetensors"))
+    assert_same(full_at_4, part_at_4)

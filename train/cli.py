@@ -38,6 +38,7 @@ OPTIONS = {  # flag -> (type, help); every flag maps onto a TrainConfig field
                                "'{\"instance_noise\": {\"std\": 0.1}, \"spectral_norm\": true}'; false turns one off "
                                "(see --list-techniques)"),
     "ema-decay": (float, "EMA decay of the exported generator; 0 disables; default 0.999"),
+    "stop-at-step": (int, "stop and export at this step while keeping the --max-steps schedule (learning-rate decay, annealing)"),
     "lr-decay-start": (int, "from this step both learning rates fall linearly to 0 at --max-steps; default: constant"),
     "log-every": (int, "steps between loss logs; default 50"),
     "sample-every": (int, "steps between sample grids (runs/.../samples, tensorboard); default 500"),

@@ -36,6 +36,7 @@ class TrainConfig:
     techniques: dict[str, Any] = field(default_factory=dict)  # merged over the variant's; false turns one off
     ema_decay: float | None = None  # 0 disables the EMA generator
     lr_decay_start: int | None = None  # from this step, both learning rates fall linearly to 0 at max_steps
+    stop_at_step: int | None = None  # stop and export here, keeping the max_steps schedule (e.g. the best checkpoint)
     log_every: int = 50
     sample_every: int = 500
     eval_every: int = 1000
@@ -58,6 +59,8 @@ class TrainConfig:
             raise TrainConfigError(f"batch_size must be at least 1, got {self.batch_size}")
         if self.lr_decay_start is not None and not 0 <= self.lr_decay_start < self.max_steps:
             raise TrainConfigError(f"lr_decay_start must be in [0, max_steps), got {self.lr_decay_start}")
+        if self.stop_at_step is not None and not 0 < self.stop_at_step <= self.max_steps:
+            raise TrainConfigError(f"stop_at_step must be in (0, max_steps], got {self.stop_at_step}")
         if self.eval_samples < 0:
             raise TrainConfigError(f"eval_samples must be >= 0, got {self.eval_samples}")
 
@@ -79,6 +82,10 @@ class TrainConfig:
             raise TrainConfigError(f"unknown keys {unknown} in {path}; known keys: {cls.field_names()}")
         data.update(overrides or {})
         return cls(**data)
+
+    @property
+    def last_step(self) -> int:
+        return self.stop_at_step or self.max_steps
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

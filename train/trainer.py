@@ -177,19 +177,19 @@ class Trainer:
             (self.output_dir / "train_config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
         acc.init_trackers("tensorboard")
         self.resume()
-        bar = tqdm(total=cfg.max_steps, initial=self.step, desc=f"{cfg.variant} on {cfg.dataset}", disable=not acc.is_local_main_process,
+        bar = tqdm(total=cfg.last_step, initial=self.step, desc=f"{cfg.variant} on {cfg.dataset}", disable=not acc.is_local_main_process,
                    dynamic_ncols=True)
         batches = self.batches()
-        while self.step < cfg.max_steps:
+        while self.step < cfg.last_step:
             real, labels = next(batches)
             logs = self.train_step(real, labels)
             self.last_logs = logs
             self.step += 1
             bar.update(1)
-            if self.step % cfg.log_every == 0 or self.step == cfg.max_steps:
+            if self.step % cfg.log_every == 0 or self.step == cfg.last_step:
                 bar.set_postfix({k: f"{v:.3f}" for k, v in logs.items()})
                 acc.log(logs, step=self.step)
-            if self.step % cfg.checkpoint_every == 0 or self.step == cfg.max_steps:
+            if self.step % cfg.checkpoint_every == 0 or self.step == cfg.last_step:
                 save_checkpoint(acc, self.checkpoint_dir, self.step, self.ema, cfg.keep_checkpoints, self.noise, self.algorithm)
             if self.step % cfg.sample_every == 0:
                 self.log_samples()
