@@ -105,17 +105,9 @@ class ACGANAlgorithm(AdversarialAlgorithm):
                        real: Tensor, ctx: StepContext) -> tuple[Tensor, dict[str, float]]:
         labels = self._require_labels(labels)
         fake = generator(z, labels)
-        replaced = [loss for t in self.techniques
-                    if (loss := t.generator_loss(discriminator, real, fake, labels, ctx)) is not None]
         fake_logits, fake_classes = discriminate(discriminator, self._g_inputs(fake, ctx))
-        if replaced:
-            adversarial = sum(replaced)
-        else:
-            real_logits = None
-            if self.objective.uses_real_logits_in_generator:
-                with torch.no_grad():
-                    real_logits = discriminate(discriminator, real)[0].float()
-            adversarial = self.objective.generator_loss(fake_logits.float(), real_logits)
+        adversarial = self.adversarial_generator_loss(discriminator, real, fake, labels, ctx, fake_logits,
+                                                      score=lambda x: discriminate(discriminator, x)[0])
         class_loss = auxiliary_class_loss(fake_classes, labels)
         loss = adversarial + self.class_weight * class_loss
         logs = {"g_loss": loss.item(), "g_class": class_loss.item()}

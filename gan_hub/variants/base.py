@@ -155,20 +155,30 @@ class AdversarialAlgorithm:
         # experience replay may hand D more (or fewer) fakes than labels; replayed fakes carry no labels
         return labels if labels is None or len(labels) == len(fake) else None
 
-    def generator_loss(self, generator: nn.Module, discriminator: nn.Module, z: Tensor, labels: Tensor | None,
-                       real: Tensor, ctx: StepContext) -> tuple[Tensor, dict[str, float]]:
-        fake = generator(z, labels)
+    def adversarial_generator_loss(self, discriminator: nn.Module, real: Tensor, fake: Tensor, labels: Tensor | None,
+                                   ctx: StepContext, fake_logits: Tensor | None = None,
+                                   score: Callable[[Tensor], Tensor] | None = None) -> Tensor:
+        """The objective's G loss, or the loss a technique puts in its place (feature matching).
+
+        ``fake_logits`` may be given when the caller already scored the fakes; ``score(x)`` gives D's
+        logits for x (default ``discriminator(x, labels)``), used for the real batch of relativistic objectives.
+        """
         replaced = [loss for t in self.techniques
                     if (loss := t.generator_loss(discriminator, real, fake, labels, ctx)) is not None]
         if replaced:
-            loss = sum(replaced)
-        else:
-            fake_logits = discriminator(self._g_inputs(fake, ctx), labels).float()
-            real_logits = None
-            if self.objective.uses_real_logits_in_generator:
-                with torch.no_grad():
-                    real_logits = discriminator(real, labels).float()
-            loss = self.objective.generator_loss(fake_logits, real_logits)
+            return sum(replaced)
+        score = score or (lambda x: discriminator(x, labels))
+        if fake_logits is None:
+            fake_logits = score(self._g_inputs(fake, ctx))
+        real_logits = None
+        if self.objective.uses_real_logits_in_generator:
+            with torch.no_grad():
+                real_logits = score(real).float()
+        return self.objective.generator_loss(fake_logits.float(), real_logits)
+
+    def generator_loss(self, generator: nn.Module, discriminator: nn.Module, z: Tensor, labels: Tensor | None,
+                       real: Tensor, ctx: StepContext) -> tuple[Tensor, dict[str, float]]:
+        loss = self.adversarial_generator_loss(discriminator, real, generator(z, labels), labels, ctx)
         logs = {"g_loss": loss.item()}
         loss = self._add_g_penalties(loss, logs, generator, discriminator, ctx)
         return loss, logs

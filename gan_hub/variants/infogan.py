@@ -111,17 +111,9 @@ class InfoGANAlgorithm(AdversarialAlgorithm):
     def generator_loss(self, generator: nn.Module, discriminator: nn.Module, z: Tensor, labels: Tensor | None,
                        real: Tensor, ctx: StepContext) -> tuple[Tensor, dict[str, float]]:
         fake = generator(z, labels)
-        replaced = [loss for t in self.techniques
-                    if (loss := t.generator_loss(discriminator, real, fake, labels, ctx)) is not None]
         fake_logits, q = discriminate_with_codes(discriminator, self._g_inputs(fake, ctx), labels)
-        if replaced:
-            adversarial = sum(replaced)
-        else:
-            real_logits = None
-            if self.objective.uses_real_logits_in_generator:
-                with torch.no_grad():
-                    real_logits = discriminate_with_codes(discriminator, real, labels)[0].float()
-            adversarial = self.objective.generator_loss(fake_logits.float(), real_logits)
+        adversarial = self.adversarial_generator_loss(discriminator, real, fake, labels, ctx, fake_logits,
+                                                      score=lambda x: discriminate_with_codes(discriminator, x, labels)[0])
         info, info_logs = self._information(q, z)
         loss = adversarial + info
         logs = {"g_loss": loss.item(), "g_info": info.item(), **_prefixed("g", info_logs)}
