@@ -175,6 +175,11 @@ def figure(results: list[dict], datasets: list[str], path: Path, seed: int) -> N
     image.save(path)
 
 
+def save_results(args, results: list[dict]) -> None:
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "results": results}) + "\n")
+
+
 def main(argv=None) -> list[dict]:
     args = parse_args(argv)
     if args.from_json:
@@ -204,13 +209,12 @@ def main(argv=None) -> list[dict]:
             for seed in seeds:
                 r = train_one(variant, dataset, seed, args)
                 results.append(r)
+                save_results(args, results)  # after every run, so a stopped benchmark keeps what it measured
                 print(f"{variant:>16} {dataset:>7} seed {seed}: {r['modes_covered']:>2}/{r['num_modes']} modes, "
                       f"{100 * (r['high_quality_share'] or 0):5.1f} % high quality, {r['seconds']:.1f} s", flush=True)
     text = table(results, datasets)
     print()
     print(text)
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "results": results}) + "\n")
     if args.markdown:
         args.markdown.write_text(text + "\n")
     if args.figure:
