@@ -53,7 +53,7 @@ def test_fid_between_isotropic_gaussians_matches_closed_form(d, shift, scale):
 
 
 def test_fid_with_non_commuting_covariances_matches_scipy_and_torch_fidelity():
-    import scipy.linalg as scipy_linalg  # installed with torch-fidelity
+    import scipy.linalg as scipy_linalg  # in requirements-dev.txt
     from torch_fidelity.metric_fid import fid_statistics_to_metric
 
     gen = torch.Generator().manual_seed(2)
