@@ -209,8 +209,18 @@ class Generator(nn.Module, ModelHubMixin, library_name="gan-hub", tags=["gan"], 
         return self._batched(len(z), batch_size, lambda s: self.net(
             z[s].to(self.device), None if labels is None else labels[s].to(self.device)))
 
-    def generate(self, n: int, seed: int = 0, labels=None, batch_size: int = 500, codes: dict | None = None) -> torch.Tensor:
+    @property
+    def supports_truncation(self) -> bool:
+        """False where the latent carries more than i.i.d. normal noise (InfoGAN codes, MIX+GAN's component pick)."""
+        return not any(getattr(m, "structured_latent", False) for m in self.net.modules())
+
+    def generate(self, n: int, seed: int = 0, labels=None, batch_size: int = 500, codes: dict | None = None,
+                 truncation: float | None = None) -> torch.Tensor:
         """n images as uint8 [n, C, H, W]; the same seed gives the same images.
+
+        ``truncation`` (the truncation trick): redraw latent entries with |z| above it, trading variety
+        for typical samples (see :func:`gan_hub.sampling.latents`); refused where
+        :attr:`supports_truncation` is False.
 
         ``codes`` (InfoGAN models only) fixes latent codes; what it leaves out is drawn from the seed:
         ``{"categorical": 3}`` (one category for all, or a list of n ints, or probabilities [n, K]),
@@ -219,7 +229,10 @@ class Generator(nn.Module, ModelHubMixin, library_name="gan-hub", tags=["gan"], 
         """
         if n < 0:
             raise ValueError(f"n must be non-negative, got {n}")
-        z, labels = latents(n, self.config.latent_dim, seed), self._labels(n, labels)
+        if truncation is not None and not self.supports_truncation:
+            raise ValueError(f"{self.config.variant} models do not support truncation: part of their latent is not "
+                             "normal noise (codes or a mixture component); sample without it")
+        z, labels = latents(n, self.config.latent_dim, seed, truncation), self._labels(n, labels)
         if codes is None:
             return self.generate_from_latents(z, labels, batch_size)
         info = self._info_network()
@@ -278,6 +291,11 @@ class Generator(nn.Module, ModelHubMixin, library_name="gan-hub", tags=["gan"], 
     def interpolate(self, seed_a: int = 0, seed_b: int = 1, steps: int = 8, method: str = "slerp",
                     label_a: int | str | None = None, label_b: int | str | None = None) -> torch.Tensor:
         """Frames [steps, C, H, W] from the latent of seed_a to that of seed_b (and label_a to label_b)."""
+        return self.generate_from_latents(*self.interpolation_inputs(seed_a, seed_b, steps, method, label_a, label_b))
+
+    def interpolation_inputs(self, seed_a: int = 0, seed_b: int = 1, steps: int = 8, method: str = "slerp",
+                             label_a: int | str | None = None, label_b: int | str | None = None):
+        """(z [steps, latent_dim], labels [steps, K] or None) of :meth:`interpolate`, to generate piecewise."""
         dim = self.config.latent_dim
         z = interpolate_latents(latent_for_seed(seed_a, dim), latent_for_seed(seed_b, dim), steps, method)
         labels = None
@@ -288,7 +306,7 @@ class Generator(nn.Module, ModelHubMixin, library_name="gan-hub", tags=["gan"], 
             labels = lerp(codes[first], codes[last], torch.linspace(0, 1, steps))
         elif label_a is not None or label_b is not None:
             raise ValueError(f"{self.config.variant} model is not class-conditional: interpolate without labels")
-        return self.generate_from_latents(z, labels)
+        return z, labels
 
     def class_grid(self, seeds: Sequence[int], classes: Sequence[int | str] | None = None) -> torch.Tensor:
         """Rows are classes, columns are seeds: uint8 [len(classes) * len(seeds), C, H, W]."""

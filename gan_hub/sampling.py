@@ -8,9 +8,24 @@ import torch
 INTERPOLATIONS = ("lerp", "slerp")
 
 
-def latents(n: int, latent_dim: int, seed: int) -> torch.Tensor:
-    """n standard-normal latents from ``seed`` (CPU generator, so every device gets the same z)."""
-    return torch.randn(n, latent_dim, generator=torch.Generator().manual_seed(int(seed)))
+def latents(n: int, latent_dim: int, seed: int, truncation: float | None = None) -> torch.Tensor:
+    """n standard-normal latents from ``seed`` (CPU generator, so every device gets the same z).
+
+    ``truncation`` (the truncation trick): entries with |z| > truncation are redrawn from the same
+    generator until none is left, so z follows a normal truncated to [-t, t]. Entries already inside
+    keep their values: a truncated sample is its untruncated self with only the outliers redrawn.
+    """
+    rng = torch.Generator().manual_seed(int(seed))
+    z = torch.randn(n, latent_dim, generator=rng)
+    if truncation is None:
+        return z
+    if not truncation > 0:
+        raise ValueError(f"truncation must be a positive threshold on |z|, got {truncation!r}")
+    outside = z.abs() > truncation
+    while outside.any():
+        z[outside] = torch.randn(int(outside.sum()), generator=rng)
+        outside = z.abs() > truncation
+    return z
 
 
 def latent_for_seed(seed: int, latent_dim: int) -> torch.Tensor:

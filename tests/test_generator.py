@@ -162,3 +162,35 @@ def test_half_precision_save_loads_to_identical_outputs(tmp_path):
     loaded = Generator.from_pretrained(tmp_path / "half")
     assert torch.equal(loaded.generate(4, seed=3), g.generate(4, seed=3))  # g was rounded in place before saving
     assert (loaded.generate(4, seed=3).int() - before.int()).abs().max() <= 2  # rounding moves pixels by a level or two
+
+
+# ---- truncation trick ---------------------------------------------------------------------------
+def test_truncated_latents_stay_inside_and_keep_the_entries_already_inside():
+    from gan_hub.sampling import latents
+
+    plain, cut = latents(200, 16, seed=5), latents(200, 16, seed=5, truncation=0.7)
+    assert cut.abs().max() <= 0.7
+    inside = plain.abs() <= 0.7
+    assert torch.equal(cut[inside], plain[inside]) and (~inside).sum() > 100  # only the outliers were redrawn
+    assert torch.equal(cut, latents(200, 16, seed=5, truncation=0.7))          # still a pure function of the seed
+    # a normal truncated to [-t, t] has variance 1 - 2 t phi(t) / (2 Phi(t) - 1); at t = 0.7 that is 0.1519
+    assert abs(latents(20000, 8, seed=1, truncation=0.7).var().item() - 0.1519) < 0.006
+    with pytest.raises(ValueError, match="positive threshold"):
+        latents(2, 4, seed=0, truncation=0.0)
+
+
+def test_generate_with_truncation_and_the_variants_that_refuse_it():
+    g = make(False)
+    assert g.supports_truncation
+    wide, tight = g.generate(8, seed=2, truncation=10.0), g.generate(8, seed=2, truncation=0.5)
+    assert torch.equal(wide, g.generate(8, seed=2))  # no |z| reaches 10: nothing redrawn
+    assert not torch.equal(tight, wide) and torch.equal(tight, g.generate(8, seed=2, truncation=0.5))
+    structured = [GeneratorConfig(variant="mix-gan", arch="mix-dcgan", dataset="mnist",
+                                  arch_kwargs={"base_channels": 4, "components": 2}),
+                  GeneratorConfig(variant="infogan", arch="dcgan", latent_dim=20, image_size=16,
+                                  arch_kwargs={"base_channels": 4, "info_categorical": 3, "info_continuous": 1})]
+    for config in structured:
+        other = Generator(config)
+        assert not other.supports_truncation
+        with pytest.raises(ValueError, match="do not support truncation"):
+            other.generate(2, seed=0, truncation=0.5)

@@ -112,6 +112,8 @@ def route_latents(z: Tensor, weights: Tensor) -> tuple[Tensor, Tensor]:
 class MixtureGenerator(_Mixture):
     """T generators; ``forward`` draws each sample from one of them with probability w_g[i]."""
 
+    structured_latent = True  # part of z is not plain noise: no truncation trick
+
     def route(self, z: Tensor) -> tuple[Tensor, Tensor]:
         """(index [N], z' [N, D]): which component draws each latent, and the latent it gets."""
         return route_latents(z, self.mixture_weights())

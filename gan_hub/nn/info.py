@@ -169,6 +169,8 @@ class InfoCodeGenerator(nn.Module):
     """G(z, labels) for an InfoGAN latent z: the codes are read from z's slots (see :class:`CodeLayout`)
     and ``net`` is called on [noise, one-hot category, continuous codes]."""
 
+    structured_latent = True  # part of z is not plain noise: no truncation trick
+
     def __init__(self, net: nn.Module, layout: CodeLayout):
         super().__init__()
         self.net = net
