@@ -302,3 +302,29 @@ def test_cli_scores_exactly_the_generated_samples(tmp_path, scorer, num_classes)
                                   "splits": 3, "seed": 7}
     assert saved["scorer"]["name"] == "mnist-classifier" and len(saved["scorer"]["weights_sha256"]) == 64
     assert sum(saved["class_histogram"]) == 90
+
+
+def test_shuffled_splits_do_not_line_up_with_a_class_cycle():
+    # A conditional model's samples cycle through the classes: with period == splits, round-robin puts
+    # one class in each split (IS 1, whatever the model); shuffled and contiguous see all classes.
+    k, n = 10, 1000
+    probs = torch.eye(k, dtype=torch.float64).repeat(n // k, 1)
+    assert inception_score_from_probs(probs, 10, "round-robin")[0] == pytest.approx(1.0, abs=1e-12)
+    assert inception_score_from_probs(probs, 10, "contiguous")[0] == pytest.approx(10.0, abs=1e-12)
+    # (random splits of 100 hold the classes unevenly, so a little below 10: 9.42 here)
+    assert 9.0 < inception_score_from_probs(probs, 10, "shuffled")[0] < 10.0
+
+
+def test_shuffled_streaming_ends_at_the_batch_formula_with_contiguous_sizes():
+    from gan_hub.metrics.inception_score import _split_ids
+
+    logits = random_logits(N, K, seed=2)
+    metric = InceptionScore(IndexedLogits(logits), splits=SPLITS, num_samples=N, assignment="shuffled")
+    for start, stop in uneven_batches(N):
+        metric.update(IndexedLogits.images_for(torch.arange(start, stop)))
+    want = inception_score_from_probs(logits.softmax(dim=1), SPLITS, "shuffled")
+    assert metric.compute() == pytest.approx(want, abs=1e-10, rel=0)
+    sizes = torch.bincount(_split_ids(0, N, SPLITS, "shuffled", N), minlength=SPLITS)
+    assert torch.equal(sizes, torch.bincount(_split_ids(0, N, SPLITS, "contiguous", N), minlength=SPLITS))
+    with pytest.raises(ValueError, match="shuffled splits need num_samples"):
+        InceptionScore(IndexedLogits(logits), splits=SPLITS, assignment="shuffled")

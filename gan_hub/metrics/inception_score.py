@@ -27,16 +27,30 @@ import math
 import numpy as np
 import torch
 
-ASSIGNMENTS = ("contiguous", "round-robin")
+ASSIGNMENTS = ("contiguous", "round-robin", "shuffled")
+SHUFFLE_SEED = 0
+
+
+def shuffled_order(total: int) -> torch.Tensor:
+    """The fixed permutation behind the "shuffled" assignment: sample j takes position order[j]."""
+    return torch.randperm(total, generator=torch.Generator().manual_seed(SHUFFLE_SEED))
 
 
 def _split_ids(start: int, count: int, splits: int, assignment: str, total: int | None) -> torch.Tensor:
-    """Split index of samples ``start .. start+count-1``."""
+    """Split index of samples ``start .. start+count-1``.
+
+    "shuffled" is "contiguous" applied to a fixed random permutation of the sample indices: the final
+    splits have the contiguous sizes, every split grows evenly in expectation (a fair running value),
+    and no split lines up with a periodic order of the samples, such as a conditional model's class
+    cycle, which "round-robin" would put one class per split into when the period equals ``splits``.
+    """
     idx = torch.arange(start, start + count, dtype=torch.int64)
     if assignment == "round-robin":
         return idx % splits
     if total is None:
-        raise ValueError("contiguous split assignment needs the total number of samples")
+        raise ValueError(f"{assignment} split assignment needs the total number of samples")
+    if assignment == "shuffled":
+        idx = shuffled_order(total)[start:start + count]
     # upper[k] = (k+1)*total//splits; sample j lies in split k iff lower[k] <= j < upper[k]
     upper = torch.tensor([(k + 1) * total // splits for k in range(splits)], dtype=torch.int64)
     return torch.searchsorted(upper, idx, right=True)
@@ -53,8 +67,9 @@ def inception_score_from_probs(probs: torch.Tensor, splits: int = 10,
                                assignment: str = "contiguous") -> tuple[float, float]:
     """The plain batch formula on class probabilities ``probs`` [N, K]; returns (mean, std) over splits.
 
-    ``assignment``: "contiguous" (split k = rows [k*N//splits, (k+1)*N//splits)) or
-    "round-robin" (row i -> split i % splits). Empty splits (only when N < splits) are skipped.
+    ``assignment``: "contiguous" (split k = rows [k*N//splits, (k+1)*N//splits)), "round-robin"
+    (row i -> split i % splits) or "shuffled" (contiguous over a fixed random permutation of the rows).
+    Empty splits (only when N < splits) are skipped.
     """
     if assignment not in ASSIGNMENTS:
         raise ValueError(f"assignment must be one of {ASSIGNMENTS}, got {assignment!r}")
@@ -93,8 +108,8 @@ class InceptionScore:
             assignment = "contiguous" if num_samples is not None else "round-robin"
         if assignment not in ASSIGNMENTS:
             raise ValueError(f"assignment must be one of {ASSIGNMENTS}, got {assignment!r}")
-        if assignment == "contiguous" and num_samples is None:
-            raise ValueError("contiguous splits need num_samples (the chunk bounds depend on the total)")
+        if assignment in ("contiguous", "shuffled") and num_samples is None:
+            raise ValueError(f"{assignment} splits need num_samples (the split bounds depend on the total)")
         self.scorer, self.splits, self.num_samples, self.assignment = scorer, splits, num_samples, assignment
         self.reset()
 
