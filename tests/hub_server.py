@@ -34,6 +34,7 @@ What the server implements (paths as the client sends them; ``{repo}`` is ``ns/n
 
 * ``POST /api/repos/create`` (409 if it exists, which ``exist_ok=True`` accepts), ``DELETE /api/repos/delete``
 * ``GET /api/whoami-v2`` (any bearer token is a valid ``test-user`` token), ``POST /api/validate-yaml``
+* ``GET /api/{type}`` (``list_models``: filter by tag, search, author, limit)
 * ``GET /api/{type}/{repo}`` and ``.../revision/{rev}``: repo info with ``sha`` and ``siblings``
   (``?blobs=true`` adds size, blobId and lfs)
 * ``GET /api/{type}/{repo}/tree/{rev}[/{path}]`` (``recursive``; cursor pagination through a
@@ -335,6 +336,7 @@ ROUTES: list[tuple[str, re.Pattern, str]] = [
         ("DELETE", r"/api/repos/delete", "delete_repo"),
         ("GET", r"/api/whoami-v2", "whoami"),
         ("POST", r"/api/validate-yaml", "validate_yaml"),
+        ("GET", r"/api/(?P<plural>models|datasets|spaces)", "list_repos"),
         ("GET", _API, "repo_info"),
         ("GET", _API + r"/revision/(?P<rev>[^/]+)", "repo_info"),
         ("GET", _API + r"/tree/(?P<rev>[^/]+)(?:/(?P<path>.*))?", "tree"),
@@ -546,6 +548,39 @@ class _Handler(BaseHTTPRequestHandler):
         if repo.repo_type == "model":
             info["modelId"] = repo.repo_id
         self._json(info)
+
+    def h_list_repos(self, plural):
+        """Repo listing with the filters ``HfApi.list_models`` sends: filter (a tag; like the Hub, the
+        card's ``library_name`` counts as a tag), search (substring of the id), author, and limit."""
+        repo_type = plural[:-1]
+        tag, search, author = (self.query.get(k, [None])[0] for k in ("filter", "search", "author"))
+        limit = int(self.query.get("limit", ["1000"])[0])
+        found = []
+        with self.store.lock:
+            repos = [r for (t, _), r in sorted(self.store.repos.items()) if t == repo_type and not r.private]
+        for repo in repos:
+            commit = self.store.resolve(repo, "main")
+            library, tags = self._card_tags(commit)
+            if (tag and tag not in tags) or (search and search.lower() not in repo.repo_id.lower()) \
+                    or (author and repo.repo_id.split("/")[0] != author):
+                continue
+            found.append({"_id": hashlib.sha1(repo.repo_id.encode()).hexdigest()[:24], "id": repo.repo_id,
+                          "modelId": repo.repo_id, "author": repo.repo_id.split("/")[0], "sha": commit.sha,
+                          "lastModified": iso(commit.date), "createdAt": iso(repo.created), "private": False,
+                          "downloads": 0, "likes": 0, "tags": tags, "library_name": library})
+        self._json(found[:limit])
+
+    def _card_tags(self, commit: Commit) -> tuple[str | None, list[str]]:
+        """(library_name, tags) from the README's YAML front matter; the library is one of the tags."""
+        import yaml
+
+        entry = commit.files.get("README.md")
+        text = self.store.object_path(entry.sha256).read_text(errors="replace") if entry else ""
+        match = re.match(r"---\s*\n(.*?)\n---", text, re.DOTALL)
+        meta = (yaml.safe_load(match.group(1)) if match else None) or {}
+        library = meta.get("library_name")
+        tags = [str(t) for t in meta.get("tags") or []]
+        return library, list(dict.fromkeys(([library] if library else []) + tags))
 
     def h_refs(self, plural, ns, name):
         repo = self._repo(plural, ns=ns, name=name)

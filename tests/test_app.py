@@ -23,6 +23,7 @@ from gan_hub.app.catalog import card_body, discover_models, parse_sources  # noq
 from gan_hub.config import CONFIG_NAME  # noqa: E402
 from gan_hub.metrics import InceptionScore, load_scorer  # noqa: E402
 from gan_hub.metrics.mnist_classifier import build_mnist_classifier  # noqa: E402
+from gan_hub.app.media import labelled_grid  # noqa: E402
 from gan_hub.sampling import grid_columns, image_grid  # noqa: E402
 
 PAD = 2  # image_grid's padding
@@ -142,20 +143,57 @@ def test_generate_one_class(client, gens):
     assert torch.equal(pixels(path), torch.from_numpy(np.array(expected)))
 
 
-def test_interpolate(client, gens):
-    path = client.predict("cgan-tiny", 0, 1, 6, "lerp", "2", "7", api_name="/interpolate")
-    assert Image.open(path).size == grid_size(6, 6)
-    frames = gens["cgan"].interpolate(seed_a=0, seed_b=1, steps=6, method="lerp", label_a=2, label_b=7)
-    assert torch.equal(pixels(path), torch.from_numpy(np.array(image_grid(frames, nrow=6))))
-    strip = client.predict("dcgan-tiny", 3, 4, 5, "slerp", act.NO_CLASS, act.NO_CLASS, api_name="/interpolate")
+def test_interpolate_streams_frames_then_exports_gif_and_mp4(client, gens):
+    job = client.submit("cgan-tiny", 0, 1, 16, "lerp", "2", "7", api_name="/interpolate")
+    path, gif, files = job.result(timeout=120)
+    updates = job.outputs()
+    # 16 frames come in chunks of 2: the strip grows while the frames are made, then the exports arrive
+    assert len(updates) == 8 and all(u[1] is None and u[2] is None for u in updates[:-1])
+    frames = gens["cgan"].interpolate(seed_a=0, seed_b=1, steps=16, method="lerp", label_a=2, label_b=7)
+    # the app generates the frames 2 at a time: exactly those, and within one grey level of one batch of 16
+    # (convolutions may round differently at another batch size)
+    g, (z, labels) = gens["cgan"], gens["cgan"].interpolation_inputs(0, 1, 16, "lerp", 2, 7)
+    chunked = torch.cat([g.generate_from_latents(z[i:i + 2], labels[i:i + 2]) for i in range(0, 16, 2)])
+    assert torch.equal(pixels(path), torch.from_numpy(np.array(image_grid(chunked, nrow=16))))
+    assert (chunked.int() - frames.int()).abs().max() <= 1
+    frames = chunked
+    # full width from the first update, with only the first 2 frames drawn and the rest black
+    first_two = torch.cat([frames[:2], torch.zeros_like(frames[2:])])
+    assert torch.equal(pixels(updates[0][0]), torch.from_numpy(np.array(image_grid(first_two, nrow=16))))
+
+    animation = Image.open(gif)
+    assert animation.format == "GIF" and animation.n_frames == 2 * 16 - 2  # there and back
+    animation.seek(0)
+    first = np.array(animation.convert("L"))
+    scale = first.shape[0] // 28
+    assert np.array_equal(first[::scale, ::scale], frames[0, 0].numpy())  # nearest-neighbour upscale of frame 0
+    assert sorted(Path(f).suffix for f in files) == [".gif", ".mp4"]
+    import av
+
+    mp4 = next(f for f in files if f.endswith(".mp4"))
+    with av.open(mp4) as container:
+        decoded = [f.to_ndarray(format="gray") for f in container.decode(video=0)]
+    assert len(decoded) == 2 * 16 - 2 and decoded[0].shape == (28 * scale, 28 * scale)
+    assert np.abs(decoded[0][::scale, ::scale].astype(int) - frames[0, 0].numpy()).mean() < 4  # lossy, close
+
+    strip, _, _ = client.predict("dcgan-tiny", 3, 4, 5, "slerp", act.NO_CLASS, act.NO_CLASS, api_name="/interpolate")
     assert Image.open(strip).size == grid_size(5, 5)
 
 
-def test_class_grid_rows_are_classes(client):
+def test_class_grid_rows_are_classes_with_their_names(client, gens):
     path, caption = client.predict("cgan-tiny", 3, 10, api_name="/class_grid")
-    width, height = Image.open(path).size
-    assert (width, height) == grid_size(10 * 3, 3)
-    assert (height - PAD) // (28 + PAD) == 10
+    image = np.array(Image.open(path).convert("L"))
+    # the grid is scaled up (nearest) so the class names beside the rows and the seeds above are legible
+    expected = labelled_grid(gens["cgan"].class_grid(range(10, 13)), nrow=3, row_names=[str(k) for k in range(10)],
+                             column_names=["seed 10", "seed 11", "seed 12"])
+    assert np.array_equal(image, np.array(expected.convert("L")))
+    grid = np.array(image_grid(gens["cgan"].class_grid(range(10, 13)), nrow=3))
+    factor = 3  # 28 px cells -> at least 64 px
+    height, width = grid.shape
+    top, left = image.shape[0] - height * factor, image.shape[1] - width * factor
+    assert top > 0 and left > 0  # room for the labels
+    assert np.array_equal(image[top::factor, left::factor], grid)
+    assert (image[top:, :left] < 128).any()  # the row names are drawn (dark text on white)
     assert "0, 1, 2, 3, 4, 5, 6, 7, 8, 9" in caption and "10..12" in caption
 
 
@@ -172,6 +210,8 @@ def test_class_grid_of_unconditional_model_is_a_clear_error(client):
     ("/interpolate", ("dcgan-tiny", 0, 1, 33, "slerp", act.NO_CLASS, act.NO_CLASS), "32"),
     ("/class_grid", ("cgan-tiny", 17, 0), "16"),
     ("/generate", ("dcgan-tiny", -1, 4, act.CYCLE), "between 0 and"),
+    ("/generate", ("dcgan-tiny", 0, 4, act.CYCLE, 3.5), "between 0 and 3"),
+    ("/compare", (["dcgan-tiny", "cgan-tiny"], 0, 17), "1 and 16"),
 ])
 def test_out_of_range_inputs_name_the_limit(client, api_name, args, limit):
     from gradio_client.exceptions import AppError
@@ -192,32 +232,43 @@ def test_invalid_class_and_method(client):
         client.predict("dcgan-tiny", 0, 1, 4, "cubic", act.NO_CLASS, act.NO_CLASS, api_name="/interpolate")
 
 
+def decode_plot(plot: dict) -> Image.Image:
+    import base64
+    import io
+
+    assert plot["type"] == "matplotlib"
+    return Image.open(io.BytesIO(base64.b64decode(plot["plot"].split(",", 1)[1])))
+
+
 def test_score_streams_and_ends_with_the_exact_score(client, models, gens):
     n, batch, seed = 300, 100, 4
     job = client.submit("cgan-tiny", "mnist-classifier", n, batch, seed, api_name="/score")
     job.result(timeout=120)
     outputs = job.outputs()
-    payloads = [out[2] for out in outputs]
-    assert [p["n"] for p in payloads] == [100, 200, 300]
+    payloads = [out[3] for out in outputs]
+    counts = [p["n"] for p in payloads]
+    # the first batch is always shown, later ones at most every 0.4 s, the last always
+    assert counts[0] == 100 and counts[-1] == 300 and counts == sorted(set(counts)) and len(counts) >= 2
     assert not payloads[0]["final"] and payloads[-1]["final"]
-    text, curve, final = outputs[-1]
-    assert final["name"] == "classifier IS@300 (mnist-classifier, 10 splits round-robin)"
-    assert "classifier IS@300 (mnist-classifier, 10 splits round-robin)" in text
+    text, curve, histogram, final = outputs[-1]
+    assert final["name"] == "classifier IS@300 (mnist-classifier, 10 splits shuffled)"
+    assert "classifier IS@300 (mnist-classifier, 10 splits shuffled)" in text
     assert "classifier IS@100" in outputs[0][0] and "running, 100 of 300" in outputs[0][0]
-    assert "Model card:** classifier IS@10k = 2.500" in text  # the card's own value is shown
-    running = [row for row in curve["data"] if row[2] == "generated (running)"]
-    assert [row[0] for row in running] == [100, 200, 300]
+    assert "Model card:** classifier IS@10k = 2.5" in text  # the card's own value is shown
+    assert decode_plot(curve).size[0] > 300 and decode_plot(histogram).size[0] > 300
+    assert sum(final["predicted_classes"]) == 300 and len(final["predicted_classes"]) == 10
 
-    # The same images scored directly: same latents, same batches, round-robin splits.
+    # The same images scored directly: same latents, same batches, the same shuffled splits.
     scorer = load_scorer("mnist-classifier", weights_path=models["scorer"])
     images = gens["cgan"].generate(n, seed=seed, batch_size=batch)
-    metric = InceptionScore(scorer, splits=10)
+    metric = InceptionScore(scorer, splits=10, num_samples=n, assignment="shuffled")
     for start in range(0, n, batch):
         metric.update(images[start:start + batch])
     mean, std = metric.compute()
     assert mean > 1.5  # a non-trivial number, not the degenerate 1.0
     assert abs(final["mean"] - mean) < 1e-9 and abs(final["std"] - std) < 1e-9
     assert abs(final["standard_error"] - metric.standard_error) < 1e-9
+    assert final["predicted_classes"] == metric.class_histogram().tolist()
 
 
 def test_score_bounds(client):
@@ -230,8 +281,9 @@ def test_score_bounds(client):
 
 
 def test_model_info_and_random_seed(client):
-    card, samples, sample_class, class_a, class_b, note, scorer = client.predict("cgan-tiny", api_name="/model_info")
-    assert "**cgan**" in card and "# cgan on MNIST" in card
+    summary, card, samples, sample_class, class_a, class_b, note, scorer, truncation = client.predict(
+        "cgan-tiny", api_name="/model_info")
+    assert "**cgan**" in summary and "# cgan on MNIST" in card and truncation["interactive"] is True
     assert "library_name" not in card and "](samples.png)" not in card  # front matter and the duplicate image gone
     assert Image.open(samples).size == grid_size(100, 10)
     # Dropdown updates come back as update dicts (choices are [label, value] pairs).
@@ -239,8 +291,8 @@ def test_model_info_and_random_seed(client):
     assert [v for _, v in sample_class["choices"]] == [act.CYCLE] + [str(k) for k in range(10)]
     assert (class_a["value"], class_b["value"]) == ("0", "1")
     assert "0, 1, 2" in note
-    card, _, sample_class, *_ = client.predict("dcgan-tiny", api_name="/model_info")
-    assert "unconditional" in card
+    summary, _, _, sample_class, *_ = client.predict("dcgan-tiny", api_name="/model_info")
+    assert "unconditional" in summary
     assert sample_class["value"] == act.NO_CLASS and sample_class["interactive"] is False
     seed = client.predict(api_name="/random_seed")
     assert isinstance(seed, int) and 0 <= seed < 2**31
@@ -248,8 +300,86 @@ def test_model_info_and_random_seed(client):
 
 def test_every_event_has_an_api_name(client):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert {"/generate", "/interpolate", "/class_grid", "/score", "/model_info", "/random_seed"} <= set(endpoints)
+    assert {"/generate", "/interpolate", "/class_grid", "/score", "/model_info", "/random_seed", "/compare",
+            "/browse", "/add_model", "/search_hub", "/pick_from_gallery"} <= set(endpoints)
     assert not client.view_api(print_info=False, return_format="dict")["unnamed_endpoints"]
+
+
+def test_browse_lists_every_model_with_scores_and_filters(client, models):
+    gallery, table, variants, datasets = client.predict("(all)", "(all)", api_name="/browse")  # (State not sent)
+    assert [item["caption"] for item in gallery] == ["dcgan-tiny · dcgan · mnist", "cgan-tiny · cgan · mnist"]
+    assert np.array_equal(np.array(Image.open(gallery[1]["image"])), np.array(Image.open(models["cgan"] / "samples.png")))
+    rows = {row[0]: dict(zip(table["headers"], row)) for row in table["data"]}
+    assert rows["cgan-tiny"]["conditional"] == "yes (10 classes)" and rows["dcgan-tiny"]["conditional"] == "no"
+    # a reported score always comes with its protocol
+    assert ("classifier IS@10k = 2.5 ± 0.1 (scorer=mnist-classifier, num_samples=10000, splits=10, seed=0)"
+            in rows["cgan-tiny"]["reported scores (protocol)"])
+    assert [v for v, _ in variants["choices"]] == ["(all)", "cgan", "dcgan"]
+    assert [v for v, _ in datasets["choices"]] == ["(all)", "mnist"]
+    gallery, table, *_ = client.predict("cgan", "(all)", api_name="/browse")
+    assert [item["caption"] for item in gallery] == ["cgan-tiny · cgan · mnist"]
+    assert [row[0] for row in table["data"]] == ["cgan-tiny"]
+    gallery, table, *_ = client.predict("dcgan", "mnist", api_name="/browse")
+    assert [row[0] for row in table["data"]] == ["dcgan-tiny"] and len(gallery) == 1
+
+
+def test_compare_runs_the_same_seed_through_each_model(client, gens):
+    items = client.predict(["dcgan-tiny", "cgan-tiny"], 11, 9, api_name="/compare")
+    assert [item["caption"].split(" ")[0] for item in items] == ["dcgan-tiny", "cgan-tiny"]
+    assert all("seed 11" in item["caption"] for item in items)
+    for item, key in zip(items, ("dcgan", "cgan")):
+        expected = image_grid(gens[key].generate(9, seed=11), nrow=3)
+        assert torch.equal(pixels(item["image"]), torch.from_numpy(np.array(expected)))  # PNG: lossless
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="pick 2 to 4 models"):
+        client.predict(["dcgan-tiny"], 0, 4, api_name="/compare")
+
+
+def test_truncation_in_the_sample_tab(client, gens):
+    path = client.predict("dcgan-tiny", 7, 9, act.CYCLE, 0.5, api_name="/generate")
+    expected = image_grid(gens["dcgan"].generate(9, seed=7, truncation=0.5), nrow=3)
+    assert torch.equal(pixels(path), torch.from_numpy(np.array(expected)))
+    untruncated = client.predict("dcgan-tiny", 7, 9, act.CYCLE, 0, api_name="/generate")
+    assert not torch.equal(pixels(path), pixels(untruncated))
+
+
+def test_add_model_by_folder_and_clear_errors(client, models, tmp_path):
+    from gradio_client.exceptions import AppError
+
+    extra = tmp_path / "extra-dcgan"
+    noisy_generator(GeneratorConfig(variant="dcgan", arch="dcgan", dataset="mnist"), seed=9).save_pretrained(extra)
+    model, compare_models, message = client.predict(str(extra), api_name="/add_model")
+    assert model["value"] == "extra-dcgan" and "extra-dcgan" in [v for v, _ in model["choices"]]
+    assert "Added **extra-dcgan**" in message
+    assert client.predict(str(extra), api_name="/add_model")[0]["value"] == "extra-dcgan"  # once only
+    assert Image.open(client.predict("extra-dcgan", 0, 4, act.CYCLE, api_name="/generate")).size == grid_size(4, 2)
+    with pytest.raises(AppError, match="neither a model folder nor a valid Hub repo id"):
+        client.predict("not a repo id!", api_name="/add_model")
+    with pytest.raises(AppError, match="type a Hub repo id"):
+        client.predict("  ", api_name="/add_model")
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "config.json").write_text("{not json")
+    with pytest.raises(AppError, match="cannot add"):
+        client.predict(str(tmp_path / "broken"), api_name="/add_model")
+
+
+def test_hub_search_and_add_by_repo_id(client, hub_env, gens):
+    from gradio_client.exceptions import AppError
+
+    repo_id = hub_env.repo_id("app-added")
+    gens["cgan"].push_to_hub(repo_id)
+    found, message = client.predict("app-added", api_name="/search_hub")
+    assert repo_id in [v for v, _ in found["choices"]] and "gan-hub model(s) on the Hub" in message
+    found, _ = client.predict("no-such-name-anywhere", api_name="/search_hub")
+    assert found["choices"] == []
+    model, _, message = client.predict(repo_id, api_name="/add_model")
+    assert model["value"] == repo_id
+    path = client.predict(repo_id, 3, 4, "5", api_name="/generate")
+    expected = image_grid(gens["cgan"].generate(4, seed=3, labels=[5] * 4), nrow=2)
+    assert torch.equal(pixels(path), torch.from_numpy(np.array(expected)))
+    with pytest.raises(AppError, match="cannot add 'test-user/no-such-repo'"):
+        client.predict("test-user/no-such-repo", api_name="/add_model")
 
 
 # ---- catalog and pure functions (no server) -------------------------------------------------------
@@ -335,7 +465,8 @@ def test_app_cli_defaults_follow_the_environment(monkeypatch):
 def test_empty_catalog_and_missing_scorer_weights(models, tmp_path):
     import gradio as gr
 
-    from gan_hub.app.ui import App, ScorerCache, build_demo
+    from gan_hub.app.handlers import App, ScorerCache
+    from gan_hub.app.ui import build_demo
 
     empty = App(Catalog([], zoo_dir=None), ScorerCache())
     assert "No models found" in empty.model_info(None)[0]

@@ -14,6 +14,7 @@ import torch
 
 from ..config import GeneratorConfig
 from ..sampling import INTERPOLATIONS, grid_columns, image_grid, latents
+from .media import labelled_grid
 
 # Bounds of the inputs; the UI's sliders use the same numbers.
 SEED_RANGE = (0, 2**32 - 1)
@@ -23,6 +24,11 @@ COLUMNS_RANGE = (1, 16)
 SCORE_N_RANGE = (100, 10_000)
 BATCH_RANGE = (10, 1_000)
 SCORE_SPLITS = 10
+SCORE_ASSIGNMENT = "shuffled"   # see gan_hub.metrics.inception_score._split_ids
+TRUNCATION_RANGE = (0.0, 3.0)   # 0 = off; else the |z| threshold of the truncation trick
+COMPARE_RANGE = (2, 4)          # models side by side
+COMPARE_COUNT_RANGE = (1, 16)
+ANIMATION_FPS = 8
 
 CYCLE = "all classes (cycle)"
 NO_CLASS = "(unconditional model)"
@@ -49,6 +55,28 @@ def check_int(name: str, value: Any, bounds: tuple[int, int]) -> int:
     if not lo <= number <= hi:
         raise InputError(f"{name} must be between {lo} and {hi}, got {number}")
     return number
+
+
+def check_float(name: str, value: Any, bounds: tuple[float, float]) -> float:
+    lo, hi = bounds
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a number from {lo:g} to {hi:g}, got {value!r}") from None
+    if not math.isfinite(number) or not lo <= number <= hi:
+        raise InputError(f"{name} must be between {lo:g} and {hi:g}, got {value!r}")
+    return number
+
+
+def check_truncation(g, value: Any) -> float | None:
+    """The truncation threshold (None = off) for this generator; refused where the variant has no truncation."""
+    threshold = check_float("truncation", 0.0 if value in (None, "") else value, TRUNCATION_RANGE)
+    if threshold == 0.0:
+        return None
+    if not g.supports_truncation:
+        raise InputError(f"{g.config.variant} models do not support truncation (part of their latent is not "
+                         "normal noise): set truncation to 0")
+    return threshold
 
 
 def random_seed(rng: random.Random | None = None) -> int:
@@ -83,18 +111,37 @@ def class_caption(config: GeneratorConfig, columns: int, start_seed: int) -> str
 
 
 # ---- images -------------------------------------------------------------------------------------
-def sample_grid(g, seed: Any, count: Any, class_choice: Any = CYCLE):
+def sample_grid(g, seed: Any, count: Any, class_choice: Any = CYCLE, truncation: Any = 0.0):
     """A near-square grid of ``count`` samples from ``seed`` (one class, or cycling through all)."""
     seed = check_int("seed", seed, SEED_RANGE)
     count = check_int("count", count, COUNT_RANGE)
     label = resolve_class(g.config, class_choice)
-    images = g.generate(count, seed=seed, labels=None if label is None else [label] * count)
+    threshold = check_truncation(g, truncation)
+    images = g.generate(count, seed=seed, labels=None if label is None else [label] * count, truncation=threshold)
     return image_grid(images, nrow=grid_columns(count))
 
 
-def interpolation_strip(g, seed_a: Any, seed_b: Any, steps: Any, method: str = "slerp",
-                        class_a: Any = None, class_b: Any = None):
-    """One row of ``steps`` frames from seed A's latent to seed B's (and class A to class B)."""
+def compare_grids(models: list[tuple[str, Any]], seed: Any, count: Any) -> list[tuple[Any, str]]:
+    """(grid, caption) per model: the same seed and count through each (conditional ones cycle the classes).
+
+    The latents are the same for models with the same latent size; the caption says which seed made them.
+    """
+    if not COMPARE_RANGE[0] <= len(models) <= COMPARE_RANGE[1]:
+        raise InputError(f"pick {COMPARE_RANGE[0]} to {COMPARE_RANGE[1]} models to compare, got {len(models)}")
+    seed = check_int("seed", seed, SEED_RANGE)
+    count = check_int("count", count, COMPARE_COUNT_RANGE)
+    out = []
+    for name, g in models:
+        images = g.generate(count, seed=seed)
+        out.append((image_grid(images, nrow=grid_columns(count)),
+                    f"{name} ({g.config.variant}, latent {g.config.latent_dim}) · seed {seed}"))
+    return out
+
+
+def interpolation_frames(g, seed_a: Any, seed_b: Any, steps: Any, method: str = "slerp",
+                         class_a: Any = None, class_b: Any = None) -> Iterator[torch.Tensor]:
+    """The frames from seed A's latent to seed B's (and class A to class B), yielded as they are made:
+    each item is every frame so far (uint8 [k, C, H, W]); the last one holds all ``steps``."""
     seed_a = check_int("seed A", seed_a, SEED_RANGE)
     seed_b = check_int("seed B", seed_b, SEED_RANGE)
     steps = check_int("steps", steps, STEPS_RANGE)
@@ -102,8 +149,28 @@ def interpolation_strip(g, seed_a: Any, seed_b: Any, steps: Any, method: str = "
         raise InputError(f"method must be one of {', '.join(INTERPOLATIONS)}, got {method!r}")
     label_a = resolve_class(g.config, class_a, "class A")
     label_b = resolve_class(g.config, class_b, "class B")
-    frames = g.interpolate(seed_a=seed_a, seed_b=seed_b, steps=steps, method=method, label_a=label_a, label_b=label_b)
-    return image_grid(frames, nrow=steps)
+    z, labels = g.interpolation_inputs(seed_a, seed_b, steps, method, label_a, label_b)
+    chunk = max(1, math.ceil(steps / 8))  # at most 8 updates, whatever the number of frames
+    frames = []
+    for start in range(0, steps, chunk):
+        part = slice(start, start + chunk)
+        frames.append(g.generate_from_latents(z[part], None if labels is None else labels[part]))
+        yield torch.cat(frames)
+
+
+def partial_strip(frames: torch.Tensor, steps: int):
+    """The strip of ``steps`` frames with the first ``len(frames)`` drawn and the rest black (still to come)."""
+    missing = torch.zeros(steps - len(frames), *frames.shape[1:], dtype=frames.dtype)
+    return image_grid(torch.cat([frames, missing]), nrow=steps)
+
+
+def interpolation_strip(g, seed_a: Any, seed_b: Any, steps: Any, method: str = "slerp",
+                        class_a: Any = None, class_b: Any = None):
+    """One row of ``steps`` frames from seed A's latent to seed B's (and class A to class B)."""
+    frames = None
+    for frames in interpolation_frames(g, seed_a, seed_b, steps, method, class_a, class_b):
+        pass
+    return image_grid(frames, nrow=len(frames))
 
 
 def class_grid_image(g, columns: Any, start_seed: Any):
@@ -114,15 +181,21 @@ def class_grid_image(g, columns: Any, start_seed: Any):
     if not config.conditional:
         raise InputError(f"this {config.variant} model is unconditional (it has no classes), so there is no class "
                          "grid: pick a class-conditional model, or use the Sample tab")
-    grid = image_grid(g.class_grid(range(start_seed, start_seed + columns)), nrow=columns)
+    seeds = range(start_seed, start_seed + columns)
+    grid = labelled_grid(g.class_grid(seeds), nrow=columns, row_names=list(config.class_names),
+                         column_names=[f"seed {s}" for s in seeds])
     return grid, class_caption(config, columns, start_seed)
 
 
 # ---- scores -------------------------------------------------------------------------------------
+def score_kind(scorer_name: str) -> str:
+    """ "IS" only for the Inception network; any other scorer's number is a "classifier IS"."""
+    return "IS" if scorer_name.startswith("inception") else "classifier IS"
+
+
 def score_name(scorer_name: str, n: int, splits: int = SCORE_SPLITS) -> str:
-    """The honest name of the live number, e.g. "classifier IS@500 (mnist-classifier, 10 splits round-robin)"."""
-    kind = "IS" if scorer_name.startswith("inception") else "classifier IS"
-    return f"{kind}@{n} ({scorer_name}, {splits} splits round-robin)"
+    """The honest name of the live number, e.g. "classifier IS@500 (mnist-classifier, 10 splits shuffled)"."""
+    return f"{score_kind(scorer_name)}@{n} ({scorer_name}, {splits} splits {SCORE_ASSIGNMENT})"
 
 
 @dataclass
@@ -153,7 +226,9 @@ def score_stream(g, scorer, num_samples: Any, batch_size: Any, seed: Any = 0) ->
 
     The images are ``g.generate(num_samples, seed, batch_size=batch_size)`` (conditional models
     cycle through the classes), scored batch by batch with a streaming ``InceptionScore`` whose
-    sample ``i`` goes to split ``i % 10``. The last update is the exact score of all the images.
+    splits are "shuffled": contiguous splits over a fixed random permutation of the N samples, so
+    each split grows evenly in expectation and none lines up with the class cycle. The last update
+    is the exact score of all the images.
     """
     from ..metrics import InceptionScore
 
@@ -162,7 +237,7 @@ def score_stream(g, scorer, num_samples: Any, batch_size: Any, seed: Any = 0) ->
     seed = check_int("seed", seed, SEED_RANGE)
     config = g.config
     check_scorer_fits(scorer, config)
-    metric = InceptionScore(scorer, splits=SCORE_SPLITS)
+    metric = InceptionScore(scorer, splits=SCORE_SPLITS, num_samples=num_samples, assignment=SCORE_ASSIGNMENT)
     z = latents(num_samples, config.latent_dim, seed)
     labels = torch.arange(num_samples) % config.num_classes if config.conditional else None
     for start in range(0, num_samples, batch_size):
@@ -180,9 +255,18 @@ def inception_entries(metrics: dict | list | None) -> list[dict]:
 
 
 def describe_entry(entry: dict) -> str:
+    """One score with its protocol, e.g. "classifier IS@10k = 9.731 ± 0.037 (scorer=mnist-classifier, ...)"."""
     protocol = ", ".join(f"{k}={entry[k]}" for k in ("scorer", "num_samples", "splits", "seed") if k in entry)
-    std = f" ± {entry['std']:.3f}" if "std" in entry else ""
-    return f"{entry.get('name', 'IS')} = {entry['mean']:.3f}{std} ({protocol})"
+    value = entry.get("mean", entry.get("value"))
+    number = f"{value:.4g}" if isinstance(value, (int, float)) else str(value)
+    std = f" ± {entry['std']:.2g}" if "std" in entry else ""
+    return f"{entry.get('name', entry.get('metric', 'score'))} = {number}{std} ({protocol})"
+
+
+def model_scores(metrics: dict | None) -> list[str]:
+    """Every reported score of a metrics.json, each with its protocol."""
+    items = (metrics or {}).get("scores", [])
+    return [describe_entry(e) for e in items if "mean" in e or "value" in e]
 
 
 def score_markdown(update: ScoreUpdate, scorer_name: str, reference: list[dict], card: list[dict]) -> str:
@@ -192,8 +276,9 @@ def score_markdown(update: ScoreUpdate, scorer_name: str, reference: list[dict],
         f"### {score_name(scorer_name, update.n)} = {update.mean:.4f} ± {update.standard_error:.4f}",
         f"*{state}; ± is the standard error over the {SCORE_SPLITS} splits (split std {update.std:.4f} / √{SCORE_SPLITS}).*",
         "",
-        "Splits: sample *i* goes to split *i* mod 10, so every split grows evenly and the running value is a "
-        "fair estimate at each step. Scores from few samples run low.",
+        f"Splits: the {update.total} samples are dealt into {SCORE_SPLITS} equal splits by a fixed random "
+        "permutation, so every split grows evenly and the running value is a fair estimate at each step. "
+        "Scores from few samples run low.",
         "",
         "**Real data (same scorer):** " + ("; ".join(describe_entry(e) for e in reference) or "no reference shipped"),
         "",
@@ -201,7 +286,7 @@ def score_markdown(update: ScoreUpdate, scorer_name: str, reference: list[dict],
     ]
     if card:
         lines.append("(the card's protocol takes contiguous splits in sample order; with the same seed and N the images "
-                     "are the same, only the split assignment differs)")
+                     "are the same, only which split each image is in differs)")
     if update.histogram:
         counts = ", ".join(f"{k}: {c}" for k, c in enumerate(update.histogram))
         lines += ["", f"Predicted classes so far: {counts}"]
@@ -217,22 +302,12 @@ def score_payload(update: ScoreUpdate, scorer_name: str, seed: int, batch_size: 
         "n": update.n,
         "num_samples": update.total,
         "splits": SCORE_SPLITS,
-        "assignment": "round-robin",
+        "assignment": SCORE_ASSIGNMENT,
         "seed": seed,
         "batch_size": batch_size,
         "mean": update.mean,
         "std": update.std,
         "standard_error": update.standard_error,
         "final": update.final,
+        "predicted_classes": update.histogram,
     }
-
-
-def score_curve(history: list[tuple[int, float]], reference: list[dict], card: list[dict]) -> list[dict[str, Any]]:
-    """Rows (n, IS, series) for the plot: the running score, and flat lines for the reference values."""
-    rows = [{"n": n, "IS": mean, "series": "generated (running)"} for n, mean in history]
-    if history:
-        xs = (history[0][0], history[-1][0])
-        for label, entries in (("real data", reference[:1]), ("model card", card[:1])):
-            for e in entries:
-                rows += [{"n": x, "IS": float(e["mean"]), "series": label} for x in xs]
-    return rows

@@ -7,6 +7,7 @@ plus extra sources: local folders or Hugging Face Hub repo ids. Nothing is loade
 """
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections import OrderedDict
@@ -15,11 +16,13 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ..config import CONFIG_NAME, GeneratorConfig
-from ..hub import CARD_NAME, SAMPLES_NAME, Generator, resolve_model_folder
+from ..hub import CARD_NAME, METRICS_NAME, SAMPLES_NAME, Generator, resolve_model_folder
 
 DEFAULT_ZOO = Path(__file__).resolve().parents[2] / "model_zoo"
 DEFAULT_CACHE_SIZE = 4
+MAX_MODELS = 64        # models a catalog offers at most (the zoo, --models and those added in the app)
 ENV_MODELS = "GAN_HUB_MODELS"
+HUB_LIBRARY = "gan-hub"  # the library_name in our model cards: what a Hub search filters on
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n.*?\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 # Markdown images that point at the repo's own samples.png: the app shows that file beside the card.
@@ -99,6 +102,32 @@ def build_entries(sources: str | Iterable[str], zoo_dir: str | Path | None) -> l
     return entries
 
 
+def check_repo_id(source: str) -> None:
+    """CatalogError unless ``source`` is a well-formed Hub repo id (``org/name`` or ``name``)."""
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    try:
+        validate_repo_id(source)
+    except HFValidationError as err:
+        raise CatalogError(f"{source!r} is neither a model folder nor a valid Hub repo id (org/name): {err}") from None
+
+
+def search_hub(query: str | None = None, library: str = HUB_LIBRARY, limit: int = 50) -> list[str]:
+    """Repo ids of the Hub's models made with gan-hub (their card's library_name), newest first."""
+    import httpx2  # the HTTP client of huggingface_hub 2.x
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
+
+    try:
+        # the Hub tags every model with its card's library_name, so the library is a tag filter
+        models = HfApi().list_models(filter=library, search=(query or "").strip() or None, limit=limit,
+                                     sort="last_modified")
+        return [m.id for m in models]
+    except (HfHubHTTPError, OfflineModeIsEnabled, httpx2.HTTPError, OSError) as err:
+        raise CatalogError(f"cannot search the Hub ({type(err).__name__}: {err}); type a repo id or a folder "
+                           "instead") from None
+
+
 class Catalog:
     """Named models with lazy, cached loading (thread-safe)."""
 
@@ -156,9 +185,53 @@ class Catalog:
         path = self.folder(name) / CARD_NAME
         return card_body(path.read_text(encoding="utf-8")) if path.is_file() else None
 
+    def metrics(self, name: str) -> dict:
+        """The model's metrics.json ({} when it has none)."""
+        path = self.folder(name) / METRICS_NAME
+        if not path.is_file():
+            return {}
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as err:
+            raise CatalogError(f"{path} is not valid JSON ({err}): re-run the evaluation to rewrite it") from None
+
     def samples_path(self, name: str) -> Path | None:
         path = self.folder(name) / SAMPLES_NAME
         return path if path.is_file() else None
+
+    # ---- adding models while the app runs -------------------------------------------------
+    def add(self, source: str) -> str:
+        """Offer one more model (a Hub repo id or a model folder) and return its name.
+
+        The source is checked before it is offered: the repo id must be well formed, the folder or repo
+        must exist and hold a readable config.json (a Hub repo is downloaded now). Adding a source that
+        is already offered returns its existing name.
+        """
+        source = str(source or "").strip()
+        if not source:
+            raise CatalogError("type a Hub repo id (org/name) or the path of a model folder")
+        with self._lock:
+            for entry in self.entries:
+                if entry.source == source or (entry.is_local and Path(source).expanduser().is_dir()
+                                              and Path(entry.source).resolve() == Path(source).expanduser().resolve()):
+                    return entry.name
+            if len(self.entries) >= MAX_MODELS:
+                raise CatalogError(f"this app offers at most {MAX_MODELS} models; restart it with the ones you need "
+                                   "in --models")
+            if not Path(source).expanduser().is_dir():
+                check_repo_id(source)
+            (new,) = build_entries([source], zoo_dir=None)
+            name = new.name if new.name not in self._by_name else new.source
+            entry = ModelEntry(name, new.source)
+            try:
+                folder = Path(self._resolver(entry.source))
+                GeneratorConfig.load(folder)
+            except (FileNotFoundError, ConnectionError, OSError, ValueError) as err:
+                raise CatalogError(f"cannot add {source!r}: {err}") from None
+            self.entries.append(entry)
+            self._by_name[name] = entry
+            self._folders[name] = folder
+            return name
 
     # ---- generators ------------------------------------------------------------------------
     def load(self, name: str) -> Generator:

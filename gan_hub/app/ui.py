@@ -1,4 +1,5 @@
-"""The Gradio Blocks of the app: one model dropdown, tabs Sample / Interpolate / Class grid / Score.
+"""The Gradio Blocks of the app: a model picker and the tabs Browse, Sample, Interpolate, Class grid,
+Score and Compare. What the events do is in ``handlers.py``.
 
     from gan_hub.app import build_demo, launch
     demo = build_demo(["path/to/model", "org/repo"])
@@ -6,22 +7,18 @@
 """
 from __future__ import annotations
 
-import functools
 import os
-import threading
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Iterable
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
-import pandas as pd  # noqa: E402
 
-from ..metrics import load_scorer  # noqa: E402
-from ..metrics.evaluate import SCORER_FOR_DATASET, reference_scores  # noqa: E402
 from ..registry import SCORERS  # noqa: E402
 from . import actions as act  # noqa: E402
-from .catalog import DEFAULT_CACHE_SIZE, DEFAULT_ZOO, Catalog, CatalogError  # noqa: E402
+from .catalog import DEFAULT_CACHE_SIZE, DEFAULT_ZOO, Catalog  # noqa: E402
+from .handlers import ALL, App, ScorerCache, user_error  # noqa: E402
 
 COMPUTE = "compute"          # the one concurrency group of every event that runs a network
 COMPUTE_LIMIT = 1            # small CPU machines: one generator/scorer call at a time
@@ -30,7 +27,8 @@ CSS = """
   image-rendering: pixelated; width: 100%; height: 100%; object-fit: contain;
   box-sizing: border-box; padding-top: 2.5rem;  /* scale the small images up, clear of the label */
 }
-#model-card { max-height: 20rem; overflow-y: auto; }
+#model-card { max-height: 32rem; overflow-y: auto; }
+.labelled img { object-fit: contain; padding-top: 2.5rem; box-sizing: border-box; }
 """
 TITLE = "gan-hub: pretrained GANs"
 OUTPUT_HEIGHT = 420  # px; the small images are scaled up (pixelated) to this height
@@ -41,19 +39,18 @@ def theme() -> gr.themes.Base:
 
 
 # ---- Gradio-side helpers ------------------------------------------------------------------------
-def user_error(message: str) -> gr.Error:
-    """An error shown in the page; not logged with a traceback (it is the user's input, not a bug)."""
-    return gr.Error(message, print_exception=False)
-
-
 class _RangeMessage:
     """Range errors that name the field: Gradio's own say only 'Value 65 is greater than maximum value 64.'"""
 
     def _check(self, payload):
         if payload is None:
             raise user_error(f"{self.label} is required")
+        whole = all(float(v).is_integer() for v in (self.minimum, self.maximum, getattr(self, "step", 1) or 1))
         try:
-            act.check_int(str(self.label), payload, (int(self.minimum), int(self.maximum)))
+            if whole:
+                act.check_int(str(self.label), payload, (int(self.minimum), int(self.maximum)))
+            else:
+                act.check_float(str(self.label), payload, (float(self.minimum), float(self.maximum)))
         except act.InputError as err:
             raise user_error(str(err)) from None
 
@@ -89,125 +86,6 @@ def output_image(label: str, **kwargs) -> gr.Image:
                     elem_classes=["pixelated"], **kwargs)
 
 
-def user_errors(fn: Callable) -> Callable:
-    """Turn the errors a user can cause into ``gr.Error`` so their message is shown in the page."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except gr.Error:
-            raise
-        except (ValueError, FileNotFoundError, ConnectionError) as err:
-            raise user_error(str(err)) from None
-
-    return wrapper
-
-
-def user_errors_stream(fn: Callable) -> Callable:
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            yield from fn(*args, **kwargs)
-        except gr.Error:
-            raise
-        except (ValueError, FileNotFoundError, ConnectionError) as err:
-            raise user_error(str(err)) from None
-
-    return wrapper
-
-
-def model_summary(config) -> str:
-    classes = f"{config.num_classes} classes" if config.conditional else "unconditional"
-    return (f"**{config.variant}** (arch `{config.arch}`) · dataset `{config.dataset or 'unspecified'}` · "
-            f"{config.channels}×{config.image_size}×{config.image_size} · latent {config.latent_dim} · {classes}")
-
-
-class ScorerCache:
-    """Scorers by name, loaded once; ``weights`` maps a scorer name to a weights file that overrides the shipped one."""
-
-    def __init__(self, weights: dict[str, str | Path] | None = None):
-        self.weights = dict(weights or {})
-        self._scorers: dict[str, Any] = {}
-        self._lock = threading.Lock()
-
-    def get(self, name: str):
-        with self._lock:
-            if name not in self._scorers:
-                try:
-                    self._scorers[name] = load_scorer(name, weights_path=self.weights.get(name))
-                except KeyError as err:  # UnknownNameError
-                    raise act.InputError(str(err)) from None
-                except (FileNotFoundError, ValueError) as err:
-                    raise act.InputError(f"scorer {name} is not available: {err}") from None
-            return self._scorers[name]
-
-
-# ---- the app ------------------------------------------------------------------------------------
-class App:
-    """The event handlers, bound to a catalog and the scorers (kept apart from the layout for testing)."""
-
-    def __init__(self, catalog: Catalog, scorers: ScorerCache):
-        self.catalog, self.scorers = catalog, scorers
-
-    def model_info(self, name: str | None):
-        """Card, samples picture and class choices for the selected model."""
-        if not name:
-            message = "No model selected." if self.catalog.names else (
-                "No models found: put model folders in `model_zoo/` or pass `--models` / `GAN_HUB_MODELS`.")
-            return (message, None, gr.Dropdown(choices=[act.NO_CLASS], value=act.NO_CLASS, interactive=False),
-                    gr.Dropdown(choices=[act.NO_CLASS], value=act.NO_CLASS, interactive=False),
-                    gr.Dropdown(choices=[act.NO_CLASS], value=act.NO_CLASS, interactive=False), "", gr.Dropdown())
-        try:
-            config = self.catalog.config(name)
-            card = self.catalog.card(name)
-            samples = self.catalog.samples_path(name)
-        except (CatalogError, ValueError, OSError) as err:
-            raise user_error(str(err)) from None
-        text = model_summary(config) + "\n\n" + (card or "*This model has no model card (README.md).*")
-        conditional = config.conditional
-        names = act.class_choices(config, with_cycle=False)
-        sample_classes = act.class_choices(config)
-        note = (act.class_caption(config, 8, 0).split(";")[0] + "." if conditional else
-                f"**{name}** is unconditional: a class grid needs a class-conditional model.")
-        scorer_default = SCORER_FOR_DATASET.get(config.dataset)
-        return (
-            text,
-            str(samples) if samples else None,
-            gr.Dropdown(choices=sample_classes, value=sample_classes[0], interactive=conditional),
-            gr.Dropdown(choices=names, value=names[0], interactive=conditional),
-            gr.Dropdown(choices=names, value=names[1] if len(names) > 1 else names[0], interactive=conditional),
-            note,
-            gr.Dropdown(value=scorer_default) if scorer_default in SCORERS else gr.Dropdown(),
-        )
-
-    @user_errors
-    def generate(self, name, seed, count, class_choice):
-        return act.sample_grid(self.catalog.load(name), seed, count, class_choice)
-
-    @user_errors
-    def interpolate(self, name, seed_a, seed_b, steps, method, class_a, class_b):
-        return act.interpolation_strip(self.catalog.load(name), seed_a, seed_b, steps,
-                                       method, class_a, class_b)
-
-    @user_errors
-    def class_grid(self, name, columns, start_seed):
-        return act.class_grid_image(self.catalog.load(name), columns, start_seed)
-
-    @user_errors_stream
-    def score(self, name, scorer_name, num_samples, batch_size, seed):
-        g = self.catalog.load(name)
-        scorer = self.scorers.get(scorer_name)
-        reference = act.inception_entries(reference_scores(scorer_name))
-        card = [e for e in act.inception_entries(g.metrics) if e.get("scorer") == scorer_name]
-        history: list[tuple[int, float]] = []
-        for update in act.score_stream(g, scorer, num_samples, batch_size, seed):
-            history.append((update.n, update.mean))
-            yield (act.score_markdown(update, scorer_name, reference, card),
-                   pd.DataFrame(act.score_curve(history, reference, card)),
-                   act.score_payload(update, scorer_name, int(seed), int(batch_size)))
-
-
 def build_demo(models: Iterable[str] | Catalog = (), *, zoo_dir: str | Path | None = DEFAULT_ZOO,
                cache_size: int = DEFAULT_CACHE_SIZE, scorer_weights: dict[str, str | Path] | None = None) -> gr.Blocks:
     """The app's Blocks for the zoo's models plus ``models`` (folders or Hub repo ids), or a ready Catalog.
@@ -220,31 +98,56 @@ def build_demo(models: Iterable[str] | Catalog = (), *, zoo_dir: str | Path | No
     first = catalog.names[0] if catalog.names else None
     scorer_names = SCORERS.names()
 
-    with gr.Blocks(title=TITLE) as demo:
-        gr.Markdown(f"# {TITLE}\nBrowse the models, sample them, walk their latent space and score them live.")
-        with gr.Row():
-            model = gr.Dropdown(choices=catalog.names, value=first, label="Model", scale=3,
-                                info=f"{len(catalog)} model(s): model_zoo/ and --models")
-        with gr.Row():
-            with gr.Column(scale=3):
-                card = gr.Markdown(label="model card", elem_id="model-card")
-            with gr.Column(scale=2):
-                samples = gr.Image(label="samples.png", type="filepath", height=320, interactive=False,
-                                   elem_classes=["pixelated"])
+    with gr.Blocks(title=TITLE, delete_cache=(3600, 3600)) as demo:
+        gr.Markdown(f"# {TITLE}\nBrowse the models, sample them, walk their latent space, compare them and "
+                    "score them live.")
+        with gr.Row(equal_height=True):
+            model = gr.Dropdown(choices=catalog.names, value=first, label="Model", scale=2, elem_id="model-picker",
+                                info=f"{len(catalog)} model(s): model_zoo/, --models and the ones you add")
+            summary = gr.Markdown(elem_id="model-summary")
 
-        with gr.Tab("Sample"):
+        with gr.Tab("Browse", id="browse"):
+            with gr.Row():
+                variant_filter = gr.Dropdown(choices=[ALL], value=ALL, label="variant", scale=1)
+                dataset_filter = gr.Dropdown(choices=[ALL], value=ALL, label="dataset", scale=1)
+            gallery = gr.Gallery(label="models (click one to select it)", columns=4, height=300,
+                                 object_fit="contain", allow_preview=False, elem_id="model-gallery")
+            gallery_names = gr.State([])
+            table = gr.Dataframe(label="models", interactive=False, wrap=True, elem_id="model-table")
+            with gr.Row():
+                with gr.Column(scale=3):
+                    card = gr.Markdown(elem_id="model-card")
+                with gr.Column(scale=2):
+                    samples = gr.Image(label="samples.png", type="filepath", height=320, interactive=False,
+                                       elem_classes=["pixelated"])
+            with gr.Accordion("Add a model: a Hub repo id or a folder", open=False):
+                with gr.Row():
+                    add_box = gr.Textbox(label="Hub repo id (org/name) or model folder", scale=3,
+                                         placeholder="org/dcgan-mnist", elem_id="add-model-box")
+                    add_button = gr.Button("Add", scale=1, elem_id="add-model-button")
+                with gr.Row():
+                    search_box = gr.Textbox(label="search the Hub for gan-hub models", scale=3, placeholder="mnist")
+                    search_button = gr.Button("Search the Hub", scale=1)
+                found = gr.Dropdown(choices=[], label="found on the Hub", allow_custom_value=True)
+                add_found_button = gr.Button("Add the found model", size="sm")
+                add_message = gr.Markdown()
+
+        with gr.Tab("Sample", id="sample"):
             with gr.Row():
                 with gr.Column(scale=1):
                     seed = seed_box("seed")
                     random_button = gr.Button("random seed", size="sm")
                     count = slider("count", act.COUNT_RANGE, 16)
+                    truncation = BoundedSlider(minimum=act.TRUNCATION_RANGE[0], maximum=act.TRUNCATION_RANGE[1],
+                                               value=0.0, step=0.05, label="truncation",
+                                               info="0 = off; else redraw latent entries with |z| above it")
                     sample_class = gr.Dropdown(choices=[act.CYCLE], value=act.CYCLE, label="class",
                                                allow_custom_value=True, info="conditional models only")
                     generate_button = gr.Button("Generate", variant="primary", elem_id="generate-button")
                 with gr.Column(scale=2):
-                    grid = output_image("samples", elem_id="sample-output")
+                    grid = output_image("samples (download: the ⤓ button)", elem_id="sample-output")
 
-        with gr.Tab("Interpolate"):
+        with gr.Tab("Interpolate", id="interpolate"):
             with gr.Row():
                 with gr.Column(scale=1):
                     with gr.Row():
@@ -259,9 +162,14 @@ def build_demo(models: Iterable[str] | Catalog = (), *, zoo_dir: str | Path | No
                                               allow_custom_value=True)
                     interpolate_button = gr.Button("Interpolate", variant="primary")
                 with gr.Column(scale=2):
-                    strip = output_image("frames, seed A → seed B")
+                    strip = output_image("frames, seed A → seed B", elem_id="interpolation-output")
+                    with gr.Row():
+                        animation = gr.Image(label="animation (GIF, there and back)", type="filepath", height=256,
+                                             interactive=False, elem_classes=["pixelated"], elem_id="animation")
+                        exports = gr.File(label="export: GIF and MP4 video", file_count="multiple",
+                                          interactive=False, elem_id="exports")
 
-        with gr.Tab("Class grid"):
+        with gr.Tab("Class grid", id="class-grid"):
             with gr.Row():
                 with gr.Column(scale=1):
                     columns = slider("columns (seeds)", act.COLUMNS_RANGE, 8)
@@ -269,39 +177,72 @@ def build_demo(models: Iterable[str] | Catalog = (), *, zoo_dir: str | Path | No
                     class_note = gr.Markdown(label="classes")
                     grid_button = gr.Button("Draw class grid", variant="primary")
                 with gr.Column(scale=2):
-                    class_image = output_image("rows = classes, columns = seeds")
+                    class_image = gr.Image(label="rows = classes, columns = seeds", type="pil", format="png",
+                                           height=OUTPUT_HEIGHT + 120, interactive=False,
+                                           elem_classes=["labelled"], elem_id="class-grid-output")
                     class_caption = gr.Markdown(label="caption")
 
-        with gr.Tab("Score"):
+        with gr.Tab("Score", id="score"):
             with gr.Row():
                 with gr.Column(scale=1):
                     scorer = gr.Dropdown(choices=scorer_names, value=scorer_names[0] if scorer_names else None,
-                                         label="scorer")
+                                         label="scorer", info="inception-v3 needs its weights file (see README)")
                     num_samples = slider("N (samples)", act.SCORE_N_RANGE, 1000, step=100)
                     batch_size = slider("batch size", act.BATCH_RANGE, 250, step=10)
                     score_seed = seed_box("seed", 0)
-                    score_button = gr.Button("Score", variant="primary")
+                    with gr.Row():
+                        score_button = gr.Button("Score", variant="primary")
+                        stop_button = gr.Button("Stop", variant="stop")
                 with gr.Column(scale=2):
                     score_text = gr.Markdown("Press **Score**: the running classifier IS@n appears after each batch.",
-                                             label="score")
-                    # None, not an empty DataFrame: a LinePlot that starts empty never draws its lines later (Gradio 6.31)
-                    curve = gr.LinePlot(None, x="n", y="IS", color="series", x_title="n (samples scored)",
-                                        y_title="classifier IS@n", label="IS vs n")
+                                             elem_id="score-text")
+                    curve = gr.Plot(label="IS@n as samples stream (band: ± 1 standard error)", elem_id="score-plot")
+                    histogram = gr.Plot(label="predicted classes", elem_id="score-histogram")
                     with gr.Accordion("numbers (JSON)", open=False):
                         score_json = gr.JSON(label="numbers")
 
+        with gr.Tab("Compare", id="compare"):
+            with gr.Row():
+                with gr.Column(scale=1):
+                    compare_models = gr.Dropdown(choices=catalog.names, value=catalog.names[:2], multiselect=True,
+                                                 max_choices=act.COMPARE_RANGE[1], label="models (2 to 4)",
+                                                 elem_id="compare-models")
+                    compare_seed = seed_box("seed", 0)
+                    compare_count = slider("count", act.COMPARE_COUNT_RANGE, 16)
+                    compare_button = gr.Button("Compare", variant="primary")
+                with gr.Column(scale=3):
+                    comparison = gr.Gallery(label="same seed, each model", columns=2, height=480, format="png",
+                                            object_fit="contain", elem_id="compare-output")
+
         compute = dict(concurrency_id=COMPUTE, concurrency_limit=COMPUTE_LIMIT)
-        info_outputs = [card, samples, sample_class, class_a, class_b, class_note, scorer]
-        model.change(app.model_info, model, info_outputs, api_name="model_info", concurrency_limit=None)
-        demo.load(app.model_info, model, info_outputs, api_name="model_info_on_load", concurrency_limit=None)
-        random_button.click(act.random_seed, None, seed, api_name="random_seed", concurrency_limit=None)
-        generate_button.click(app.generate, [model, seed, count, sample_class], grid, api_name="generate", **compute)
-        interpolate_button.click(app.interpolate, [model, seed_a, seed_b, steps, method, class_a, class_b], strip,
-                                 api_name="interpolate", **compute)
+        light = dict(concurrency_limit=None)
+        browse_outputs = [gallery, table, gallery_names, variant_filter, dataset_filter]
+        info_outputs = [summary, card, samples, sample_class, class_a, class_b, class_note, scorer, truncation]
+        demo.load(app.browse, [variant_filter, dataset_filter], browse_outputs, api_name="browse_on_load", **light)
+        demo.load(app.model_info, model, info_outputs, api_name="model_info_on_load", **light)
+        gr.on([variant_filter.input, dataset_filter.input], app.browse, [variant_filter, dataset_filter],
+              browse_outputs, api_name="browse", **light)
+        gallery.select(app.pick_from_gallery, gallery_names, model, api_name="pick_from_gallery", **light)
+        model.change(app.model_info, model, info_outputs, api_name="model_info", **light)
+        added = add_button.click(app.add_model, add_box, [model, compare_models, add_message], api_name="add_model",
+                                 **compute)
+        added_found = add_found_button.click(app.add_model, found, [model, compare_models, add_message],
+                                             api_name="add_found_model", **compute)
+        for event in (added, added_found):
+            event.success(app.browse, [variant_filter, dataset_filter], browse_outputs, api_name=False, **light)
+        search_button.click(app.search, search_box, [found, add_message], api_name="search_hub", **light)
+        random_button.click(act.random_seed, None, seed, api_name="random_seed", **light)
+        generate_button.click(app.generate, [model, seed, count, sample_class, truncation], grid,
+                              api_name="generate", **compute)
+        interpolate_button.click(app.interpolate, [model, seed_a, seed_b, steps, method, class_a, class_b],
+                                 [strip, animation, exports], api_name="interpolate", **compute)
         grid_button.click(app.class_grid, [model, columns, start_seed], [class_image, class_caption],
                           api_name="class_grid", **compute)
-        score_button.click(app.score, [model, scorer, num_samples, batch_size, score_seed],
-                           [score_text, curve, score_json], api_name="score", **compute)
+        scoring = score_button.click(app.score, [model, scorer, num_samples, batch_size, score_seed],
+                                     [score_text, curve, histogram, score_json], api_name="score", **compute)
+        stop_button.click(None, None, None, cancels=[scoring], api_name=False)
+        compare_button.click(app.compare, [compare_models, compare_seed, compare_count], comparison,
+                             api_name="compare", **compute)
     demo.gan_hub_catalog = catalog  # for tests and tools
     return demo
 
