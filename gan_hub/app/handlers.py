@@ -1,0 +1,258 @@
+"""What each event of the app does: the ``App`` handlers, bound to a catalog and the scorers.
+
+Kept apart from the layout (``ui.py``) so the wiring stays readable. Handlers raise ``gr.Error`` for
+anything the user can fix; its message is shown in the page.
+"""
+from __future__ import annotations
+
+import functools
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Callable
+
+import gradio as gr
+import pandas as pd
+
+from ..metrics import load_scorer
+from ..metrics.evaluate import SCORER_FOR_DATASET, reference_scores
+from ..registry import SCORERS
+from ..sampling import image_grid
+from . import actions as act
+from .catalog import Catalog, CatalogError, search_hub
+from .media import write_gif, write_mp4
+from .plots import histogram_figure, score_figure
+
+ALL = "(all)"
+SCORE_UPDATE_SECONDS = 0.4   # the Score tab redraws at most this often (plus the first and last update)
+EXPORT_TTL_SECONDS = 30 * 60  # GIF/MP4 exports older than this are deleted
+GALLERY_COLUMNS = ["model", "variant", "dataset", "conditional", "reported scores (protocol)"]
+
+
+def user_error(message: str) -> gr.Error:
+    """An error shown in the page; not logged with a traceback (it is the user's input, not a bug)."""
+    return gr.Error(message, print_exception=False)
+
+
+USER_ERRORS = (ValueError, FileNotFoundError, ConnectionError)  # InputError and CatalogError are ValueErrors
+
+
+def user_errors(fn: Callable) -> Callable:
+    """Turn the errors a user can cause into ``gr.Error`` so their message is shown in the page."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except USER_ERRORS as err:
+            raise user_error(str(err)) from None
+
+    return wrapper
+
+
+def user_errors_stream(fn: Callable) -> Callable:
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            yield from fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except USER_ERRORS as err:
+            raise user_error(str(err)) from None
+
+    return wrapper
+
+
+def model_summary(config) -> str:
+    classes = f"{config.num_classes} classes" if config.conditional else "unconditional"
+    return (f"**{config.variant}** (arch `{config.arch}`) · dataset `{config.dataset or 'unspecified'}` · "
+            f"{config.channels}×{config.image_size}×{config.image_size} · latent {config.latent_dim} · {classes}")
+
+
+class ScorerCache:
+    """Scorers by name, loaded once; ``weights`` maps a scorer name to a weights file that overrides the shipped one."""
+
+    def __init__(self, weights: dict[str, str | Path] | None = None):
+        self.weights = dict(weights or {})
+        self._scorers: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str):
+        with self._lock:
+            if name not in self._scorers:
+                try:
+                    self._scorers[name] = load_scorer(name, weights_path=self.weights.get(name))
+                except KeyError as err:  # UnknownNameError
+                    raise act.InputError(str(err)) from None
+                except (FileNotFoundError, ValueError) as err:
+                    raise act.InputError(f"scorer {name} is not available: {err}") from None
+            return self._scorers[name]
+
+
+class ExportFolder:
+    """Where GIF/MP4 exports are written; files older than ``ttl`` seconds are removed on each new export."""
+
+    def __init__(self, ttl: float = EXPORT_TTL_SECONDS):
+        self.root = Path(tempfile.mkdtemp(prefix="gan-hub-exports-"))
+        self.ttl = ttl
+
+    def new_stem(self, stem: str) -> Path:
+        cutoff = time.time() - self.ttl
+        for old in self.root.iterdir():
+            if old.stat().st_mtime < cutoff:
+                old.unlink(missing_ok=True)
+        return self.root / f"{stem}-{uuid.uuid4().hex[:8]}"
+
+
+class App:
+    """The event handlers (see ``ui.build_demo`` for which component feeds which)."""
+
+    def __init__(self, catalog: Catalog, scorers: ScorerCache):
+        self.catalog, self.scorers = catalog, scorers
+        self.exports = ExportFolder()
+
+    # ---- browse --------------------------------------------------------------------------------
+    def _row(self, name: str) -> dict[str, Any]:
+        try:
+            config = self.catalog.config(name)
+            scores = act.model_scores(self.catalog.metrics(name))
+            return {"model": name, "variant": config.variant, "dataset": config.dataset or "unspecified",
+                    "conditional": f"yes ({config.num_classes} classes)" if config.conditional else "no",
+                    "reported scores (protocol)": "; ".join(scores) or "none reported",
+                    "thumbnail": self.catalog.samples_path(name)}
+        except (CatalogError, ValueError, OSError) as err:
+            return {"model": name, "variant": "?", "dataset": "?", "conditional": "?",
+                    "reported scores (protocol)": f"cannot read this model: {err}", "thumbnail": None}
+
+    def browse(self, variant: str | None = ALL, dataset: str | None = ALL):
+        """(gallery items, table, names in gallery order, variant choices, dataset choices)."""
+        rows = [self._row(name) for name in self.catalog.names]
+        variants = [ALL] + sorted({r["variant"] for r in rows})
+        datasets = [ALL] + sorted({r["dataset"] for r in rows})
+        shown = [r for r in rows if variant in (None, ALL, r["variant"]) and dataset in (None, ALL, r["dataset"])]
+        gallery = [(str(r["thumbnail"]), f"{r['model']} · {r['variant']} · {r['dataset']}")
+                   for r in shown if r["thumbnail"]]
+        named = [r["model"] for r in shown if r["thumbnail"]]
+        table = pd.DataFrame([{k: r[k] for k in GALLERY_COLUMNS} for r in shown], columns=GALLERY_COLUMNS)
+        return (gallery, table, named,
+                gr.Dropdown(choices=variants, value=variant if variant in variants else ALL),
+                gr.Dropdown(choices=datasets, value=dataset if dataset in datasets else ALL))
+
+    def pick_from_gallery(self, names: list[str], event: gr.SelectData):
+        index = event.index if isinstance(event.index, int) else event.index[0]
+        if not 0 <= index < len(names):
+            raise user_error("that gallery item is no longer listed: refresh the gallery")
+        return gr.Dropdown(value=names[index])
+
+    @user_errors
+    def add_model(self, source: str):
+        """Validate and offer a typed Hub repo id or folder; select it."""
+        name = self.catalog.add(source)
+        return (gr.Dropdown(choices=self.catalog.names, value=name),
+                gr.Dropdown(choices=self.catalog.names, value=[]),
+                f"Added **{name}** ({source.strip()}); it is selected above.")
+
+    @user_errors
+    def search(self, query: str):
+        found = search_hub(query)
+        message = (f"{len(found)} gan-hub model(s) on the Hub" + (f" matching {query.strip()!r}" if query else "")
+                   + (": pick one and press **Add**." if found else "."))
+        return gr.Dropdown(choices=found, value=found[0] if found else None), message
+
+    # ---- the selected model ----------------------------------------------------------------------
+    def model_info(self, name: str | None):
+        """Summary, card, samples picture, class choices, scorer and truncation for the selected model."""
+        off = gr.Dropdown(choices=[act.NO_CLASS], value=act.NO_CLASS, interactive=False)
+        if not name:
+            message = "No model selected." if self.catalog.names else (
+                "No models found: put model folders in `model_zoo/` or pass `--models` / `GAN_HUB_MODELS`.")
+            return message, "", None, off, off, off, "", gr.Dropdown(), gr.Slider(interactive=False)
+        try:
+            config = self.catalog.config(name)
+            card = self.catalog.card(name)
+            samples = self.catalog.samples_path(name)
+        except (CatalogError, ValueError, OSError) as err:
+            raise user_error(str(err)) from None
+        conditional = config.conditional
+        names = act.class_choices(config, with_cycle=False)
+        sample_classes = act.class_choices(config)
+        note = (act.class_caption(config, 8, 0).split(";")[0] + "." if conditional else
+                f"**{name}** is unconditional: a class grid needs a class-conditional model.")
+        scorer_default = SCORER_FOR_DATASET.get(config.dataset)
+        truncation = self._supports_truncation(name, config)
+        return (
+            model_summary(config),
+            card or "*This model has no model card (README.md).*",
+            str(samples) if samples else None,
+            gr.Dropdown(choices=sample_classes, value=sample_classes[0], interactive=conditional),
+            gr.Dropdown(choices=names, value=names[0], interactive=conditional),
+            gr.Dropdown(choices=names, value=names[1] if len(names) > 1 else names[0], interactive=conditional),
+            note,
+            gr.Dropdown(value=scorer_default) if scorer_default in SCORERS else gr.Dropdown(),
+            gr.Slider(value=0.0, interactive=truncation,
+                      info="0 = off; else redraw latent entries with |z| above it" if truncation
+                      else f"{config.variant} models do not support truncation"),
+        )
+
+    def _supports_truncation(self, name: str, config) -> bool:
+        if name in self.catalog.loaded:
+            return self.catalog.load(name).supports_truncation
+        return config.variant not in ("infogan", "mix-gan")  # without loading the weights
+
+    # ---- images --------------------------------------------------------------------------------
+    @user_errors
+    def generate(self, name, seed, count, class_choice, truncation=0.0):
+        return act.sample_grid(self.catalog.load(name), seed, count, class_choice, truncation)
+
+    @user_errors_stream
+    def interpolate(self, name, seed_a, seed_b, steps, method, class_a, class_b):
+        """Streams the strip as frames are made; the last update adds the GIF and MP4 exports."""
+        frames = None
+        for frames in act.interpolation_frames(self.catalog.load(name), seed_a, seed_b, steps, method,
+                                               class_a, class_b):
+            if len(frames) < int(steps):
+                yield act.partial_strip(frames, int(steps)), None, None
+        stem = self.exports.new_stem(f"{name.replace('/', '_')}-seeds-{int(seed_a)}-{int(seed_b)}-{method}")
+        gif = write_gif(frames, stem.with_suffix(".gif"), fps=act.ANIMATION_FPS)
+        mp4 = write_mp4(frames, stem.with_suffix(".mp4"), fps=act.ANIMATION_FPS)
+        yield image_grid(frames, nrow=len(frames)), str(gif), [str(gif), str(mp4)]
+
+    @user_errors
+    def class_grid(self, name, columns, start_seed):
+        return act.class_grid_image(self.catalog.load(name), columns, start_seed)
+
+    @user_errors
+    def compare(self, names, seed, count):
+        names = [n for n in (names or []) if n]
+        if not act.COMPARE_RANGE[0] <= len(names) <= act.COMPARE_RANGE[1]:
+            raise act.InputError(f"pick {act.COMPARE_RANGE[0]} to {act.COMPARE_RANGE[1]} models to compare, "
+                                 f"got {len(names)}")
+        return act.compare_grids([(n, self.catalog.load(n)) for n in names], seed, count)
+
+    # ---- live score ------------------------------------------------------------------------------
+    @user_errors_stream
+    def score(self, name, scorer_name, num_samples, batch_size, seed):
+        g = self.catalog.load(name)
+        scorer = self.scorers.get(scorer_name)
+        reference = act.inception_entries(reference_scores(scorer_name))
+        card = [e for e in act.inception_entries(g.metrics) if e.get("scorer") == scorer_name]
+        points: list[tuple[int, float, float]] = []
+        last_drawn = 0.0
+        for update in act.score_stream(g, scorer, num_samples, batch_size, seed):
+            points.append((update.n, update.mean, update.standard_error))
+            if not (update.final or len(points) == 1 or time.monotonic() - last_drawn >= SCORE_UPDATE_SECONDS):
+                continue
+            figure = score_figure(points, update.total, f"{act.score_kind(scorer_name)}@n ({scorer_name})",
+                                  reference=reference[0]["mean"] if reference else None,
+                                  card=card[0]["mean"] if card else None)
+            histogram = histogram_figure(update.histogram, [str(k) for k in range(len(update.histogram))])
+            yield (act.score_markdown(update, scorer_name, reference, card), figure, histogram,
+                   act.score_payload(update, scorer_name, int(seed), int(batch_size)))
+            last_drawn = time.monotonic()
+
+
+__all__ = ["ALL", "App", "ScorerCache", "model_summary", "user_error", "user_errors", "user_errors_stream"]
