@@ -13,4 +13,12 @@ def list_variants() -> list[str]:
     return VARIANTS.names()
 
 
-__all__ = ["Generator", "GeneratorConfig", "list_variants", "__version__"]
+def __getattr__(name: str):
+    if name == "Classifier":  # imported on first use: it brings in the variants and techniques
+        from .classifier import Classifier
+
+        return Classifier
+    raise AttributeError(f"module 'gan_hub' has no attribute {name!r}")
+
+
+__all__ = ["Classifier", "Generator", "GeneratorConfig", "list_variants", "__version__"]

@@ -2,20 +2,25 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 
 from .config import TrainConfig, TrainConfigError
 
-def json_object(text: str) -> dict:
+def json_object(text: str, example: str = '{"spectral_norm": true}', what: str = "technique: options") -> dict:
     """argparse type: a JSON object, e.g. '{"spectral_norm": true}'."""
     try:
         value = json.loads(text)
     except json.JSONDecodeError as err:
-        raise argparse.ArgumentTypeError(f"not valid JSON ({err.msg}); write e.g. '{{\"spectral_norm\": true}}'") from None
+        raise argparse.ArgumentTypeError(f"not valid JSON ({err.msg}); write e.g. '{example}'") from None
     if not isinstance(value, dict):
-        raise argparse.ArgumentTypeError("must be a JSON object of technique: options")
+        raise argparse.ArgumentTypeError(f"must be a JSON object of {what}")
     return value
+
+
+variant_options_object = functools.partial(json_object, example='{"unroll_steps": 10}', what="option: value")
+variant_options_object.__name__ = "variant options"  # argparse names the type in its error messages
 
 
 OPTIONS = {  # flag -> (type, help); every flag maps onto a TrainConfig field
@@ -37,6 +42,10 @@ OPTIONS = {  # flag -> (type, help); every flag maps onto a TrainConfig field
     "techniques": (json_object, "JSON object of technique switches merged over the variant's, e.g. "
                                "'{\"instance_noise\": {\"std\": 0.1}, \"spectral_norm\": true}'; false turns one off "
                                "(see --list-techniques)"),
+    "variant-options": (variant_options_object, "JSON object of the variant algorithm's options, e.g. "
+                                               "'{\"unroll_steps\": 10}' for unrolled (k), '{\"num_labelled\": 100}' for "
+                                               "semi-supervised, '{\"fade_steps\": 2000}' for progan; --list-variants names each "
+                                               "variant's options"),
     "ema-decay": (float, "EMA decay of the exported generator; 0 disables; default 0.999"),
     "stop-at-step": (int, "stop and export at this step while keeping the --max-steps schedule (learning-rate decay, annealing)"),
     "lr-decay-start": (int, "from this step both learning rates fall linearly to 0 at --max-steps; default: constant"),
@@ -63,7 +72,12 @@ def list_variants_text() -> str:
     from gan_hub.variants import VARIANTS
 
     width = max(len(n) for n in VARIANTS.names())
-    return "\n".join(f"{name:<{width}}  {VARIANTS.get(name).summary}" for name in VARIANTS.names())
+    lines = []
+    for name in VARIANTS.names():
+        spec = VARIANTS.get(name)
+        options = spec.algorithm_options()
+        lines.append(f"{name:<{width}}  {spec.summary}" + (f" [options: {', '.join(options)}]" if options else ""))
+    return "\n".join(lines)
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
@@ -102,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         from gan_hub.techniques import configure, merge_switches
 
         spec = get_variant(cfg.variant)
-        configure(merge_switches(spec.techniques, cfg.techniques), get_objective(cfg.objective or spec.objective))
+        setup = configure(merge_switches(spec.techniques, cfg.techniques), get_objective(cfg.objective or spec.objective))
+        spec.build_algorithm(setup.objective, setup.techniques, cfg.variant_options)  # checks the variant's options
     except (TrainConfigError, KeyError, TypeError, ValueError) as err:
         parser.error(str(err))
     from .trainer import Trainer

@@ -34,6 +34,7 @@ class TrainConfig:
     n_critic: int | None = None
     optimizer: str | None = None  # adam or rmsprop; None: the variant's
     techniques: dict[str, Any] = field(default_factory=dict)  # merged over the variant's; false turns one off
+    variant_options: dict[str, Any] = field(default_factory=dict)  # the variant algorithm's options, e.g. unroll_steps
     ema_decay: float | None = None  # 0 disables the EMA generator
     lr_decay_start: int | None = None  # from this step, both learning rates fall linearly to 0 at max_steps
     stop_at_step: int | None = None  # stop and export here, keeping the max_steps schedule (e.g. the best checkpoint)
@@ -61,6 +62,9 @@ class TrainConfig:
             raise TrainConfigError(f"lr_decay_start must be in [0, max_steps), got {self.lr_decay_start}")
         if self.stop_at_step is not None and not 0 < self.stop_at_step <= self.max_steps:
             raise TrainConfigError(f"stop_at_step must be in (0, max_steps], got {self.stop_at_step}")
+        for name in ("arch_kwargs", "techniques", "variant_options"):
+            if not isinstance(getattr(self, name), dict):
+                raise TrainConfigError(f"{name} must be a mapping of option: value, got {getattr(self, name)!r}")
         if self.eval_samples < 0:
             raise TrainConfigError(f"eval_samples must be >= 0, got {self.eval_samples}")
 

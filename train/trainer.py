@@ -15,7 +15,7 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from gan_hub.config import GeneratorConfig
-from gan_hub.data import load_dataset
+from gan_hub.data import fit_image_size, load_dataset
 from gan_hub.hub import DISCRIMINATOR_NAME, Generator, build_discriminator_network, build_generator_network
 from gan_hub.io import atomic_replace_dir, atomic_save_safetensors
 from gan_hub.objectives import get_objective
@@ -63,7 +63,7 @@ class Trainer:
         self.switches = merge_switches(self.spec.techniques, cfg.techniques)
         self.setup = configure(self.switches, get_objective(cfg.objective or self.spec.objective))
         self.objective = self.setup.objective
-        self.algorithm = self.spec.build_algorithm(self.objective, self.setup.techniques)
+        self.algorithm = self.spec.build_algorithm(self.objective, self.setup.techniques, cfg.variant_options)
         self.output_dir = Path(cfg.output_dir)
         self.accelerator = Accelerator(
             # Without accelerator hardware, processes started by `accelerate launch --multi_gpu` or torchrun
@@ -79,6 +79,8 @@ class Trainer:
         )
         set_seed(cfg.seed, device_specific=True)
         dataset = load_dataset(cfg.dataset, cfg.data_dir, train=True)
+        if self.spec.image_size:
+            dataset = fit_image_size(dataset, self.spec.image_size)
         info = dataset.info
         self.gen_config = GeneratorConfig(
             variant=cfg.variant,
@@ -90,7 +92,8 @@ class Trainer:
             channels=info.channels,
             dataset=cfg.dataset,
             arch_kwargs={**({**self.spec.arch_kwargs, **cfg.arch_kwargs} if not cfg.arch or cfg.arch == self.spec.arch
-                            else dict(cfg.arch_kwargs)), **self.setup.generator_kwargs},
+                            else dict(cfg.arch_kwargs)), **self.setup.generator_kwargs,
+                         **({"d_classes": list(info.class_names)} if self.spec.discriminator_classes else {})},
         )
         self.batch_size = cfg.batch_size or self.spec.batch_size
         if len(dataset) < self.batch_size * self.accelerator.num_processes:
@@ -100,6 +103,7 @@ class Trainer:
         discriminator = build_discriminator_network(self.gen_config, self.spec.discriminator_arch,
                                                     **self.setup.discriminator_kwargs)
         self.algorithm.setup(generator, discriminator)
+        self.algorithm.bind_data(dataset, cfg.seed)
         betas = (cfg.beta1 if cfg.beta1 is not None else self.spec.betas[0], cfg.beta2 if cfg.beta2 is not None else self.spec.betas[1])
         self.base_lr_g, self.base_lr_d = cfg.lr_g or self.spec.lr_g, cfg.lr_d or self.spec.lr_d
         optimizer = dataclasses.replace(self.spec.optimizer_spec, kind=cfg.optimizer or self.spec.optimizer)

@@ -17,5 +17,7 @@ from . import dcgan, mlp  # noqa: E402,F401  (registers the architectures)
 from . import sagan  # noqa: E402,F401  (registers sagan: dcgan with self-attention)
 from . import bigan  # noqa: E402,F401  (registers bigan: a generator with an encoder, a joint discriminator)
 from . import mixture  # noqa: E402,F401  (registers mix-dcgan and mix-mlp: mixtures for MIX+GAN)
+from . import progan  # noqa: E402,F401  (registers progan: progressively grown networks)
+from . import semi_supervised  # noqa: E402,F401  (registers semi-supervised-mlp: the K+1 discriminator's networks)
 
 __all__ = ["ARCHS", "ArchSpec"]

@@ -128,6 +128,25 @@ def synthetic(data_dir=None, train: bool = True, download: bool = False, size: i
     return ImageDataset(images, labels, info)
 
 
+def fit_image_size(dataset, size: int) -> ImageDataset:
+    """``dataset`` with its images brought to ``size`` x ``size``: centred black padding when they are
+    smaller (MNIST's 28x28 in a 32x32 frame, as LeNet-5 read it: the digits keep their scale), area
+    averaging when they are larger. The same dataset when they already fit."""
+    if not isinstance(dataset, ImageDataset):
+        raise ValueError(f"this variant trains on images of {size}x{size}; {dataset.info.name} is not an image dataset")
+    images, current = dataset.images, dataset.info.image_size
+    if current == size:
+        return dataset
+    if current < size:
+        before = (size - current) // 2
+        after = size - current - before
+        images = torch.nn.functional.pad(images, (before, after, before, after))  # uint8 0: black, -1 once scaled
+    else:
+        images = torch.nn.functional.interpolate(images.float(), size=(size, size), mode="area").round().to(torch.uint8)
+    info = DatasetInfo(dataset.info.name, dataset.info.channels, size, list(dataset.info.class_names))
+    return ImageDataset(images.contiguous(), dataset.labels, info)
+
+
 def load_dataset(name: str, data_dir=None, train: bool = True, download: bool = True, **kwargs):
     """The dataset registered as ``name``; extra keyword arguments (e.g. ``size``) go to its builder."""
     return DATASETS.get(name)(data_dir=data_dir, train=train, download=download, **kwargs)

@@ -7,6 +7,7 @@ from . import sagan  # noqa: E402,F401  (registers sagan)
 from . import acgan, unrolled  # noqa: E402,F401  (registers acgan and unrolled)
 from . import bigan, infogan  # noqa: E402,F401  (registers bigan and infogan)
 from . import mixgan  # noqa: E402,F401  (registers mix-gan)
+from . import progan, semi_supervised  # noqa: E402,F401  (registers progan and semi-supervised)
 
 
 def get_variant(name: str) -> VariantSpec:

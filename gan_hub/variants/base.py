@@ -7,6 +7,7 @@ processes. Techniques (gan_hub/techniques) plug into the same hooks, so they com
 """
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -90,6 +91,10 @@ class AdversarialAlgorithm:
     def setup(self, generator: nn.Module, discriminator: nn.Module) -> None:
         for t in self.techniques:
             t.setup(generator, discriminator)
+
+    def bind_data(self, dataset, seed: int) -> None:
+        """Called once by the trainer with the training set and the run's seed, before training. An
+        algorithm that draws examples of its own (the semi-supervised labelled subset) takes them here."""
 
     def _d_inputs(self, real: Tensor, fake: Tensor, ctx: StepContext) -> tuple[Tensor, Tensor]:
         for t in self.techniques:
@@ -221,9 +226,28 @@ class VariantSpec:
     ema_decay: float = 0.999
     latent_dim: int = 100
     batch_size: int = 64
+    # D classifies the dataset's K classes (the semi-supervised K+1 discriminator) while G stays
+    # unconditional: the trainer records the class names in arch_kwargs["d_classes"].
+    discriminator_classes: bool = False
+    image_size: int | None = None  # the variant's resolution: the trainer pads or shrinks real images to it
 
-    def build_algorithm(self, objective: Objective, techniques: list[Technique] | None = None) -> AdversarialAlgorithm:
-        return self.algorithm(objective, techniques)
+    def algorithm_options(self) -> list[str]:
+        """The options its algorithm takes besides the objective and techniques (``variant_options``)."""
+        parameters = inspect.signature(self.algorithm).parameters.values()
+        return [p.name for p in parameters if p.name not in ("objective", "techniques")
+                and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+
+    def build_algorithm(self, objective: Objective, techniques: list[Technique] | None = None,
+                        options: dict[str, Any] | None = None) -> AdversarialAlgorithm:
+        """The algorithm with ``options`` (a training config's ``variant_options``, e.g. the unrolled
+        variant's ``unroll_steps``); an option the algorithm does not take is an error naming those it does."""
+        options = dict(options or {})
+        known = self.algorithm_options()
+        unknown = sorted(set(options) - set(known))
+        if unknown:
+            raise ValueError(f"variant {self.name!r} has no option(s) {unknown}; its options are: "
+                             f"{', '.join(known) or '(none)'}")
+        return self.algorithm(objective, techniques, **options)
 
     @property
     def optimizer_spec(self) -> OptimizerSpec:

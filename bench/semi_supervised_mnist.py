@@ -1,0 +1,151 @@
+"""Semi-supervised MNIST with 100 labels (Salimans et al., 2016, sec. 5.1: 93 +/- 6.5 test errors of
+10,000 with feature matching): train the `semi-supervised` variant once per seed and count the errors
+of its exported classifier on the 10,000 MNIST test images.
+
+    nice -n 10 python bench/semi_supervised_mnist.py --data-dir DIR --seeds 0,1,2,3,4 --epochs 10
+
+Each seed is a run of the ordinary trainer (`python -m train --variant semi-supervised --dataset mnist
+--batch-size 100 --max-steps EPOCHS*600 --seed S`), driven step by step so that the test error is
+measured after every epoch (the discriminator in eval mode: no noise). Results are written to the
+JSON file after every epoch (atomically), and a killed run resumes from its last epoch's checkpoint:
+run the same command again. The labelled subset (10 per class) is drawn with the seed; the test error
+at the end is the exported classifier's (`gan_hub.classifier.Classifier`), checked to equal the
+in-training measurement. Prints a table per seed and the mean +/- std (ddof 1) over seeds.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from gan_hub.classifier import Classifier  # noqa: E402
+from gan_hub.data import load_dataset  # noqa: E402
+from gan_hub.io import atomic_write_text  # noqa: E402
+from train.checkpoints import save_checkpoint  # noqa: E402
+from train.config import TrainConfig  # noqa: E402
+from train.trainer import Trainer  # noqa: E402
+
+PAPER = {"errors_mean": 93, "errors_std": 6.5, "source": "Salimans et al. 2016, Table 1, feature matching, 100 labels"}
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+@torch.no_grad()
+def test_errors(discriminator: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor) -> int:
+    was_training = discriminator.training
+    discriminator.eval()
+    x = images.float().div(127.5).sub(1.0)
+    predictions = torch.cat([discriminator(x[i:i + 2000]).argmax(1) for i in range(0, len(x), 2000)])
+    discriminator.train(was_training)
+    return int((predictions != labels).sum())
+
+
+def run_seed(seed: int, args, test, record: dict, save) -> None:
+    per_epoch = 60000 // args.batch_size
+    cfg = TrainConfig(variant="semi-supervised", dataset="mnist", data_dir=args.data_dir, seed=seed,
+                      output_dir=str(Path(args.runs) / f"seed_{seed}"), max_steps=args.epochs * per_epoch,
+                      batch_size=args.batch_size, eval_samples=0, eval_samples_during_training=0,
+                      log_every=per_epoch, sample_every=10**9, eval_every=10**9, checkpoint_every=10**9,
+                      variant_options={"num_labelled": args.labels})
+    trainer = Trainer(cfg)
+    trainer.resume()
+    discriminator = trainer.accelerator.unwrap_model(trainer.D)
+    record.update({"labelled_indices": trainer.algorithm.labelled_indices.tolist(), "command_config": cfg.to_dict()})
+    record.setdefault("epochs", {})
+    batches = trainer.batches()
+    started = time.time()
+    while trainer.step < cfg.max_steps:
+        real, labels = next(batches)
+        trainer.last_logs = trainer.train_step(real, labels)
+        trainer.step += 1
+        if trainer.step % per_epoch == 0:
+            epoch = trainer.step // per_epoch
+            errors = test_errors(discriminator, *test)
+            record["epochs"][str(epoch)] = {"test_errors": errors, "seconds": round(time.time() - started, 1),
+                                            "logs": {k: round(v, 4) for k, v in trainer.last_logs.items()}}
+            record["wall_seconds"] = round(record.get("wall_seconds", 0) + time.time() - started, 1)
+            started = time.time()
+            save_checkpoint(trainer.accelerator, trainer.checkpoint_dir, trainer.step, trainer.ema, 1, trainer.noise,
+                            trainer.algorithm)
+            save()
+            print(f"seed {seed} epoch {epoch}: {errors} test errors ({record['epochs'][str(epoch)]['seconds']} s)", flush=True)
+    model_dir = trainer.export()
+    exported = Classifier.from_pretrained(model_dir)
+    predictions = exported.predict(test[0])
+    record["test_errors"] = int((predictions != test[1]).sum())
+    record["model_dir"] = str(model_dir)
+    last = record["epochs"].get(str(args.epochs), {}).get("test_errors")
+    record["exported_matches_training"] = last is None or last == record["test_errors"]
+    save()
+
+
+def table(results: dict) -> str:
+    rows = ["| seed | epochs | test errors / 10,000 | error rate | wall time |", "|---|---|---|---|---|"]
+    done = []
+    for seed, r in sorted(results["seeds"].items(), key=lambda kv: int(kv[0])):
+        epochs = max(map(int, r.get("epochs", {})), default=0)
+        errors = r.get("test_errors", r["epochs"].get(str(epochs), {}).get("test_errors") if epochs else None)
+        final = "test_errors" in r
+        if final:
+            done.append(errors)
+        rows.append(f"| {seed} | {epochs}{'' if final else ' (running)'} | {errors} | "
+                    f"{'' if errors is None else f'{errors / 100:.2f} %'} | {r.get('wall_seconds', 0) / 60:.1f} min |")
+    if done:
+        spread = statistics.stdev(done) if len(done) > 1 else 0.0
+        rows.append(f"| mean ± std ({len(done)} seeds) | | **{statistics.mean(done):.1f} ± {spread:.1f}** | "
+                    f"{statistics.mean(done) / 100:.2f} % | |")
+    rows.append(f"| paper (feature matching) | | {PAPER['errors_mean']} ± {PAPER['errors_std']} | 0.93 % | |")
+    return "\n".join(rows)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data-dir", required=True, help="folder with the MNIST IDX files")
+    p.add_argument("--seeds", default="0,1,2,3,4")
+    p.add_argument("--epochs", type=int, default=10, help="passes over the 60,000 unlabelled training images per seed")
+    p.add_argument("--labels", type=int, default=100, help="labelled examples, balanced over the 10 classes")
+    p.add_argument("--batch-size", type=int, default=100)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--runs", default="runs/semi-supervised-mnist-bench", help="run folders (checkpoints, exports)")
+    p.add_argument("--output", default="bench/results/semi_supervised_mnist.json")
+    p.add_argument("--table-only", action="store_true", help="print the table of the saved results and exit")
+    args = p.parse_args(argv)
+    out = Path(args.output)
+    results = json.loads(out.read_text()) if out.is_file() else {}
+    if not args.table_only:
+        torch.set_num_threads(args.threads)
+        results.update({"paper": PAPER, "cpu": cpu_name(), "threads": args.threads, "torch": torch.__version__,
+                        "epochs": args.epochs, "labels": args.labels, "batch_size": args.batch_size,
+                        "command": " ".join(["python", "bench/semi_supervised_mnist.py", *sys.argv[1:]])})
+        results.setdefault("seeds", {})
+        save = lambda: atomic_write_text(out, json.dumps(results, indent=1) + "\n")  # noqa: E731
+        test_set = load_dataset("mnist", args.data_dir, train=False)
+        test = (test_set.images, test_set.labels)
+        for seed in (int(s) for s in args.seeds.split(",")):
+            record = results["seeds"].setdefault(str(seed), {})
+            if "test_errors" in record:
+                continue
+            run_seed(seed, args, test, record, save)
+    print(table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
