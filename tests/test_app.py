@@ -250,7 +250,8 @@ def test_score_streams_and_ends_with_the_exact_score(client, models, gens):
     # the first batch is always shown, later ones at most every 0.4 s, the last always
     assert counts[0] == 100 and counts[-1] == 300 and counts == sorted(set(counts)) and len(counts) >= 2
     assert not payloads[0]["final"] and payloads[-1]["final"]
-    text, curve, histogram, final = outputs[-1]
+    text, curve, histogram, final, status = outputs[-1]
+    assert status == "**Done.**" and "Stop" in outputs[0][4]
     assert final["name"] == "classifier IS@300 (mnist-classifier, 10 splits shuffled)"
     assert "classifier IS@300 (mnist-classifier, 10 splits shuffled)" in text
     assert "classifier IS@100" in outputs[0][0] and "running, 100 of 300" in outputs[0][0]

@@ -1,7 +1,8 @@
-"""The app in a real browser: Playwright drives Debian's chromium (no browser download needed).
+"""The app in a real browser: Playwright drives Debian's chromium (no browser download needed) through
+every tab, checks what a user sees, and keeps a screenshot of each tab in test-artifacts/ (gitignored).
 
 Needs Debian's chromium at /usr/bin/chromium (`apt-get install -y chromium`; .ci/run installs it).
-Screenshots go to test-artifacts/ (gitignored).
+The tests share one page and run in file order, like a user going from tab to tab.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 TIMEOUT_MS = 60_000
 
+
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
     with running_app(make_test_models(tmp_path_factory.mktemp("browser-models"))) as url:
@@ -31,7 +33,7 @@ def page(app_url):
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1100})
+            page = browser.new_page(viewport={"width": 1280, "height": 1100}, accept_downloads=True)
             page.set_default_timeout(TIMEOUT_MS)
             page.goto(app_url, wait_until="domcontentloaded")
             yield page
@@ -39,24 +41,132 @@ def page(app_url):
             browser.close()
 
 
-def test_generate_shows_an_image(page):
-    page.get_by_role("button", name="Generate").click()
-    image = page.locator("#sample-output img").first
+def screenshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"app-{name}.png"), full_page=True)
+
+
+def loaded_image(page, selector: str):
+    """The first <img> under ``selector`` once it has loaded; returns its natural [width, height]."""
+    image = page.locator(f"{selector} img").first
     image.wait_for(state="visible")
     page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=image.element_handle())
-    natural = image.evaluate("(img) => [img.naturalWidth, img.naturalHeight]")
-    assert natural == [122, 122]  # 16 samples of 28 px in a 4x4 grid with 2 px padding
-    # The model card is rendered without its YAML front matter.
+    return image.evaluate("(img) => [img.naturalWidth, img.naturalHeight]")
+
+
+def open_tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name, exact=True).click()
+
+
+def picked_model(page) -> str:
+    return page.locator("#model-picker input").input_value()
+
+
+def error_toast(page, text: str):
+    toast = page.get_by_text(text)
+    toast.first.wait_for(state="visible")
+    return toast
+
+
+def test_browse_shows_every_model_and_a_click_selects_it(page):
+    gallery = page.locator("#model-gallery")
+    gallery.get_by_text("dcgan-tiny · dcgan · mnist").first.wait_for(state="visible")
+    assert gallery.get_by_text("cgan-tiny · cgan · mnist").count() >= 1
+    table = page.locator("#model-table")
+    assert "scorer=mnist-classifier, num_samples=10000, splits=10, seed=0" in table.inner_text()
     card = page.locator("#model-card")
     assert "dcgan on MNIST" in card.inner_text() and "library_name" not in card.inner_text()
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "app-sample.png"), full_page=True)
+    assert picked_model(page) == "dcgan-tiny"
+    screenshot(page, "browse")
+    gallery.locator("img").nth(1).click()  # the cgan-tiny thumbnail
+    page.wait_for_function("() => document.querySelector('#model-picker input').value === 'cgan-tiny'")
+    page.wait_for_function("() => document.querySelector('#model-card').innerText.includes('cgan on MNIST')")
+
+
+def test_sample_tab_draws_a_grid_with_a_download_button(page):
+    open_tab(page, "Sample")
+    page.get_by_role("button", name="Generate").click()
+    assert loaded_image(page, "#sample-output") == [122, 122]  # 16 samples of 28 px, 4x4, 2 px padding
+    assert page.locator("#sample-output").get_by_role("button", name="Download").count() >= 1 or \
+        page.locator("#sample-output a[download]").count() >= 1
+    screenshot(page, "sample")
+
+
+def test_out_of_range_seed_shows_its_message_in_the_page(page):
+    # (the sliders clamp what is typed into them; a number box passes it on and the server names the limit)
+    seed = page.get_by_label("seed", exact=True).first
+    seed.fill("-5")
+    page.get_by_role("button", name="Generate").click()
+    error_toast(page, "seed must be between 0 and 4294967295, got -5")
+    screenshot(page, "sample-error")
+    seed.fill("0")
+
+
+def test_a_bad_repo_id_shows_its_message_in_the_page(page):
+    open_tab(page, "Browse")
+    page.get_by_text("Add a model: a Hub repo id or a folder").click()
+    page.locator("#add-model-box textarea, #add-model-box input").first.fill("not a repo id!")
+    page.locator("#add-model-button").click()
+    error_toast(page, "is neither a model folder nor a valid Hub repo id")
+    screenshot(page, "add-model-error")
+
+
+def test_interpolate_tab_shows_frames_and_exports(page):
+    open_tab(page, "Interpolate")
+    page.get_by_role("button", name="Interpolate", exact=True).click()
+    exports = page.locator("#exports")
+    exports.get_by_text(".mp4").first.wait_for(state="visible")
+    assert exports.get_by_text(".gif").count() >= 1
+    assert loaded_image(page, "#interpolation-output") == [8 * 30 + 2, 32]  # 8 frames in one row
+    width, height = loaded_image(page, "#animation")
+    assert width >= 224 and width == height
+    screenshot(page, "interpolate")
+
+
+def test_class_grid_tab_names_the_rows(page):
+    open_tab(page, "Class grid")
+    page.get_by_role("button", name="Draw class grid").click()
+    width, height = loaded_image(page, "#class-grid-output")
+    assert height > 10 * 28 * 2  # ten class rows, scaled up
+    assert "Rows, top to bottom, are the classes 0, 1, 2" in page.locator("body").inner_text()
+    screenshot(page, "class-grid")
+
+
+def test_score_tab_streams_and_stops(page):
+    open_tab(page, "Score")
+    for field, value in (("#score-n", "10000"), ("#score-batch", "100")):
+        box = page.locator(f"{field} input[type=number]")
+        box.fill(value)
+        box.press("Enter")
+    page.get_by_role("button", name="Score", exact=True).click()
+    text = page.locator("#score-text")
+    page.wait_for_function("() => document.querySelector('#score-text').innerText.includes('running,')")
+    page.locator("#score-plot img, #score-plot svg, #score-plot canvas").first.wait_for(state="visible")
+    page.get_by_role("button", name="Stop").click()
+    page.wait_for_timeout(1500)
+    stopped = text.inner_text()
+    assert "running," in stopped and "of 10000 samples" in stopped  # it did not run to the end
+    page.wait_for_timeout(1500)
+    assert text.inner_text() == stopped  # nothing arrives after Stop
+    assert "Stopped." in page.locator("#score-status").inner_text()
+    screenshot(page, "score")
+
+
+def test_compare_tab_puts_models_side_by_side(page):
+    open_tab(page, "Compare")
+    page.get_by_role("button", name="Compare", exact=True).click()
+    output = page.locator("#compare-output")
+    output.get_by_text("dcgan-tiny (dcgan").first.wait_for(state="visible")
+    assert output.get_by_text("cgan-tiny (cgan").count() >= 1
+    assert output.locator("img").count() == 2
+    screenshot(page, "compare")
 
 
 def test_class_grid_of_unconditional_model_shows_the_error_in_the_page(page):
-    page.get_by_role("tab", name="Class grid").click()
+    open_tab(page, "Browse")
+    page.locator("#model-gallery img").nth(0).click()  # dcgan-tiny
+    page.wait_for_function("() => document.querySelector('#model-picker input').value === 'dcgan-tiny'")
+    open_tab(page, "Class grid")
     page.get_by_role("button", name="Draw class grid").click()
-    toast = page.get_by_text("is unconditional (it has no classes)")
-    toast.first.wait_for(state="visible")
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "app-class-grid-error.png"))
+    error_toast(page, "is unconditional (it has no classes)")
+    screenshot(page, "class-grid-error")

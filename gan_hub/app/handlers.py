@@ -250,8 +250,9 @@ class App:
                                   reference=reference[0]["mean"] if reference else None,
                                   card=card[0]["mean"] if card else None)
             histogram = histogram_figure(update.histogram, [str(k) for k in range(len(update.histogram))])
+            status = "**Done.**" if update.final else f"Scoring… {update.n} of {update.total}; **Stop** ends it here."
             yield (act.score_markdown(update, scorer_name, reference, card), figure, histogram,
-                   act.score_payload(update, scorer_name, int(seed), int(batch_size)))
+                   act.score_payload(update, scorer_name, int(seed), int(batch_size)), status)
             last_drawn = time.monotonic()
 
 

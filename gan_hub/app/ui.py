@@ -31,6 +31,7 @@ CSS = """
 .labelled img { object-fit: contain; padding-top: 2.5rem; box-sizing: border-box; }
 """
 TITLE = "gan-hub: pretrained GANs"
+STOPPED = "**Stopped.** The numbers shown are those of the samples scored before Stop."
 OUTPUT_HEIGHT = 420  # px; the small images are scaled up (pixelated) to this height
 
 
@@ -76,8 +77,10 @@ def seed_box(label: str, value: int = 0) -> BoundedNumber:
     return BoundedNumber(value=value, label=label, precision=0, minimum=lo, maximum=hi)
 
 
-def slider(label: str, bounds: tuple[int, int], value: int, step: int = 1, info: str | None = None) -> BoundedSlider:
-    return BoundedSlider(minimum=bounds[0], maximum=bounds[1], value=value, step=step, label=label, info=info)
+def slider(label: str, bounds: tuple[int, int], value: int, step: int = 1, info: str | None = None,
+           elem_id: str | None = None) -> BoundedSlider:
+    return BoundedSlider(minimum=bounds[0], maximum=bounds[1], value=value, step=step, label=label, info=info,
+                         elem_id=elem_id)
 
 
 def output_image(label: str, **kwargs) -> gr.Image:
@@ -137,7 +140,7 @@ def build_demo(models: Iterable[str] | Catalog = (), *, zoo_dir: str | Path | No
                 with gr.Column(scale=1):
                     seed = seed_box("seed")
                     random_button = gr.Button("random seed", size="sm")
-                    count = slider("count", act.COUNT_RANGE, 16)
+                    count = slider("count", act.COUNT_RANGE, 16, elem_id="sample-count")
                     truncation = BoundedSlider(minimum=act.TRUNCATION_RANGE[0], maximum=act.TRUNCATION_RANGE[1],
                                                value=0.0, step=0.05, label="truncation",
                                                info="0 = off; else redraw latent entries with |z| above it")
@@ -187,12 +190,13 @@ def build_demo(models: Iterable[str] | Catalog = (), *, zoo_dir: str | Path | No
                 with gr.Column(scale=1):
                     scorer = gr.Dropdown(choices=scorer_names, value=scorer_names[0] if scorer_names else None,
                                          label="scorer", info="inception-v3 needs its weights file (see README)")
-                    num_samples = slider("N (samples)", act.SCORE_N_RANGE, 1000, step=100)
-                    batch_size = slider("batch size", act.BATCH_RANGE, 250, step=10)
+                    num_samples = slider("N (samples)", act.SCORE_N_RANGE, 1000, step=100, elem_id="score-n")
+                    batch_size = slider("batch size", act.BATCH_RANGE, 250, step=10, elem_id="score-batch")
                     score_seed = seed_box("seed", 0)
                     with gr.Row():
                         score_button = gr.Button("Score", variant="primary")
                         stop_button = gr.Button("Stop", variant="stop")
+                    score_status = gr.Markdown(elem_id="score-status")
                 with gr.Column(scale=2):
                     score_text = gr.Markdown("Press **Score**: the running classifier IS@n appears after each batch.",
                                              elem_id="score-text")
@@ -239,8 +243,11 @@ def build_demo(models: Iterable[str] | Catalog = (), *, zoo_dir: str | Path | No
         grid_button.click(app.class_grid, [model, columns, start_seed], [class_image, class_caption],
                           api_name="class_grid", **compute)
         scoring = score_button.click(app.score, [model, scorer, num_samples, batch_size, score_seed],
-                                     [score_text, curve, histogram, score_json], api_name="score", **compute)
-        stop_button.click(None, None, None, cancels=[scoring], api_name=False)
+                                     [score_text, curve, histogram, score_json, score_status], api_name="score",
+                                     **compute)
+        # the status is written once the cancel is done, after any update that was already on its way
+        stop_button.click(None, None, None, cancels=[scoring], api_name=False).then(
+            lambda: STOPPED, None, score_status, api_name=False, **light)
         compare_button.click(app.compare, [compare_models, compare_seed, compare_count], comparison,
                              api_name="compare", **compute)
     demo.gan_hub_catalog = catalog  # for tests and tools
