@@ -6,7 +6,8 @@ of its exported classifier on the 10,000 MNIST test images.
 
 Each seed is a run of the ordinary trainer (`python -m train --variant semi-supervised --dataset mnist
 --batch-size 100 --max-steps EPOCHS*600 --seed S`), driven step by step so that the test error is
-measured after every epoch (the discriminator in eval mode: no noise). Results are written to the
+measured after every epoch: the exported classifier (the running average of D's weights, as the
+authors test it) and, for comparison, D's last weights, both in eval mode (no noise). Results are written to the
 JSON file after every epoch (atomically), and a killed run resumes from its last epoch's checkpoint:
 run the same command again. The labelled subset (10 per class) is drawn with the seed; the test error
 at the end is the exported classifier's (`gan_hub.classifier.Classifier`), checked to equal the
@@ -15,6 +16,7 @@ in-training measurement. Prints a table per seed and the mean +/- std (ddof 1) o
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import platform
 import statistics
@@ -57,13 +59,21 @@ def test_errors(discriminator: torch.nn.Module, images: torch.Tensor, labels: to
     return int((predictions != labels).sum())
 
 
+def averaged_discriminator(trainer: Trainer) -> torch.nn.Module:
+    """A copy of D holding what the export writes: the running average of its weights."""
+    network = trainer.accelerator.unwrap_model(trainer.D)
+    averaged = copy.deepcopy(network)
+    averaged.load_state_dict(trainer.algorithm.discriminator_export(network))
+    return averaged
+
+
 def run_seed(seed: int, args, test, record: dict, save) -> None:
     per_epoch = 60000 // args.batch_size
     cfg = TrainConfig(variant="semi-supervised", dataset="mnist", data_dir=args.data_dir, seed=seed,
                       output_dir=str(Path(args.runs) / f"seed_{seed}"), max_steps=args.epochs * per_epoch,
                       batch_size=args.batch_size, eval_samples=0, eval_samples_during_training=0,
                       log_every=per_epoch, sample_every=10**9, eval_every=10**9, checkpoint_every=10**9,
-                      variant_options={"num_labelled": args.labels})
+                      variant_options={"num_labelled": args.labels, "average_decay": args.average_decay})
     trainer = Trainer(cfg)
     trainer.resume()
     discriminator = trainer.accelerator.unwrap_model(trainer.D)
@@ -77,8 +87,9 @@ def run_seed(seed: int, args, test, record: dict, save) -> None:
         trainer.step += 1
         if trainer.step % per_epoch == 0:
             epoch = trainer.step // per_epoch
-            errors = test_errors(discriminator, *test)
+            errors = test_errors(averaged_discriminator(trainer), *test)
             record["epochs"][str(epoch)] = {"test_errors": errors, "seconds": round(time.time() - started, 1),
+                                            "test_errors_last_weights": test_errors(discriminator, *test),
                                             "logs": {k: round(v, 4) for k, v in trainer.last_logs.items()}}
             record["wall_seconds"] = round(record.get("wall_seconds", 0) + time.time() - started, 1)
             started = time.time()
@@ -122,6 +133,7 @@ def main(argv=None) -> int:
     p.add_argument("--epochs", type=int, default=10, help="passes over the 60,000 unlabelled training images per seed")
     p.add_argument("--labels", type=int, default=100, help="labelled examples, balanced over the 10 classes")
     p.add_argument("--batch-size", type=int, default=100)
+    p.add_argument("--average-decay", type=float, default=0.999, help="of the classifier's weight average (0: last weights)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--runs", default="runs/semi-supervised-mnist-bench", help="run folders (checkpoints, exports)")
     p.add_argument("--output", default="bench/results/semi_supervised_mnist.json")
@@ -133,6 +145,7 @@ def main(argv=None) -> int:
         torch.set_num_threads(args.threads)
         results.update({"paper": PAPER, "cpu": cpu_name(), "threads": args.threads, "torch": torch.__version__,
                         "epochs": args.epochs, "labels": args.labels, "batch_size": args.batch_size,
+                        "average_decay": args.average_decay,
                         "command": " ".join(["python", "bench/semi_supervised_mnist.py", *sys.argv[1:]])})
         results.setdefault("seeds", {})
         save = lambda: atomic_write_text(out, json.dumps(results, indent=1) + "\n")  # noqa: E731

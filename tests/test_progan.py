@@ -135,14 +135,15 @@ def test_exported_generator_samples_at_32x32_and_reloads_identically(tmp_path):
     from train.trainer import Trainer
 
     assert get_variant("progan").image_size == 32
-    cfg = TrainConfig(variant="progan", dataset="synthetic", max_steps=10, batch_size=4, eval_samples=0,
+    cfg = TrainConfig(variant="progan", dataset="synthetic", max_steps=2, batch_size=2, eval_samples=0,
                       eval_samples_during_training=0, sample_every=1000, eval_every=1000, checkpoint_every=1000,
-                      log_every=1, output_dir=str(tmp_path / "run"), arch_kwargs={"base_channels": 4},
-                      variant_options={"fade_steps": 2, "stable_steps": 1})
+                      log_every=1, output_dir=str(tmp_path / "run"), arch_kwargs={"base_channels": 2},
+                      variant_options={"fade_steps": 1, "stable_steps": 1})
     trainer = Trainer(cfg)
     assert trainer.gen_config.image_size == 32  # synthetic 16x16 images are padded to the variant's size
     model_dir = trainer.train()
-    assert (trainer.last_logs["resolution"], trainer.last_logs["alpha"]) == (32.0, 1.0)
+    assert (trainer.last_logs["resolution"], trainer.last_logs["alpha"]) == (8.0, 0.0)  # trained up to 8x8 ...
+    # ... yet the export is built at the top level: it samples at 32x32 (the layers above 8x8 untrained here)
     loaded = Generator.from_pretrained(model_dir)
     images = loaded.generate(6, seed=3)
     assert loaded.config.image_size == 32 and images.shape == (6, 1, 32, 32)

@@ -1,5 +1,6 @@
 """Semi-supervised GAN: the K+1 discriminator's probabilities and losses, the balanced labelled subset,
 and the exported classifier."""
+import copy
 import math
 
 import pytest
@@ -137,6 +138,35 @@ def test_discriminator_loss_is_supervised_plus_weighted_unsupervised():
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in d.parameters())
 
 
+def test_exported_classifier_is_the_running_average_of_the_weights():
+    data, cfg, g, d, algorithm = tiny_setup(average_decay=0.5)
+    optimizer = torch.optim.SGD(d.parameters(), lr=0.1)
+    history = []
+    for step in range(4):
+        loss, _ = algorithm.discriminator_loss(g, d, data[0][0][None].repeat(4, 1, 1, 1), None, torch.randn(4, 6), CTX)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        algorithm.after_d_step(d, CTX)
+        history.append({k: v.detach().clone() for k, v in d.named_parameters()})
+    # the first step's weights start it; then the kept share is min(0.5, (1 + n) / (10 + n)) for n = 1, 2, 3
+    name = "head.1.bias"
+    expected = history[0][name]
+    for weights, rate in zip(history[1:], (2 / 11, 3 / 12, 4 / 13)):
+        expected = rate * expected + (1 - rate) * weights[name]
+    exported = algorithm.discriminator_export(d)
+    torch.testing.assert_close(exported[name], expected)
+    assert set(exported) == set(d.state_dict()) and not torch.equal(exported[name], d.state_dict()[name])
+    # the average is checkpointed with the algorithm's state
+    restored = SemiSupervisedAlgorithm(get_objective("non-saturating"), num_labelled=8)
+    restored.load_state_dict(algorithm.state_dict())
+    assert restored.averaged_steps == 4 and torch.equal(restored.discriminator_export(d)[name], exported[name])
+    # average_decay 0: the last weights
+    plain = SemiSupervisedAlgorithm(get_objective("non-saturating"), average_decay=0)
+    plain.after_d_step(d, CTX)
+    assert all(torch.equal(v, d.state_dict()[k]) for k, v in plain.discriminator_export(d).items())
+
+
 def test_networks_follow_the_paper():
     cfg = GeneratorConfig(variant="semi-supervised", arch="semi-supervised-mlp", latent_dim=100, image_size=28,
                           channels=1, arch_kwargs={"d_classes": [str(k) for k in range(10)]})
@@ -169,7 +199,11 @@ def test_options_are_checked():
             spec.build_algorithm(objective, None, {"num_labelled": bad})
     with pytest.raises(ValueError, match="unlabelled_weight must be a non-negative number"):
         spec.build_algorithm(objective, None, {"unlabelled_weight": -1})
-    with pytest.raises(ValueError, match=r"has no option\(s\) \['labels'\]; its options are: num_labelled, unlabelled_weight"):
+    for bad in (1.0, -0.1, True):
+        with pytest.raises(ValueError, match=r"average_decay must be a number in \[0, 1\)"):
+            spec.build_algorithm(objective, None, {"average_decay": bad})
+    with pytest.raises(ValueError, match=r"has no option\(s\) \['labels'\]; its options are: num_labelled, "
+                                         "unlabelled_weight, average_decay"):
         spec.build_algorithm(objective, None, {"labels": 100})
 
 
@@ -188,22 +222,24 @@ def test_trained_classifier_is_exported_and_round_trips(tmp_path):
     test = load_dataset("synthetic", train=False)
     clf = Classifier.from_pretrained(model_dir)
     assert clf.class_names == ["cell 0", "cell 1", "cell 2", "cell 3"]
-    trained = trainer.accelerator.unwrap_model(trainer.D).eval()
+    trained = trainer.accelerator.unwrap_model(trainer.D)
+    averaged = copy.deepcopy(trained).eval()
+    averaged.load_state_dict(trainer.algorithm.discriminator_export(trained))
     with torch.no_grad():
-        expected = trained(test.images.float().div(127.5).sub(1))
-    torch.testing.assert_close(clf.logits(test.images), expected, rtol=0, atol=0)
+        expected = averaged(test.images.float().div(127.5).sub(1))
+    torch.testing.assert_close(clf.logits(test.images), expected, rtol=0, atol=0)  # the average of D's weights
     predictions = clf.predict(test.images)
     assert predictions.dtype == torch.int64 and predictions.shape == (len(test),)
     torch.testing.assert_close(clf.predict_proba(test.images).sum(1), torch.ones(len(test)))
     torch.testing.assert_close(clf.k_plus_one_probabilities(test.images[:5]).sum(1), torch.ones(5))
     # save -> load -> identical predictions; the generator of the same export loads as usual
-    copy = Classifier.from_pretrained(clf.save_pretrained(tmp_path / "copy"))
-    assert torch.equal(copy.logits(test.images), clf.logits(test.images))
+    reloaded = Classifier.from_pretrained(clf.save_pretrained(tmp_path / "copy"))
+    assert torch.equal(reloaded.logits(test.images), clf.logits(test.images))
     assert Generator.from_pretrained(model_dir).generate(4, seed=0).shape == (4, 1, 16, 16)
     with pytest.raises(ValueError, match=r"expected images \[N, 1, 16, 16\]"):
         clf.predict(torch.zeros(2, 1, 28, 28, dtype=torch.uint8))
     # strict loading: a missing tensor is named
-    state = {k: v for k, v in copy.net.state_dict().items() if not k.startswith("head.")}
+    state = {k: v for k, v in reloaded.net.state_dict().items() if not k.startswith("head.")}
     atomic_save_safetensors(tmp_path / "copy" / "discriminator.safetensors", state)
     with pytest.raises(CheckpointError, match="missing key"):
         Classifier.from_pretrained(tmp_path / "copy")

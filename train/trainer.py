@@ -281,7 +281,7 @@ class Trainer:
             staging = self.output_dir / ".model-staging"
             shutil.rmtree(staging, ignore_errors=True)
             generator.cpu().save_pretrained(staging)
-            atomic_save_safetensors(staging / DISCRIMINATOR_NAME, acc.unwrap_model(self.D).state_dict())
+            atomic_save_safetensors(staging / DISCRIMINATOR_NAME, self.algorithm.discriminator_export(acc.unwrap_model(self.D)))
             atomic_replace_dir(staging, model_dir)
             acc.print(f"exported {model_dir}")
             if cfg.push_to_hub:

@@ -96,6 +96,11 @@ class AdversarialAlgorithm:
         """Called once by the trainer with the training set and the run's seed, before training. An
         algorithm that draws examples of its own (the semi-supervised labelled subset) takes them here."""
 
+    def discriminator_export(self, discriminator: nn.Module) -> dict[str, Tensor]:
+        """The discriminator weights the trainer exports (``discriminator.safetensors``): by default the
+        network's own; an algorithm that keeps an average of them (semi-supervised) returns that."""
+        return discriminator.state_dict()
+
     def _d_inputs(self, real: Tensor, fake: Tensor, ctx: StepContext) -> tuple[Tensor, Tensor]:
         for t in self.techniques:
             real, fake = t.d_inputs(real, fake, ctx)

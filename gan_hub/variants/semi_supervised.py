@@ -31,8 +31,13 @@ the paper); the random generator is the algorithm's own, per process, and is sav
 unlabelled stream is the trainer's ordinary loader over the whole training set, whose labels the
 algorithm never reads (the authors' code also uses every training image as unlabelled).
 
-The trained discriminator is exported by the trainer as ``discriminator.safetensors``;
-:class:`gan_hub.classifier.Classifier` loads it and predicts classes.
+The classifier. The authors test a running average of the discriminator's weights (Polyak
+averaging), not the last weights, which move with the noise of every step. Here each D step updates an
+exponential moving average of D's parameters (decay ``average_decay``, 0.999 by default, ramped up as
+(1 + n) / (10 + n) over the first steps so that the average forgets the random initial weights; the
+authors use 0.9999 from zero over 300 epochs, longer than our runs). The trainer exports the average as
+``discriminator.safetensors`` (``average_decay=0`` exports the last weights); the average is saved in
+checkpoints. :class:`gan_hub.classifier.Classifier` loads it and predicts classes.
 """
 from __future__ import annotations
 
@@ -52,6 +57,7 @@ Tensor = torch.Tensor
 DEFAULT_NUM_LABELLED = 100
 DEFAULT_UNLABELLED_WEIGHT = 0.5
 INIT_EXAMPLES = 500  # training images for the discriminator's data-dependent initialisation
+DEFAULT_AVERAGE_DECAY = 0.999
 
 
 # ---- the K+1 classifier, as pure functions of the K class logits ---------------------------------
@@ -104,16 +110,23 @@ def balanced_subset(labels: Tensor, num_labelled: int, num_classes: int, seed: i
 
 class SemiSupervisedAlgorithm(AdversarialAlgorithm):
     """The K+1 discriminator's losses (module docstring). ``num_labelled``: labelled training examples,
-    balanced over the classes (default 100); ``unlabelled_weight``: w (default 0.5)."""
+    balanced over the classes (default 100); ``unlabelled_weight``: w (default 0.5); ``average_decay``:
+    of the exported classifier's weight average (default 0.999; 0: the last weights)."""
 
     def __init__(self, objective: Objective, techniques: list[Technique] | None = None,
-                 num_labelled: int = DEFAULT_NUM_LABELLED, unlabelled_weight: float = DEFAULT_UNLABELLED_WEIGHT):
+                 num_labelled: int = DEFAULT_NUM_LABELLED, unlabelled_weight: float = DEFAULT_UNLABELLED_WEIGHT,
+                 average_decay: float = DEFAULT_AVERAGE_DECAY):
         super().__init__(objective, techniques)
         if isinstance(num_labelled, bool) or not isinstance(num_labelled, Integral) or num_labelled < 1:
             raise ValueError(f"num_labelled must be a positive integer, got {num_labelled!r}")
         if isinstance(unlabelled_weight, bool) or not isinstance(unlabelled_weight, (int, float)) or not unlabelled_weight >= 0:
             raise ValueError(f"unlabelled_weight must be a non-negative number, got {unlabelled_weight!r}")
+        if isinstance(average_decay, bool) or not isinstance(average_decay, (int, float)) or not 0 <= average_decay < 1:
+            raise ValueError(f"average_decay must be a number in [0, 1), got {average_decay!r}")
         self.num_labelled, self.unlabelled_weight = int(num_labelled), float(unlabelled_weight)
+        self.average_decay = float(average_decay)
+        self.average: dict[str, Tensor] = {}  # parameter name -> running average (empty until the first D step)
+        self.averaged_steps = 0
         self.labelled_indices: Tensor | None = None
         self.labelled_images: Tensor | None = None
         self.labelled_labels: Tensor | None = None
@@ -150,16 +163,43 @@ class SemiSupervisedAlgorithm(AdversarialAlgorithm):
         order = torch.cat([torch.randperm(count, generator=self._rng) for _ in range(-(-n // count))])[:n]
         return self.labelled_images[order].to(device), self.labelled_labels[order].to(device)
 
+    # ---- the averaged classifier -------------------------------------------------------------------
+    @torch.no_grad()
+    def after_d_step(self, discriminator: nn.Module, ctx: StepContext) -> None:
+        super().after_d_step(discriminator, ctx)
+        if not self.average_decay:
+            return
+        rate = min(self.average_decay, (1 + self.averaged_steps) / (10 + self.averaged_steps))
+        for name, p in unwrap(discriminator).named_parameters():
+            if name not in self.average:
+                self.average[name] = p.detach().clone()
+            else:
+                average = self.average[name] = self.average[name].to(p.device)  # loaded from a checkpoint: on the CPU
+                average.lerp_(p.detach(), 1 - rate)
+        self.averaged_steps += 1
+
+    def discriminator_export(self, discriminator: nn.Module) -> dict[str, Tensor]:
+        """D's state with its parameters replaced by their running average (when one is kept)."""
+        state = dict(discriminator.state_dict())
+        state.update({name: value.clone() for name, value in self.average.items()})
+        return state
+
     def state_dict(self) -> dict[str, Tensor]:
         state = super().state_dict()
         if self._rng is not None:
             state["labelled_rng"] = self._rng.get_state()
+        if self.average:
+            state["averaged_steps"] = torch.tensor(self.averaged_steps)
+            state.update({f"average.{name}": value for name, value in self.average.items()})
         return state
 
     def load_state_dict(self, state: dict[str, Tensor]) -> None:
         super().load_state_dict(state)
         if "labelled_rng" in state and self._rng is not None:
             self._rng.set_state(state["labelled_rng"].to("cpu", torch.uint8))
+        if "averaged_steps" in state:
+            self.averaged_steps = int(state["averaged_steps"])
+            self.average = {k[len("average."):]: v.clone() for k, v in state.items() if k.startswith("average.")}
 
     # ---- losses -----------------------------------------------------------------------------------
     @staticmethod
