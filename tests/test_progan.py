@@ -148,3 +148,17 @@ def test_exported_generator_samples_at_32x32_and_reloads_identically(tmp_path):
     images = loaded.generate(6, seed=3)
     assert loaded.config.image_size == 32 and images.shape == (6, 1, 32, 32)
     assert torch.equal(images, trainer.snapshot().cpu().generate(6, seed=3))
+
+
+def test_padded_32x32_samples_are_scored_at_the_mnist_scorers_28x28(tmp_path):
+    from gan_hub.config import GeneratorConfig
+    from gan_hub.data import centre_crop
+    from gan_hub.metrics.evaluate import evaluate_generator, sample_batches
+
+    g = Generator(GeneratorConfig(variant="progan", arch="progan", latent_dim=8, image_size=32, channels=1,
+                                  dataset="mnist", arch_kwargs={"base_channels": 2}))
+    (images, _), = sample_batches(g, 6, seed=0, batch_size=6, crop=28)
+    assert torch.equal(images, g.generate(6, seed=0)[:, :, 2:30, 2:30])
+    assert torch.equal(centre_crop(torch.arange(16).view(1, 1, 4, 4), 2), torch.tensor([[[[5, 6], [9, 10]]]]))
+    scores = evaluate_generator(g, num_samples=20, metrics=("is",), strict=True)["scores"]
+    assert scores and scores[0]["num_samples"] == 20

@@ -147,6 +147,16 @@ def fit_image_size(dataset, size: int) -> ImageDataset:
     return ImageDataset(images.contiguous(), dataset.labels, info)
 
 
+def centre_crop(images: torch.Tensor, size: int) -> torch.Tensor:
+    """The central ``size`` x ``size`` of larger images [N, C, H, W]: undoes :func:`fit_image_size`'s padding
+    (e.g. 32x32 samples of a model trained on padded MNIST, cropped to 28x28 for the MNIST scorer)."""
+    height, width = images.shape[-2:]
+    if height < size or width < size:
+        raise ValueError(f"images of {height}x{width} are smaller than the {size}x{size} crop")
+    top, left = (height - size) // 2, (width - size) // 2
+    return images[..., top:top + size, left:left + size]
+
+
 def load_dataset(name: str, data_dir=None, train: bool = True, download: bool = True, **kwargs):
     """The dataset registered as ``name``; extra keyword arguments (e.g. ``size``) go to its builder."""
     return DATASETS.get(name)(data_dir=data_dir, train=train, download=download, **kwargs)

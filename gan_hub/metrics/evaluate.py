@@ -23,6 +23,7 @@ from typing import Any, Iterator
 import torch
 from tqdm.auto import tqdm
 
+from ..data.images import centre_crop
 from ..sampling import latents
 from . import reference as refs
 from .fid import FeatureStatistics, ReferenceStatistics
@@ -64,15 +65,22 @@ def reference_scores(scorer_name: str) -> list[dict[str, Any]]:
     return json.loads(path.read_text()).get("reference", [])
 
 
-def sample_batches(generator, num_samples: int, seed: int, batch_size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
-    """(images, labels) batches that concatenate to ``generator.generate(num_samples, seed=seed)``."""
+def sample_batches(generator, num_samples: int, seed: int, batch_size: int,
+                   crop: int | None = None) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
+    """(images, labels) batches that concatenate to ``generator.generate(num_samples, seed=seed)``.
+
+    ``crop``: a scorer's input size; larger samples (a model trained on padded images, e.g. ProGAN's
+    32x32 MNIST) are cropped to their centre, which undoes the padding."""
     config = generator.config
+    if crop is not None and config.image_size <= crop:
+        crop = None
     z = latents(num_samples, config.latent_dim, seed)
     labels = generator._labels(num_samples, None)
     for start in range(0, num_samples, batch_size):
         stop = min(start + batch_size, num_samples)
         batch_labels = None if labels is None else labels[start:stop]
-        yield generator.generate_from_latents(z[start:stop], batch_labels, batch_size), batch_labels
+        images = generator.generate_from_latents(z[start:stop], batch_labels, batch_size)
+        yield (images if crop is None else centre_crop(images, crop)), batch_labels
 
 
 @dataclass
@@ -139,7 +147,8 @@ def measure(generator, scorer, num_samples: int, seed: int = 0, metrics=("is",),
     need_logits = "is" in metrics or result.conditional or (counter is not None and config.dataset != "stacked-mnist")
     with tqdm(total=num_samples, desc=f"{scorer.name} scores", unit="img", disable=not progress, leave=False,
               dynamic_ncols=True) as bar:
-        for images, labels in sample_batches(generator, num_samples, seed, batch_size):
+        crop = getattr(getattr(scorer, "module", None), "image_size", None)  # fixed-size scorers (MNIST classifier)
+        for images, labels in sample_batches(generator, num_samples, seed, batch_size, crop):
             logits = features = None
             if need_features:
                 logits, features = scorer.logits_and_features(images)
