@@ -175,6 +175,20 @@ def test_networks_follow_the_paper():
     assert [(m.in_features, m.out_features) for m in linears] == [(784, 1000), (1000, 500), (500, 250), (250, 250),
                                                                   (250, 250), (250, 10)]
     assert all(parametrize.is_parametrized(m, "weight") for m in linears)  # weight normalisation
+    trained_scales = [name for name, _ in d.named_parameters() if name.endswith("original0")]
+    assert trained_scales == ["head.1.parametrizations.weight.original0"]  # hidden layers' scales are fixed buffers
+    fixed = [name for name, _ in d.named_buffers() if name.endswith("scale")]
+    assert len(fixed) == 5
+    for m in linears:  # every row of W has the norm of its scale
+        torch.testing.assert_close(m.weight.norm(dim=1), m.parametrizations.weight.original0.flatten()
+                                   if hasattr(m.parametrizations.weight, "original0")
+                                   else m.parametrizations.weight[0].scale.flatten())
+    d.data_dependent_init(torch.rand(200, 1, 28, 28) * 2 - 1)  # layer outputs start with mean 0, variance 1
+    d.eval()
+    with torch.no_grad():
+        pre = d.body[:4](torch.rand(200, 1, 28, 28) * 2 - 1)  # the first linear layer's outputs
+    assert pre.mean(0).abs().mean() < 0.25 and 0.6 < pre.std(0).mean() < 1.2
+    d.train()
     noise = [m.std for m in d.modules() if type(m).__name__ == "GaussianNoise"]
     assert noise == [0.3, 0.5, 0.5, 0.5, 0.5, 0.5]
     x = torch.rand(4, 1, 28, 28) * 2 - 1

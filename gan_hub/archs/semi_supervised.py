@@ -4,9 +4,12 @@ networks of its MNIST experiment), for any image size:
 * G: z -> 500 -> 500 -> C*H*W, fully connected, batch norm and softplus on the hidden layers, weight
   normalisation and a sigmoid on the output. The sigmoid's [0, 1] is mapped to the project's image
   range [-1, 1] as 2 sigmoid(a) - 1.
-* D: C*H*W -> 1000 -> 500 -> 250 -> 250 -> 250 -> K, fully connected with weight normalisation
-  (``torch.nn.utils.parametrizations.weight_norm``), ReLU, and Gaussian noise added to every layer's
-  input while training (std 0.3 on the image, 0.5 on the hidden layers). Its output is the K class
+* D: C*H*W -> 1000 -> 500 -> 250 -> 250 -> 250 -> K, fully connected with weight normalisation,
+  ReLU, and Gaussian noise added to every layer's input while training (std 0.3 on the image, 0.5 on
+  the hidden layers). As in the authors' code, directions start from N(0, 0.1), the data-dependent
+  initialisation sets every layer's scale and bias, and only the output layer trains its scale
+  (``torch.nn.utils.parametrizations.weight_norm``); the hidden layers' scales stay fixed
+  (:class:`FixedScaleNorm`), so the noise keeps its weight relative to the activations. Its output is the K class
   logits l_1..l_K of the K+1 classifier whose fake class has the fixed logit 0
   (gan_hub/variants/semi_supervised.py). ``body`` ends at the last hidden layer's activations: the
   features that feature matching compares; ``head`` is the last noise layer and the K-way linear map.
@@ -21,6 +24,7 @@ from typing import Sequence
 
 import torch
 from torch import nn
+from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import weight_norm
 
 from ..nn import OneHotConcat
@@ -77,6 +81,35 @@ class UnitInterval(nn.Module):
         return x.add(1).mul(0.5)
 
 
+class FixedScaleNorm(nn.Module):
+    """Weight normalisation whose scale is not trained: W = s * V / ||V|| row by row, with s a buffer (set
+    by the data-dependent initialisation). The authors' hidden layers keep their scale fixed this way, so
+    the network cannot grow its activations to drown the training noise."""
+
+    def __init__(self, rows: int):
+        super().__init__()
+        self.register_buffer("scale", torch.ones(rows, 1))
+
+    def forward(self, direction: torch.Tensor) -> torch.Tensor:
+        return self.scale * direction / direction.norm(dim=1, keepdim=True)
+
+
+def normalised_linear(width: int, out: int, trained_scale: bool) -> nn.Linear:
+    """A linear layer with directions drawn from N(0, 0.1) (the authors' initialisation: with weight
+    normalisation the size of V sets how fast Adam turns it) and a fixed or a trained scale."""
+    layer = nn.Linear(width, out)
+    nn.init.normal_(layer.weight, 0.0, 0.1)
+    if trained_scale:
+        return weight_norm(layer)
+    parametrize.register_parametrization(layer, "weight", FixedScaleNorm(out))
+    return layer
+
+
+def _scale(layer: nn.Linear) -> torch.Tensor:
+    weight = layer.parametrizations.weight
+    return weight.original0 if hasattr(weight, "original0") else weight[0].scale
+
+
 class SemiSupervisedDiscriminator(nn.Module):
     """x -> K class logits [N, K] (the fake class's logit is the constant 0 and is not computed)."""
 
@@ -90,10 +123,10 @@ class SemiSupervisedDiscriminator(nn.Module):
         layers, width = [nn.Flatten(), UnitInterval()], math.prod(_image_shape(channels, image_size))
         noise = input_noise
         for hidden in _widths(d_hidden, hidden_dim):
-            layers += [GaussianNoise(noise), weight_norm(nn.Linear(width, hidden)), nn.ReLU()]
+            layers += [GaussianNoise(noise), normalised_linear(width, hidden, trained_scale=False), nn.ReLU()]
             width, noise = hidden, hidden_noise
         self.body = nn.Sequential(*layers)
-        self.head = nn.Sequential(GaussianNoise(noise), weight_norm(nn.Linear(width, self.num_classes)))
+        self.head = nn.Sequential(GaussianNoise(noise), normalised_linear(width, self.num_classes, trained_scale=True))
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return self.head(self.body(x))
@@ -102,14 +135,13 @@ class SemiSupervisedDiscriminator(nn.Module):
     def data_dependent_init(self, x: torch.Tensor, eps: float = 1e-6) -> None:
         """Weight normalisation's data-dependent initialisation (Salimans & Kingma, 2016, sec. 3), as the
         paper's MNIST code does on 500 training images: layer by layer on the batch ``x``, each linear
-        layer's scale g and bias b are set so that its outputs have mean 0 and standard deviation 1 over
-        the batch (g = 1 / std, b = -mean / std of the unit-norm-row pre-activations). Run without noise."""
-        was_training = self.training
-        self.eval()
+        layer's scale s and bias b are set so that its outputs have mean 0 and standard deviation 1 over
+        the batch (s = 1 / std, b = -mean / std of the unit-norm-row pre-activations). As in the authors'
+        code the training noise is on while it measures."""
         h = x
         for layer in [*self.body, *self.head]:
             if isinstance(layer, nn.Linear):
-                scale = layer.parametrizations.weight.original0
+                scale = _scale(layer)
                 scale.fill_(1.0)
                 layer.bias.zero_()
                 t = layer(h)
@@ -117,8 +149,6 @@ class SemiSupervisedDiscriminator(nn.Module):
                 scale.copy_((1.0 / std).reshape(scale.shape))
                 layer.bias.copy_(-mean / std)
             h = layer(h)
-        self.train(was_training)
-
 
 
 from . import ArchSpec  # noqa: E402
