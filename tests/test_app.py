@@ -480,3 +480,41 @@ def test_empty_catalog_and_missing_scorer_weights(models, tmp_path):
         next(app.score("dcgan-tiny", "mnist-classifier", 100, 100, 0))
     with pytest.raises(gr.Error, match="unknown scorer"):
         next(app.score("dcgan-tiny", "no-such-scorer", 100, 100, 0))
+
+
+def test_app_py_starts_on_the_zoo_within_a_free_space_memory(tmp_path):
+    """`python app.py` as a Space runs it: serves the page, generates, and stays far below the 16 GB of a
+    free CPU Space (we allow 2 GiB of resident memory)."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    import psutil
+    from gradio_client import Client
+
+    port = free_port()
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "GAN_HUB_MODELS": ""}
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=root, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert proc.poll() is None, proc.stderr.read().decode()
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
+                    assert response.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "app.py did not serve its page within 120 s"
+                time.sleep(0.2)
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        names = [p.name for p in discover_models(DEFAULT_ZOO)]
+        for name in names:
+            assert Image.open(client.predict(name, 0, 16, act.CYCLE, 0, api_name="/generate")).size == grid_size(16, 4)
+        rss = psutil.Process(proc.pid).memory_info().rss
+        assert rss < 2 * 2**30, f"app.py uses {rss / 2**20:.0f} MiB"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
