@@ -58,6 +58,12 @@ def open_tab(page, name: str) -> None:
     page.get_by_role("tab", name=name, exact=True).click()
 
 
+def press(page, tab: str, button: str) -> None:
+    """Go to ``tab`` and press its ``button``."""
+    open_tab(page, tab)
+    page.get_by_role("button", name=button, exact=True).click()
+
+
 def picked_model(page) -> str:
     return page.locator("#model-picker input").input_value()
 
@@ -112,8 +118,7 @@ def test_a_bad_repo_id_shows_its_message_in_the_page(page):
 
 
 def test_interpolate_tab_shows_frames_and_exports(page):
-    open_tab(page, "Interpolate")
-    page.get_by_role("button", name="Interpolate", exact=True).click()
+    press(page, "Interpolate", "Interpolate")
     exports = page.locator("#exports")
     exports.get_by_text(".mp4").first.wait_for(state="visible")
     assert exports.get_by_text(".gif").count() >= 1
@@ -124,8 +129,7 @@ def test_interpolate_tab_shows_frames_and_exports(page):
 
 
 def test_class_grid_tab_names_the_rows(page):
-    open_tab(page, "Class grid")
-    page.get_by_role("button", name="Draw class grid").click()
+    press(page, "Class grid", "Draw class grid")
     width, height = loaded_image(page, "#class-grid-output")
     assert height > 10 * 28 * 2  # ten class rows, scaled up
     assert "Rows, top to bottom, are the classes 0, 1, 2" in page.locator("body").inner_text()
@@ -153,12 +157,11 @@ def test_score_tab_streams_and_stops(page):
 
 
 def test_compare_tab_puts_models_side_by_side(page):
-    open_tab(page, "Compare")
-    page.get_by_role("button", name="Compare", exact=True).click()
-    output = page.locator("#compare-output")
-    output.get_by_text("dcgan-tiny (dcgan").first.wait_for(state="visible")
-    assert output.get_by_text("cgan-tiny (cgan").count() >= 1
-    assert output.locator("img").count() == 2
+    press(page, "Compare", "Compare")
+    captions = page.locator("#compare-output").get_by_text("(dcgan, latent 100) · seed 0")
+    captions.first.wait_for(state="visible")
+    assert page.locator("#compare-output").get_by_text("cgan-tiny (cgan").count() >= 1
+    assert page.locator("#compare-output img").count() == 2
     screenshot(page, "compare")
 
 
@@ -166,7 +169,6 @@ def test_class_grid_of_unconditional_model_shows_the_error_in_the_page(page):
     open_tab(page, "Browse")
     page.locator("#model-gallery img").nth(0).click()  # dcgan-tiny
     page.wait_for_function("() => document.querySelector('#model-picker input').value === 'dcgan-tiny'")
-    open_tab(page, "Class grid")
-    page.get_by_role("button", name="Draw class grid").click()
+    press(page, "Class grid", "Draw class grid")
     error_toast(page, "is unconditional (it has no classes)")
     screenshot(page, "class-grid-error")
