@@ -48,8 +48,13 @@ def main(out: str, steps: str, *variants: str) -> None:
             vector = weight_vector(acc.unwrap_model(net)).to(acc.device)
             gathered = acc.gather(vector[None])
             identical &= bool((gathered == gathered[0]).all())
+        # D's floating-point buffers (batch-norm statistics are per process by design; the semi-supervised D's
+        # fixed weight-norm scales must agree)
+        buffers = [b.detach().flatten().double() for b in acc.unwrap_model(trainer.D).buffers() if b.is_floating_point()]
+        gathered = acc.gather(torch.cat(buffers).to(acc.device)[None]) if buffers else None
         results[variant] = {"finite": finite, "identical_on_ranks": identical, "processes": acc.num_processes,
-                            "logged": sorted(seen), "steps": trainer.step}
+                            "logged": sorted(seen), "steps": trainer.step,
+                            "identical_d_buffers_on_ranks": gathered is None or bool((gathered == gathered[0]).all())}
     if trainer.accelerator.is_main_process:
         Path(out).write_text(json.dumps(results, indent=2))
 

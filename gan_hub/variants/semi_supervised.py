@@ -108,6 +108,16 @@ def balanced_subset(labels: Tensor, num_labelled: int, num_classes: int, seed: i
     return torch.cat(chosen).sort().values
 
 
+@torch.no_grad()
+def broadcast_buffers(module: nn.Module, source: int = 0) -> None:
+    """Every floating-point buffer of ``module`` set to process ``source``'s (no-op in one process)."""
+    if not (torch.distributed.is_available() and torch.distributed.is_initialized()):
+        return
+    for buffer in module.buffers():
+        if buffer.is_floating_point():
+            torch.distributed.broadcast(buffer, src=source)
+
+
 class SemiSupervisedAlgorithm(AdversarialAlgorithm):
     """The K+1 discriminator's losses (module docstring). ``num_labelled``: labelled training examples,
     balanced over the classes (default 100); ``unlabelled_weight``: w (default 0.5); ``average_decay``:
@@ -150,10 +160,12 @@ class SemiSupervisedAlgorithm(AdversarialAlgorithm):
         self.labelled_labels = torch.stack([torch.as_tensor(label) for _, label in items]).long()
         self._rng = torch.Generator().manual_seed(int(seed) * 1_000_003 + process_rank())
         if self._discriminator is not None and callable(getattr(self._discriminator, "data_dependent_init", None)):
-            # the same images on every process (chosen by the seed); data parallelism then copies rank 0's weights
             init_rng = torch.Generator().manual_seed(int(seed) + 1)
             chosen = torch.randperm(len(dataset), generator=init_rng)[:INIT_EXAMPLES]
             self._discriminator.data_dependent_init(torch.stack([dataset[int(i)][0] for i in chosen]))
+            # Data parallelism copies rank 0's parameters into every process when it wraps D, but not its
+            # buffers (the trainer sets broadcast_buffers=False): the fixed scales are copied here.
+            broadcast_buffers(self._discriminator)
 
     def labelled_batch(self, n: int, device: torch.device | str = "cpu") -> tuple[Tensor, Tensor]:
         """n labelled examples: consecutive random permutations of the subset, cut at n."""
