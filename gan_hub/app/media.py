@@ -14,7 +14,7 @@ from ..sampling import image_grid
 
 MIN_CELL = 64        # px: cells are scaled up (nearest) to at least this before text is drawn beside them
 FRAME_SIZE = 256     # px: frames of the animations are scaled up to about this size
-LABEL_FONT_SIZE = 14
+LABEL_FONT_SIZE = 22
 
 
 def _font(size: int = LABEL_FONT_SIZE) -> ImageFont.ImageFont:

@@ -31,6 +31,7 @@ def score_figure(points: Sequence[tuple[int, float, float]], total: int, y_label
         if value is not None:
             ax.axhline(value, color=color, linestyle="--", linewidth=1.2, label=f"{label}: {value:.3f}")
     ax.set_xlim(0, max(total, 1))
+    ax.margins(y=0.1)  # keeps the reference lines clear of the frame
     ax.set_xlabel("n (samples scored)")
     ax.set_ylabel(y_label)
     ax.grid(alpha=0.3)

@@ -28,6 +28,7 @@ CSS = """
   box-sizing: border-box; padding-top: 2.5rem;  /* scale the small images up, clear of the label */
 }
 #model-card { max-height: 32rem; overflow-y: auto; }
+#score-plot, #score-histogram { padding-top: 2.2rem; }  /* keep the block label off the figure */
 .labelled img { object-fit: contain; padding-top: 2.5rem; box-sizing: border-box; }
 """
 TITLE = "gan-hub: pretrained GANs"
