@@ -45,6 +45,8 @@ def test_every_variant_trains(tmp_path, processes):
         assert {"d_loss", "g_loss"} <= set(r["logged"]), variant
     # the K+1 discriminator's fixed weight-norm scales are buffers, set from data on each process: they must agree
     assert results["semi-supervised"]["identical_d_buffers_on_ranks"]
+    # ProGAN's short schedule grew through every level and fade-in to 32x32 (layers not yet in use get zero gradients)
+    assert (results["progan"]["last_logs"]["resolution"], results["progan"]["last_logs"]["alpha"]) == (32.0, 1.0)
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS.names()))
