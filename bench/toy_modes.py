@@ -151,14 +151,15 @@ def figure(results: list[dict], datasets: list[str], path: Path, seed: int) -> N
     from PIL import Image, ImageDraw
 
     variants = list(dict.fromkeys(r["variant"] for r in results))
-    cell, label_w = 150, 110
+    cell, label_w = 150, 150
     image = Image.new("RGB", (label_w + cell * len(datasets), 20 + cell * len(variants)), "white")
     draw = ImageDraw.Draw(image)
     for j, d in enumerate(datasets):
         draw.text((label_w + j * cell + 5, 4), d, fill="black")
     extent = {"ring8": 3.0, "grid25": 5.5}
     for i, v in enumerate(variants):
-        draw.text((4, 20 + i * cell + cell // 2 - 6), v, fill="black")
+        label = v.replace("+", "\n+ ")  # one technique per line
+        draw.multiline_text((4, 20 + i * cell + cell // 2 - 6 * (label.count("\n") + 1)), label, fill="black")
         for j, d in enumerate(datasets):
             x0, y0 = label_w + j * cell, 20 + i * cell
             draw.rectangle([x0 + 2, y0 + 2, x0 + cell - 3, y0 + cell - 3], outline=(200, 200, 200))
