@@ -174,7 +174,9 @@ def test_interpolate_streams_frames_then_exports_gif_and_mp4(client, gens):
     with av.open(mp4) as container:
         decoded = [f.to_ndarray(format="gray") for f in container.decode(video=0)]
     assert len(decoded) == 2 * 16 - 2 and decoded[0].shape == (28 * scale, 28 * scale)
-    assert np.abs(decoded[0][::scale, ::scale].astype(int) - frames[0, 0].numpy()).mean() < 4  # lossy, close
+    # lossy (and these test models draw noise, the hardest case for H.264), but clearly the same picture
+    decoded_first = decoded[0][::scale, ::scale].astype(float).ravel()
+    assert np.corrcoef(decoded_first, frames[0, 0].numpy().astype(float).ravel())[0, 1] > 0.95
 
     strip, _, _ = client.predict("dcgan-tiny", 3, 4, 5, "slerp", act.NO_CLASS, act.NO_CLASS, api_name="/interpolate")
     assert Image.open(strip).size == grid_size(5, 5)
