@@ -199,9 +199,8 @@ class App:
         )
 
     def _supports_truncation(self, name: str, config) -> bool:
-        if name in self.catalog.loaded:
-            return self.catalog.load(name).supports_truncation
-        return config.variant not in ("infogan", "mix-gan")  # without loading the weights
+        """Known once the model is loaded; before that the slider stays on and Generate explains a refusal."""
+        return self.catalog.load(name).supports_truncation if name in self.catalog.loaded else True
 
     # ---- images --------------------------------------------------------------------------------
     @user_errors
