@@ -71,7 +71,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 # Variants whose networks are more than a plain G and D (a mixture, an encoder, latent codes) have no
 # MLP counterpart for points here; they are left out of the toy table.
-NO_POINT_NETWORKS = ("mix-gan", "bigan", "infogan")
+NO_POINT_NETWORKS = ("mix-gan", "bigan", "infogan", "semi-supervised", "progan")
 
 
 def unconditional_variants() -> list[str]:

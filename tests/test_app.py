@@ -520,3 +520,17 @@ def test_app_py_starts_on_the_zoo_within_a_free_space_memory(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_score_tab_crops_padded_models_to_the_scorer_and_refuses_misfits(models):
+    scorer = load_scorer("mnist-classifier", weights_path=models["scorer"])
+    assert act.scorer_crop(scorer, GeneratorConfig(variant="dcgan", arch="dcgan", dataset="mnist")) is None
+    padded = GeneratorConfig(variant="dcgan", arch="dcgan", dataset="mnist", image_size=32)
+    assert act.scorer_crop(scorer, padded) == 28  # e.g. ProGAN's 32x32 MNIST: the padding is cropped away
+    g = Generator(padded)
+    updates = list(act.score_stream(g, scorer, 100, 50, seed=1))
+    direct = InceptionScore(scorer, splits=10, num_samples=100, assignment="shuffled")
+    direct.update(g.generate(100, seed=1)[:, :, 2:30, 2:30])
+    assert updates[-1].mean == pytest.approx(direct.compute()[0], abs=1e-12)
+    with pytest.raises(act.InputError, match="scores 1x28x28 images; this model makes 3x28x28"):
+        act.scorer_crop(scorer, GeneratorConfig(variant="dcgan", arch="dcgan", channels=3))

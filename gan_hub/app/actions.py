@@ -13,6 +13,7 @@ from typing import Any, Iterator
 import torch
 
 from ..config import GeneratorConfig
+from ..data.images import centre_crop
 from ..sampling import INTERPOLATIONS, grid_columns, image_grid, latents
 from .media import labelled_grid
 
@@ -212,13 +213,19 @@ class ScoreUpdate:
         return self.n == self.total
 
 
-def check_scorer_fits(scorer, config: GeneratorConfig) -> None:
+def scorer_crop(scorer, config: GeneratorConfig) -> int | None:
+    """The centre crop that fits the model's images to a fixed-size scorer (None: they fit as they are).
+
+    A model trained on padded images (ProGAN makes 32x32 MNIST) is cropped back to the scorer's 28x28,
+    as the trainer and the metrics CLI do; anything else that does not fit is refused."""
     module = getattr(scorer, "module", None)
-    want = tuple(getattr(module, k, None) for k in ("in_channels", "image_size"))
-    have = (config.channels, config.image_size)
-    if None not in want and want != have:
-        raise InputError(f"scorer {scorer.name} scores {want[0]}x{want[1]}x{want[1]} images; this model makes "
-                         f"{have[0]}x{have[1]}x{have[1]} images")
+    channels, size = (getattr(module, k, None) for k in ("in_channels", "image_size"))
+    if channels is None or size is None or (channels, size) == (config.channels, config.image_size):
+        return None
+    if channels == config.channels and size < config.image_size:
+        return size
+    raise InputError(f"scorer {scorer.name} scores {channels}x{size}x{size} images; this model makes "
+                     f"{config.channels}x{config.image_size}x{config.image_size} images")
 
 
 def score_stream(g, scorer, num_samples: Any, batch_size: Any, seed: Any = 0) -> Iterator[ScoreUpdate]:
@@ -236,14 +243,14 @@ def score_stream(g, scorer, num_samples: Any, batch_size: Any, seed: Any = 0) ->
     batch_size = check_int("batch size", batch_size, BATCH_RANGE)
     seed = check_int("seed", seed, SEED_RANGE)
     config = g.config
-    check_scorer_fits(scorer, config)
+    crop = scorer_crop(scorer, config)
     metric = InceptionScore(scorer, splits=SCORE_SPLITS, num_samples=num_samples, assignment=SCORE_ASSIGNMENT)
     z = latents(num_samples, config.latent_dim, seed)
     labels = torch.arange(num_samples) % config.num_classes if config.conditional else None
     for start in range(0, num_samples, batch_size):
         stop = min(start + batch_size, num_samples)
         images = g.generate_from_latents(z[start:stop], None if labels is None else labels[start:stop], batch_size)
-        metric.update(images)
+        metric.update(images if crop is None else centre_crop(images, crop))
         mean, std = metric.compute()
         yield ScoreUpdate(metric.n, num_samples, mean, std, metric.standard_error, metric.class_histogram().tolist())
 
