@@ -165,15 +165,6 @@ def partial_strip(frames: torch.Tensor, steps: int):
     return image_grid(torch.cat([frames, missing]), nrow=steps)
 
 
-def interpolation_strip(g, seed_a: Any, seed_b: Any, steps: Any, method: str = "slerp",
-                        class_a: Any = None, class_b: Any = None):
-    """One row of ``steps`` frames from seed A's latent to seed B's (and class A to class B)."""
-    frames = None
-    for frames in interpolation_frames(g, seed_a, seed_b, steps, method, class_a, class_b):
-        pass
-    return image_grid(frames, nrow=len(frames))
-
-
 def class_grid_image(g, columns: Any, start_seed: Any):
     """(grid, caption): one row per class, one column per seed start_seed, start_seed+1, ..."""
     columns = check_int("columns (seeds)", columns, COLUMNS_RANGE)
