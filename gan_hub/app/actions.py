@@ -13,8 +13,7 @@ from typing import Any, Iterator
 import torch
 
 from ..config import GeneratorConfig
-from ..data.images import centre_crop
-from ..sampling import INTERPOLATIONS, grid_columns, image_grid, latents
+from ..sampling import INTERPOLATIONS, grid_columns, image_grid
 from .media import labelled_grid
 
 # Bounds of the inputs; the UI's sliders use the same numbers.
@@ -229,19 +228,15 @@ def score_stream(g, scorer, num_samples: Any, batch_size: Any, seed: Any = 0) ->
     is the exact score of all the images.
     """
     from ..metrics import InceptionScore
+    from ..metrics.evaluate import sample_batches
 
     num_samples = check_int("N (samples)", num_samples, SCORE_N_RANGE)
     batch_size = check_int("batch size", batch_size, BATCH_RANGE)
     seed = check_int("seed", seed, SEED_RANGE)
-    config = g.config
-    crop = scorer_crop(scorer, config)
+    crop = scorer_crop(scorer, g.config)
     metric = InceptionScore(scorer, splits=SCORE_SPLITS, num_samples=num_samples, assignment=SCORE_ASSIGNMENT)
-    z = latents(num_samples, config.latent_dim, seed)
-    labels = torch.arange(num_samples) % config.num_classes if config.conditional else None
-    for start in range(0, num_samples, batch_size):
-        stop = min(start + batch_size, num_samples)
-        images = g.generate_from_latents(z[start:stop], None if labels is None else labels[start:stop], batch_size)
-        metric.update(images if crop is None else centre_crop(images, crop))
+    for images, _ in sample_batches(g, num_samples, seed, batch_size, crop):  # the trainer's and CLI's samples
+        metric.update(images)
         mean, std = metric.compute()
         yield ScoreUpdate(metric.n, num_samples, mean, std, metric.standard_error, metric.class_histogram().tolist())
 
