@@ -1,6 +1,6 @@
 """gan-hub: pretrained GANs of every classic variant, loadable with one call."""
 from .config import GeneratorConfig
-from .hub import Generator
+from .hub import Discriminator, Generator
 from .registry import VARIANTS
 
 __version__ = "0.1.0"
@@ -21,4 +21,4 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'gan_hub' has no attribute {name!r}")
 
 
-__all__ = ["Classifier", "Generator", "GeneratorConfig", "list_variants", "__version__"]
+__all__ = ["Classifier", "Discriminator", "Generator", "GeneratorConfig", "list_variants", "__version__"]

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 import torch
+
+from gan_hub.game import REPLACES_GENERATOR_LOSS
 from safetensors.torch import load_file
 from torch import nn
 
@@ -90,7 +92,7 @@ def test_ebgan_generator_loss_adds_the_weighted_pulling_away_term():
     generator = ConstantGenerator([2.0, 2.0, 2.0])  # identical fakes: energy 4 each, PT = 1
     loss, logs = algo.generator_loss(generator, ZeroReconstruction(), torch.zeros(3, 3), None, None, CTX)
     assert loss.item() == pytest.approx(4.0 + 0.1)
-    assert logs["g_loss"] == pytest.approx(4.1) and logs["g_pt"] == pytest.approx(1.0) and logs["g_energy"] == pytest.approx(4.0)
+    assert logs["g_loss"] == pytest.approx(4.1) and logs["g_pt"] == pytest.approx(0.1) and logs["g_energy"] == pytest.approx(4.0)
 
 
 # ---- BEGAN --------------------------------------------------------------------------------------------
@@ -140,14 +142,13 @@ def test_began_state_dict_round_trip():
 
 
 def test_generator_loss_replacing_techniques_are_refused():
-    class FeatureMatchingLike(Technique):
+    class FeatureMatchingLike(Technique):  # the refusal reads the declared effect, not the class
         name = "feature-matching-like"
+        effects = frozenset({REPLACES_GENERATOR_LOSS})
 
-        def generator_loss(self, discriminator, real, fake, labels, ctx):
-            return fake.mean()
-
-    with pytest.raises(ValueError, match="replace the generator loss"):
-        BEGAN(None, [FeatureMatchingLike()])
+    for algorithm in (BEGAN, EBGAN):
+        with pytest.raises(ValueError, match="feature-matching-like replaces the generator loss"):
+            algorithm(None, [FeatureMatchingLike()])
 
 
 # ---- autoencoder discriminators ---------------------------------------------------------------------------

@@ -120,7 +120,8 @@ def test_the_discriminator_gets_a_q_head_and_still_returns_the_adversarial_logit
     x = torch.randn(6, 1, 16, 16)
     logits, (cat, cont) = discriminate_with_codes(d, x)
     assert logits.shape == (6,) and cat.shape == (6, K) and cont.shape == (6, C)
-    assert d(x).shape == (6,) and d.head.codes is not None  # plain calls work (penalties, techniques)
+    out = d(x)  # one mapping: nothing is kept on the module between calls
+    assert out["logits"].shape == (6,) and out["q_categorical"].shape == (6, K) and not hasattr(d.head, "codes")
     count = sum(p.numel() for p in d.parameters())
     add_info_head(d, K, C)  # a second call changes nothing
     assert sum(p.numel() for p in d.parameters()) == count

@@ -4,8 +4,8 @@ A run's switches are a mapping ``{name: options}`` (the variant's defaults, then
 the training config; ``false`` turns a default off). :func:`configure` turns them into
 
 * loss-side :class:`~gan_hub.variants.base.Technique` objects whose hooks the algorithm calls,
-* keyword arguments for the networks (``g_norm``, ``d_spectral_norm``, ``d_minibatch``), applied by
-  ``build_generator_network`` / ``build_discriminator_network`` to any architecture, and
+* network wrappers (gan_hub.networks: virtual batch norm, spectral norm, minibatch discrimination),
+  recorded in each network's section of config.json and applied around any architecture, and
 * a possibly wrapped objective (one-sided label smoothing).
 
 Each technique lives in its own module and registers a builder here under its switch name.
@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from ..objectives import Objective
 from ..registry import Registry
-from ..variants.base import Technique
+from ..game import Technique
 
 TECHNIQUES: Registry = Registry("technique")
 
@@ -26,8 +26,8 @@ TECHNIQUES: Registry = Registry("technique")
 class TechniqueSetup:
     objective: Objective
     techniques: list[Technique] = field(default_factory=list)
-    generator_kwargs: dict[str, Any] = field(default_factory=dict)      # recorded in config.json (exported)
-    discriminator_kwargs: dict[str, Any] = field(default_factory=dict)  # shape only the training-time D
+    generator_wrappers: list[dict[str, Any]] = field(default_factory=list)      # gan_hub.networks wrappers,
+    discriminator_wrappers: list[dict[str, Any]] = field(default_factory=list)  # recorded in config.json
 
 
 Builder = Callable[[Any, TechniqueSetup], None]  # (options, setup) -> None; mutates the setup

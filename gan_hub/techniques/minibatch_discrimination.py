@@ -15,5 +15,5 @@ def minibatch_discrimination(options, setup: TechniqueSetup) -> None:
     the discriminator's body and head (see gan_hub.nn.minibatch).
     """
     opts = parse_options("minibatch_discrimination", options, DEFAULTS)
-    setup.discriminator_kwargs["d_minibatch"] = {
-        key: integer("minibatch_discrimination", key, opts[key]) for key in DEFAULTS}
+    setup.discriminator_wrappers.append({"name": "minibatch_discrimination",
+                                         **{key: integer("minibatch_discrimination", key, opts[key]) for key in DEFAULTS}})

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from ..variants.base import StepContext, Technique
+from ..game import StepContext, Technique
 from . import TECHNIQUES, TechniqueSetup
 from ._common import number, parse_options
 
