@@ -169,13 +169,14 @@ def test_mlp_autoencoder_reconstruction_shapes():
 
 
 def test_autoencoders_are_registered_with_their_generators():
-    config = GeneratorConfig(variant="ebgan", arch="dcgan", image_size=28, latent_dim=8,
+    config = GeneratorConfig(variant="ebgan", arch="dcgan", image_size=28, latent_dim=8, discriminator_arch="autoencoder",
                              arch_kwargs={"base_channels": 8, "d_hidden": 12, "g_hidden": 4})
-    g, d = build_generator_network(config), build_discriminator_network(config, "autoencoder")
+    g, d = build_generator_network(config), build_discriminator_network(config)
     assert isinstance(d, ConvAutoencoderDiscriminator) and d.code_dim == 12
     assert d(g(torch.randn(2, 8))).shape == (2, 1, 28, 28)
-    mlp = GeneratorConfig(variant="x", arch="mlp", image_size=6, latent_dim=8, arch_kwargs={"hidden_dim": 16})
-    assert build_discriminator_network(mlp, "autoencoder-mlp")(build_generator_network(mlp)(torch.randn(2, 8))).shape == (2, 1, 6, 6)
+    mlp = GeneratorConfig(variant="x", arch="mlp", image_size=6, latent_dim=8, arch_kwargs={"hidden_dim": 16},
+                          discriminator_arch="autoencoder-mlp")
+    assert build_discriminator_network(mlp)(build_generator_network(mlp)(torch.randn(2, 8))).shape == (2, 1, 6, 6)
 
 
 def test_autoencoders_are_unconditional():

@@ -1,4 +1,5 @@
 """Training techniques: each switch's behaviour on tiny networks with hand-computed expectations."""
+import copy
 import math
 
 import pytest
@@ -33,6 +34,13 @@ def record(generator=None, discriminator=None, real=None, fake=None, labels=None
     batch = AdversarialAlgorithm(get_objective("non-saturating")).batch(generator, discriminator, real, labels, None, ctx)
     batch.fake, batch.loss = fake, loss
     return batch
+
+
+def with_d_wrappers(config: GeneratorConfig, *wrappers: dict) -> GeneratorConfig:
+    """A copy of ``config`` whose discriminator has these wrappers (gan_hub.networks) added."""
+    config = copy.deepcopy(config)
+    config.discriminator.wrappers.extend(wrappers)
+    return config
 
 
 def image_config(arch: str, num_classes: int = 0, **arch_kwargs) -> GeneratorConfig:
@@ -140,7 +148,8 @@ def test_minibatch_features_match_the_definition():
 def test_minibatch_layer_goes_between_body_and_head(arch, num_classes):
     config = image_config(arch, num_classes)
     plain = build_discriminator_network(config)
-    d = build_discriminator_network(config, d_minibatch={"num_kernels": 7, "kernel_dim": 2})
+    d = build_discriminator_network(with_d_wrappers(config, {"name": "minibatch_discrimination", "num_kernels": 7,
+                                                             "kernel_dim": 2}))
     width = plain.head.linear.in_features
     assert isinstance(d.head, MinibatchDiscriminationHead)
     assert d.head.head.linear.in_features == width + 7
@@ -274,7 +283,8 @@ def test_feature_matching_replaces_the_generator_loss_in_the_algorithm():
 def test_spectral_norm_makes_every_weight_unit_norm(arch, num_classes, kwargs):
     torch.manual_seed(0)
     config = image_config(arch, num_classes, **kwargs)
-    d = build_discriminator_network(config, d_spectral_norm=True, d_minibatch={"num_kernels": 4}).train()
+    d = build_discriminator_network(with_d_wrappers(config, {"name": "minibatch_discrimination", "num_kernels": 4},
+                                                    {"name": "spectral_norm"})).train()
     layers = [m for m in d.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
     assert layers and all(nn.utils.parametrize.is_parametrized(m, "weight") for m in layers)
     x, labels = torch.randn(8, 1, 16, 16), torch.arange(8) % num_classes if num_classes else None
@@ -430,15 +440,17 @@ def test_configure_several_switches_at_once():
         "consensus": 1,
     }, get_objective("non-saturating"))
     assert setup.objective.name == "non-saturating+ls0.8"
-    assert setup.discriminator_kwargs == {"d_minibatch": {"num_kernels": 50, "kernel_dim": 5}, "d_spectral_norm": True}
-    assert setup.generator_kwargs == {"g_norm": "virtual-batch", "g_vbn_reference_size": 32}
+    assert setup.discriminator_wrappers == [{"name": "minibatch_discrimination", "num_kernels": 50, "kernel_dim": 5},
+                                            {"name": "spectral_norm"}]
+    assert setup.generator_wrappers == [{"name": "virtual_batch_norm", "reference_size": 32}]
     kinds = {type(t): t for t in setup.techniques}
     assert set(kinds) == {FeatureMatching, GradientPenalty, WeightClipping, HistoricalAveraging, InstanceNoise, Consensus}
     assert kinds[GradientPenalty].weight == 5.0 and kinds[WeightClipping].clip == 0.02
     assert kinds[HistoricalAveraging].weight == 1e-4 and kinds[InstanceNoise].std == 0.3
     assert kinds[InstanceNoise].anneal == 0.5 and kinds[Consensus].gamma == 1.0
     assert configure({"label_smoothing": True}, get_objective("minimax")).objective.name == "minimax+ls0.9"
-    assert configure({"virtual_batch_norm": True}, get_objective("minimax")).generator_kwargs == {"g_norm": "virtual-batch"}
+    assert configure({"virtual_batch_norm": True}, get_objective("minimax")).generator_wrappers == [
+        {"name": "virtual_batch_norm", "reference_size": 64}]
     with pytest.raises(ValueError, match="binary cross-entropy"):
         configure({"label_smoothing": True}, get_objective("wasserstein"))
 
@@ -448,10 +460,10 @@ def test_all_techniques_train_together_and_checkpoint(tmp_path):
     torch.manual_seed(0)
     switches = {name: True for name in ALL if name != "feature_matching"}
     setup = configure(switches, get_objective("non-saturating"))
-    config = image_config("mlp")
-    config.arch_kwargs.update(setup.generator_kwargs)
+    config = with_d_wrappers(image_config("mlp"), *setup.discriminator_wrappers)
+    config.generator.wrappers.extend(setup.generator_wrappers)
     g = build_generator_network(config)
-    d = build_discriminator_network(config, **setup.discriminator_kwargs)
+    d = build_discriminator_network(config)
     algorithm = AdversarialAlgorithm(setup.objective, setup.techniques)
     algorithm.setup(g, d)
     opt_g, opt_d = torch.optim.Adam(g.parameters(), 1e-3), torch.optim.Adam(d.parameters(), 1e-3)
@@ -474,7 +486,7 @@ def test_all_techniques_train_together_and_checkpoint(tmp_path):
     assert {"d_gradient_penalty", "d_consensus", "d_historical_averaging", "g_consensus"} <= set(logs) | set(g_logs)
     save_file(algorithm.state_dict(), str(tmp_path / "state.safetensors"))
     fresh = AdversarialAlgorithm(setup.objective, configure(switches, get_objective("non-saturating")).techniques)
-    fresh.setup(build_generator_network(config), build_discriminator_network(config, **setup.discriminator_kwargs))
+    fresh.setup(build_generator_network(config), build_discriminator_network(config))
     fresh.load_state_dict(load_file(str(tmp_path / "state.safetensors")))
     saved, loaded = algorithm.state_dict(), fresh.state_dict()
     assert saved.keys() == loaded.keys() and all(torch.equal(saved[k], loaded[k]) for k in saved)

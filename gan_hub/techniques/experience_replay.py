@@ -5,7 +5,7 @@ import torch
 
 from ..nn.conditioning import ProjectionHead
 from ..game import REPLAYS_PAST_FAKES, Batch, Technique
-from . import TECHNIQUES, TechniqueSetup
+from .setup import TECHNIQUES, TechniqueSetup
 from ._common import OwnedRNG, integer, number, parse_options, unwrap
 
 DEFAULTS = {"size": 1000, "fraction": 0.5, "seed": 0}

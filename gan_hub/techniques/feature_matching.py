@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 
 from ..game import REPLACES_GENERATOR_LOSS, Batch, Technique
-from . import TECHNIQUES, TechniqueSetup
+from .setup import TECHNIQUES, TechniqueSetup
 from ._common import parse_options
 
 

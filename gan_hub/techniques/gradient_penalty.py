@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 
 from ..game import SCORES_NEW_INPUTS, Batch, Technique
-from . import TECHNIQUES, TechniqueSetup
+from .setup import TECHNIQUES, TechniqueSetup
 from ._common import SeededTechnique, OwnedRNG, integer, number, parse_options
 
 

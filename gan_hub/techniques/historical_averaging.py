@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from ..game import Batch, StepContext, Technique
-from . import TECHNIQUES, TechniqueSetup
+from .setup import TECHNIQUES, TechniqueSetup
 from ._common import number, parse_options
 
 DEFAULT_WEIGHT = 1e-4

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 
 from ..game import Batch, StepContext, Technique
-from . import TECHNIQUES, TechniqueSetup
+from .setup import TECHNIQUES, TechniqueSetup
 from ._common import SeededTechnique, OwnedRNG, integer, number, parse_options
 
 DEFAULTS = {"std": 0.1, "anneal": 0.5, "seed": 0}

@@ -1,7 +1,7 @@
 """Minibatch discrimination as a switch: adds the layer of gan_hub.nn.minibatch to the training D."""
 from __future__ import annotations
 
-from . import TECHNIQUES, TechniqueSetup
+from .setup import TECHNIQUES, TechniqueSetup
 from ._common import integer, parse_options
 
 DEFAULTS = {"num_kernels": 100, "kernel_dim": 5}  # B and C of Salimans et al.'s code

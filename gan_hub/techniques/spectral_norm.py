@@ -1,7 +1,7 @@
 """Spectral normalisation as a switch: applies gan_hub.nn.spectral to the training D."""
 from __future__ import annotations
 
-from . import TECHNIQUES, TechniqueSetup
+from .setup import TECHNIQUES, TechniqueSetup
 from ._common import parse_options
 
 

@@ -1,7 +1,7 @@
 """Virtual batch norm as a switch: the generator is built with gan_hub.nn.virtual_batch_norm."""
 from __future__ import annotations
 
-from . import TECHNIQUES, TechniqueSetup
+from .setup import TECHNIQUES, TechniqueSetup
 from ._common import integer, parse_options
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 
 from ..game import StepContext, Technique
-from . import TECHNIQUES, TechniqueSetup
+from .setup import TECHNIQUES, TechniqueSetup
 from ._common import number, parse_options
 
 
