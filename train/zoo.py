@@ -9,6 +9,9 @@ on exactly those weights. A summary table ends the run.
     python -m train.zoo --data-dir ../shared/data/mnist                  # everything not current
     python -m train.zoo --only wgan-gp-mnist,began-mnist --device cuda   # on a GPU
     python -m train.zoo --list                                            # status only
+    python -m train.zoo --publish gan-hub                                 # upload model_zoo/* to gan-hub/<name>
+
+A current model whose folder was written in an older config format is re-exported (same weights).
 """
 from __future__ import annotations
 
@@ -19,6 +22,8 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from gan_hub.config import FORMAT_VERSION
 
 REPO = Path(__file__).resolve().parent.parent
 PRESETS = REPO / "train" / "presets"
@@ -64,10 +69,25 @@ def is_current(entry: Entry, zoo: Path = ZOO) -> bool:
         provenance = json.loads(config.read_text()).get("provenance") or {}
     except ValueError:
         return False
+    from .config import TrainConfig
+
     wanted = preset_options(entry.preset)
-    recorded = {k: v for k, v in (provenance.get("training_config") or {}).items() if k not in LOCATION_KEYS}
+    raw = provenance.get("training_config") or {}
+    try:  # fields added since the model was trained take their defaults
+        recorded = TrainConfig(**{k: v for k, v in raw.items() if k in TrainConfig.field_names()}).to_dict()
+    except (TypeError, ValueError):
+        return False
     last = wanted.get("stop_at_step") or wanted["max_steps"]
     return all(recorded.get(k) == v for k, v in wanted.items()) and provenance.get("steps") == last
+
+
+def written_format(folder: Path) -> int | None:
+    import json
+
+    try:
+        return json.loads((folder / "config.json").read_text()).get("format_version", 1)
+    except (OSError, ValueError):
+        return None
 
 
 def train(entry: Entry, runs: Path, data_dir: str | None, device: str) -> bool:
@@ -85,6 +105,23 @@ def train(entry: Entry, runs: Path, data_dir: str | None, device: str) -> bool:
         return subprocess.run(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT).returncode == 0
 
 
+def publish(zoo: Path, org: str, names: list[str] | None = None) -> list[str]:
+    """Upload each zoo folder (``model_zoo/<name>``) to the Hub repo ``ORG/<name>``, cards and all; returns
+    the repo ids. Uses the logged-in token (``hf auth login`` or HF_TOKEN)."""
+    from huggingface_hub import HfApi
+
+    api = HfApi()
+    folders = [zoo / n for n in names] if names else sorted(p for p in zoo.iterdir() if (p / "config.json").is_file())
+    repos = []
+    for folder in folders:
+        repo_id = f"{org}/{folder.name}"
+        api.create_repo(repo_id, exist_ok=True)
+        api.upload_folder(repo_id=repo_id, folder_path=str(folder), commit_message=f"gan-hub zoo: {folder.name}")
+        print(f"published {folder} to {repo_id}")
+        repos.append(repo_id)
+    return repos
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m train.zoo", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False)
@@ -96,12 +133,22 @@ def main(argv: list[str] | None = None) -> int:
                         help="cpu hides GPUs; cuda and auto use what accelerate finds")
     parser.add_argument("--no-export", action="store_true", help="train only; leave model_zoo/ as it is")
     parser.add_argument("--list", action="store_true", help="print each preset's status and exit")
+    parser.add_argument("--publish", metavar="ORG", default=None,
+                        help="upload every model_zoo/ folder (or those of --only) to the Hub as ORG/<name>, and exit")
     args = parser.parse_args(argv)
+    if args.publish:
+        publish(ZOO, args.publish, args.only.split(",") if args.only else None)
+        return 0
     entries = presets(args.only.split(",") if args.only else None)
     runs = Path(args.runs_dir).expanduser()
     for entry in entries:
         if is_current(entry):
             entry.status = "current"
+            if not args.list and not args.no_export and written_format(ZOO / entry.name) != FORMAT_VERSION:
+                from .zoo_export import export_run
+
+                entry.scores = export_run(ZOO / entry.name, ZOO / entry.name, args.data_dir)
+                entry.status = "re-exported"  # same weights, written in the current config format
             continue
         if args.list:
             entry.status = "to train"

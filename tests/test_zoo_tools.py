@@ -1,0 +1,65 @@
+"""python -m train.zoo: which presets are current, re-exporting a folder in the current format, publishing."""
+import json
+import shutil
+from pathlib import Path
+
+import torch
+
+from gan_hub import Generator, GeneratorConfig
+from train.zoo import Entry, is_current, publish, written_format
+from train.zoo_export import export_run
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def tiny_model(folder: Path) -> Path:
+    torch.manual_seed(0)
+    Generator(GeneratorConfig("dcgan", "dcgan", image_size=16, latent_dim=8, arch_kwargs={"base_channels": 4})
+              ).save_pretrained(folder)
+    return folder
+
+
+def test_every_registered_variant_has_a_zoo_preset():
+    from gan_hub import list_variants
+
+    presets = {p.stem for p in (ROOT / "train" / "presets").glob("*-mnist.yaml")}
+    missing = [v for v in list_variants() if f"{v}-mnist" not in presets]
+    assert not missing, missing
+
+
+def test_the_bundled_models_are_current_with_their_presets():
+    for name in ("dcgan-mnist", "cgan-mnist"):
+        assert is_current(Entry(name, ROOT / "train" / "presets" / f"{name}.yaml")), name
+    other = ROOT / "train" / "presets" / "lsgan-mnist.yaml"
+    assert not is_current(Entry("dcgan-mnist", other))  # a zoo folder trained from another preset is not current
+
+
+def test_export_writes_the_current_format_with_float16_weights(tmp_path):
+    source = tiny_model(tmp_path / "run")
+    config = json.loads((source / "config.json").read_text())
+    v1 = {k: v for k, v in config.items() if k not in ("generator", "discriminator")}
+    v1.update(format_version=1, arch="dcgan", arch_kwargs={"base_channels": 4})
+    (source / "config.json").write_text(json.dumps(v1))
+    assert written_format(source) == 1
+    export_run(source, tmp_path / "zoo" / "x", num_samples=0)
+    assert written_format(tmp_path / "zoo" / "x") == 2
+    from safetensors import safe_open
+
+    with safe_open(str(tmp_path / "zoo" / "x" / "model.safetensors"), "pt") as f:
+        assert {f.get_tensor(k).dtype for k in f.keys() if f.get_tensor(k).is_floating_point()} == {torch.float16}
+    a = Generator.from_pretrained(source).round_weights_to(torch.float16).generate(3, seed=1)
+    assert torch.equal(a, Generator.from_pretrained(tmp_path / "zoo" / "x").generate(3, seed=1))
+
+
+def test_publish_uploads_every_zoo_folder_to_the_org(hub_env, tmp_path):
+    zoo = tmp_path / "zoo"
+    for name in ("one-mnist", "two-mnist"):
+        tiny_model(zoo / name)
+    assert publish(zoo, "zoo-org") == ["zoo-org/one-mnist", "zoo-org/two-mnist"]
+    loaded = Generator.from_pretrained("zoo-org/two-mnist")
+    assert torch.equal(loaded.generate(2, seed=4), Generator.from_pretrained(zoo / "two-mnist").generate(2, seed=4))
+    from huggingface_hub import hf_hub_download
+
+    card = Path(hf_hub_download("zoo-org/one-mnist", "README.md")).read_text()
+    assert "library_name: gan-hub" in card
+    shutil.rmtree(zoo)

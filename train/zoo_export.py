@@ -1,0 +1,46 @@
+"""Copy a finished run's model into the zoo: float16 weights, written by this library's code (so in the
+current config format), with its scores re-measured on exactly the stored weights."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file
+
+from gan_hub.hub import DISCRIMINATOR_NAME, METRICS_NAME, Generator
+from gan_hub.io import atomic_save_safetensors
+from gan_hub.metrics.evaluate import evaluate_generator
+
+ZOO_SAMPLES = 10000
+
+
+def export_run(model_dir: Path, zoo_dir: Path, data_dir: str | None = None, num_samples: int = ZOO_SAMPLES) -> str:
+    """Write ``zoo_dir`` from ``model_dir`` (a run's ``model/``) and return a one-line score summary."""
+    model_dir, zoo_dir = Path(model_dir), Path(zoo_dir)
+    generator = Generator.from_pretrained(model_dir)
+    generator.round_weights_to(torch.float16)  # score what the zoo stores
+    training = (json.loads((model_dir / METRICS_NAME).read_text()) if (model_dir / METRICS_NAME).is_file() else {}).get(
+        "training", {})
+    generator.metrics = {**evaluate_generator(generator, num_samples=num_samples, seed=0, progress=True,
+                                              data_dir=data_dir), "training": training}
+    staging = zoo_dir.with_name(f".{zoo_dir.name}.staging")
+    shutil.rmtree(staging, ignore_errors=True)
+    generator.save_pretrained(staging, weights_dtype=torch.float16)
+    if (model_dir / DISCRIMINATOR_NAME).is_file():
+        state = load_file(str(model_dir / DISCRIMINATOR_NAME))
+        atomic_save_safetensors(staging / DISCRIMINATOR_NAME,
+                                {k: v.half() if v.is_floating_point() else v for k, v in state.items()})
+    shutil.rmtree(zoo_dir, ignore_errors=True)
+    staging.rename(zoo_dir)
+    return summary(generator.metrics)
+
+
+def summary(metrics: dict) -> str:
+    parts = []
+    for score in metrics.get("scores", []):
+        value = score.get("mean", score.get("value"))
+        if isinstance(value, (int, float)):
+            parts.append(f"{score['name']} {value:.3f}")
+    return "; ".join(parts)
