@@ -17,14 +17,14 @@ from tqdm.auto import tqdm
 from gan_hub.config import GeneratorConfig
 from gan_hub.data import fit_image_size, load_dataset
 from gan_hub.hub import DISCRIMINATOR_NAME, Generator, build_discriminator_network, build_generator_network
-from gan_hub.io import atomic_replace_dir, atomic_save_safetensors
+from gan_hub.io import atomic_replace_dir, atomic_save_safetensors, atomic_write_text
 from gan_hub.objectives import get_objective
 from gan_hub.sampling import grid_columns, image_grid, latents, to_uint8
 from gan_hub.techniques import configure, merge_switches
 from gan_hub.variants import get_variant
 from gan_hub.variants.base import StepContext
 
-from .checkpoints import list_checkpoints, load_checkpoint, save_checkpoint
+from .checkpoints import load_latest_intact, save_checkpoint
 from .config import TrainConfig
 from .provenance import git_commit, library_versions
 from .step import Players, alternating_step
@@ -159,10 +159,10 @@ class Trainer:
         return self.output_dir / "checkpoints"
 
     def resume(self) -> None:
-        found = list_checkpoints(self.checkpoint_dir)
-        if found:
-            step, path = found[-1]
-            self.step = load_checkpoint(self.accelerator, path, self.ema, self.noise, self.algorithm)
+        loaded = load_latest_intact(self.accelerator, self.checkpoint_dir, self.ema, self.noise, self.algorithm,
+                                    self.accelerator.print)
+        if loaded:
+            self.step, path = loaded
             self.accelerator.print(f"resumed from {path} at step {self.step}")
 
     def batches(self):
@@ -178,9 +178,9 @@ class Trainer:
         cfg, acc = self.cfg, self.accelerator
         if acc.is_main_process:
             self.output_dir.mkdir(parents=True, exist_ok=True)
-            (self.output_dir / "train_config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
         acc.init_trackers("tensorboard")
         self.resume()
+        self.record_config()  # only once set-up and resume went through: a run that fails to start leaves no record
         bar = tqdm(total=cfg.last_step, initial=self.step, desc=f"{cfg.variant} on {cfg.dataset}", disable=not acc.is_local_main_process,
                    dynamic_ncols=True)
         batches = self.batches()
@@ -203,6 +203,10 @@ class Trainer:
         model_dir = self.export()
         acc.end_training()
         return model_dir
+
+    def record_config(self) -> None:
+        if self.accelerator.is_main_process:
+            atomic_write_text(self.output_dir / "train_config.json", json.dumps(self.cfg.to_dict(), indent=2))
 
     # ---- monitoring ----------------------------------------------------------------------------
     def sampling_network(self) -> torch.nn.Module:
