@@ -77,4 +77,7 @@ class GeneratorConfig:
             data = json.loads(path.read_text())
         except json.JSONDecodeError as err:
             raise ConfigError(f"{path} is not valid JSON ({err}); re-export the model") from err
-        return cls.from_dict(data)
+        try:
+            return cls.from_dict(data)
+        except ConfigError as err:
+            raise ConfigError(f"{path}: {err}") from err
