@@ -125,7 +125,7 @@ class Generator(nn.Module, ModelHubMixin, library_name="gan-hub", tags=["gan"], 
         config, metrics = GeneratorConfig.load(folder), _read_json(folder / METRICS_NAME)
         try:
             model = cls(config, metrics=metrics)
-        except (TypeError, ValueError, KeyError) as err:
+        except (TypeError, ValueError) as err:
             raise ConfigError(f"{folder / CONFIG_NAME} does not describe a buildable {config.arch} network: {err}") from err
         load_state_strict(model.net, folder / WEIGHTS_NAME, f"{config.variant} generator",
                           "The weights and config.json come from different models: re-export them together.")

@@ -296,8 +296,6 @@ FOLDER_CASES = [  # (id, file, new content given the pristine folder, message te
     ("config-no-variant", "config.json", lambda f: json.dumps({"arch": "mlp"}).encode(), "missing required keys ['variant']"),
     ("config-latent-zero", "config.json", lambda f: json.dumps({**json.loads((f / "config.json").read_text()),
                                                                  "latent_dim": 0}).encode(), "latent_dim must be positive"),
-    ("config-unknown-arch", "config.json", lambda f: json.dumps({**json.loads((f / "config.json").read_text()),
-                                                                  "arch": "nope"}).encode(), "unknown architecture 'nope'"),
     ("config-missing", "config.json", None, "no config.json"),
     ("weights-missing", "model.safetensors", None, "does not exist"),
     ("weights-empty", "model.safetensors", lambda f: b"", "is damaged: not a readable safetensors file"),

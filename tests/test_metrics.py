@@ -264,7 +264,7 @@ def test_corrupted_weights_file(tmp_path):
         load_scorer("mnist-classifier", weights_path=bad)
     truncated = tmp_path / "truncated.safetensors"
     truncated.write_bytes((SHIPPED / "model.safetensors").read_bytes()[:5000])
-    with pytest.raises(WeightsError, match="train.classifier"):
+    with pytest.raises(WeightsError, match="truncated.safetensors is damaged.*Download or export it again"):
         load_scorer("mnist-classifier", weights_path=truncated)
 
 
