@@ -193,6 +193,7 @@ def test_runs_killed_at_random_moments_resume_to_the_uninterrupted_weights(strai
             killed.append(name)
         if (tmp_path / "model" / "model.safetensors").is_file():
             break  # a run got to the end before its kill point: nothing left to interrupt
+    print(f"killed: {killed}")
     assert "inside a checkpoint write" in killed or (tmp_path / "model").is_dir(), killed
     run_train(*args)
     assert_same(weights(tmp_path / "model"), weights(straight_run / "model"))

@@ -6,7 +6,6 @@ comparable with other numbers computed with this very classifier (same weights f
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
