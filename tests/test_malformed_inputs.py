@@ -542,6 +542,15 @@ def test_train_yaml_file_problems(tmp_path, run_folder, capsys):
     assert not run_folder.exists()
 
 
+def test_a_yaml_exponent_without_a_dot_is_the_number_it_reads_as(tmp_path):
+    from train.config import TrainConfig
+
+    config = tmp_path / "run.yaml"
+    config.write_text("lr_g: 1e-4\nlr_d: 2.0e-4\n")  # PyYAML reads the first as text
+    cfg = TrainConfig.from_yaml(config)
+    assert (cfg.lr_g, cfg.lr_d) == (1e-4, 2e-4)
+
+
 def idx_bytes(data: torch.Tensor) -> bytes:
     import numpy as np
 

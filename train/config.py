@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,9 @@ class TrainConfig:
         unknown = sorted(set(data) - set(cls.field_names()))
         if unknown:
             raise TrainConfigError(f"unknown keys {unknown} in {path}; known keys: {cls.field_names()}")
+        # PyYAML (YAML 1.1) reads 1e-4, without a dot, as text: take it as the number it is written as
+        data = {k: float(v) if FIELD_RULES.get(k, ("",))[0] == "real" and isinstance(v, str) and EXPONENT.match(v) else v
+                for k, v in data.items()}
         data.update(overrides or {})
         return cls(**data)
 
@@ -97,6 +101,7 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
 
+EXPONENT = re.compile(r"^[+-]?\d+[eE][+-]?\d+$")
 SEED_MAX = 2**32 - 1  # numpy's seed range; accelerate.set_seed seeds numpy too
 SPLITS = 10  # the Inception Score's splits: a score needs at least one sample per split
 # field -> (kind, lower bound, upper bound, None allowed); kinds: int, real, str, mapping
