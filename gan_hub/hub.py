@@ -8,7 +8,7 @@ from typing import Any, Sequence
 
 import torch
 from huggingface_hub import ModelHubMixin, snapshot_download
-from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
+from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, RepositoryNotFoundError, RevisionNotFoundError
 from torch import nn
 
 from . import archs  # noqa: F401  (registers architectures)
@@ -16,7 +16,7 @@ from .config import CONFIG_NAME, ConfigError, GeneratorConfig
 from .io import CheckpointError, atomic_save_safetensors, atomic_write_text, load_state_strict  # noqa: F401
 from .nn.info import INFO_OPTIONS, CodeLayout, find_info_generator, with_info_codes
 from .registry import ARCHS
-from .validation import check_class, check_classes, check_int, check_labels, check_seed, check_seeds, looks_local, read_json_object
+from .validation import check_class, check_classes, check_int, check_labels, check_seed, check_seeds, looks_local, read_json_object, unreachable_message
 from .sampling import (
     grid_columns,
     image_grid,
@@ -96,6 +96,8 @@ def resolve_model_folder(name_or_path: str | Path, revision: str | None = None, 
         return Path(snapshot_download(str(name_or_path), revision=revision, allow_patterns=HUB_FILES, **hub_kwargs))
     except RepositoryNotFoundError as err:
         raise FileNotFoundError(f"{name_or_path!r} is neither a local folder nor a Hub repo you can access") from err
+    except LocalEntryNotFoundError as err:  # offline, or the endpoint unreachable, and nothing cached
+        raise FileNotFoundError(unreachable_message(name_or_path)) from err
     except RevisionNotFoundError as err:
         raise FileNotFoundError(f"revision {revision!r} not found in Hub repo {name_or_path!r}") from err
     except HfHubHTTPError as err:

@@ -192,6 +192,11 @@ def looks_local(name_or_path: str | os.PathLike) -> bool:
     return not HUB_ID.match(text) or ".." in text or "--" in text or text.endswith(".git")
 
 
+def unreachable_message(name: str | os.PathLike) -> str:
+    return (f"{name} is not a folder here ({Path.cwd()}) and the Hub could not be reached to fetch it as a repo "
+            "(offline, or HF_ENDPOINT unreachable), nor is it cached: give the model folder's path, or go online")
+
+
 def read_json_object(path: Path, what: str) -> dict | None:
     """The JSON object in ``path`` (None when there is no file); any other content is a ValueError naming it."""
     if not path.is_file():

@@ -192,6 +192,16 @@ def test_a_relative_path_under_an_existing_folder_is_local(tmp_path, monkeypatch
     assert_clear(lambda: Generator.from_pretrained("model_zoo/cgan-mnist"), "no such folder: model_zoo/cgan-mnist")
 
 
+def test_a_repo_id_that_cannot_be_fetched_offline_says_so(monkeypatch, tmp_path):
+    import huggingface_hub
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    assert_clear(lambda: Generator.from_pretrained("someorg/some-model"),
+                 f"someorg/some-model is not a folder here ({tmp_path}) and the Hub could not be reached")
+
+
 @pytest.mark.parametrize("value", [None, 5, "", "   "], ids=["none", "int", "empty", "blank"])
 def test_classifier_location_must_be_a_path_or_repo_id(value):
     assert_clear(lambda: Classifier.from_pretrained(value), "name_or_path must be a local model folder or a Hub repo id")
