@@ -279,7 +279,7 @@ class Generator(nn.Module, ModelHubMixin, library_name="gan-hub", tags=["gan"], 
     def interpolation_inputs(self, seed_a: int = 0, seed_b: int = 1, steps: int = 8, method: str = "slerp",
                              label_a: int | str | None = None, label_b: int | str | None = None):
         """(z [steps, latent_dim], labels [steps, K] or None) of :meth:`interpolate`, to generate piecewise."""
-        dim = self.config.latent_dim
+        dim, seed_a, seed_b = self.config.latent_dim, check_seed("seed_a", seed_a), check_seed("seed_b", seed_b)
         z = interpolate_latents(latent_for_seed(seed_a, dim), latent_for_seed(seed_b, dim), steps, method)
         labels = None
         if self.config.conditional:

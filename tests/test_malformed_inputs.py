@@ -132,8 +132,8 @@ INTERPOLATE_CASES = [
     ("steps-none", {"steps": None}, "steps must be an integer"),
     ("method-unknown", {"method": "cubic"}, "method must be one of 'lerp', 'slerp'"),
     ("method-int", {"method": 3}, "method must be one of"),
-    ("seed-a-negative", {"seed_a": -1}, "seed must be an integer from 0"),
-    ("seed-b-float", {"seed_b": 1.5}, "seed must be an integer"),
+    ("seed-a-negative", {"seed_a": -1}, "seed_a must be an integer from 0"),
+    ("seed-b-float", {"seed_b": 1.5}, "seed_b must be an integer"),
     ("label-a-out-of-range", {"label_a": 99}, "label must be an integer from 0 to 9"),
     ("label-b-unknown-name", {"label_b": "x"}, "label 'x' is not a class"),
     ("label-a-float", {"label_a": 2.5}, "label must be an integer"),
@@ -480,6 +480,12 @@ def test_push_to_hub_with_an_unreachable_endpoint_stops_before_training(run_fold
     assert code == 2
     assert_one_line(err, "python -m train", "--push-to-hub me/model: the Hub at")
     assert not run_folder.exists()
+
+
+def test_push_access_is_checked_with_the_token_against_the_hub(hub_env):
+    from train.hub_check import check_push_access
+
+    assert check_push_access(hub_env.repo_id("preflight")) == "test-user"  # the loopback Hub's user for any token
 
 
 def test_output_dir_and_data_dir_that_are_files(tmp_path, capsys):
