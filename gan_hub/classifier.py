@@ -22,6 +22,7 @@ from torch import nn
 from .config import CONFIG_NAME, ConfigError, GeneratorConfig
 from .hub import DISCRIMINATOR_NAME, build_discriminator_network, resolve_model_folder
 from .io import atomic_save_safetensors, load_state_strict
+from .validation import check_int, check_model_location
 from .variants.semi_supervised import k_plus_one_probabilities, real_probability
 
 Tensor = torch.Tensor
@@ -42,7 +43,7 @@ class Classifier(nn.Module):
     @classmethod
     def from_pretrained(cls, name_or_path: str | Path, *, revision: str | None = None,
                         map_location: str | torch.device = "cpu", **hub_kwargs) -> "Classifier":
-        folder = resolve_model_folder(name_or_path, revision=revision, **hub_kwargs)
+        folder = resolve_model_folder(check_model_location("name_or_path", name_or_path), revision=revision, **hub_kwargs)
         if not (folder / DISCRIMINATOR_NAME).is_file() and not Path(name_or_path).is_dir():
             from huggingface_hub import hf_hub_download  # the generator files came first; the classifier is extra
 
@@ -83,7 +84,7 @@ class Classifier(nn.Module):
     @torch.inference_mode()
     def logits(self, images: Tensor, batch_size: int = 1000) -> Tensor:
         """The K class logits [N, K] (float32, CPU); the fake class's logit is 0."""
-        x = self._images(images)
+        x, batch_size = self._images(images), check_int("batch_size", batch_size, minimum=1)
         out = [self.net(x[i:i + batch_size].to(self.device)).float().cpu() for i in range(0, len(x), batch_size)]
         return torch.cat(out) if out else torch.empty(0, len(self.class_names))
 

@@ -8,13 +8,15 @@ from typing import Any, Sequence
 
 import torch
 from huggingface_hub import ModelHubMixin, snapshot_download
-from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
+from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, RepositoryNotFoundError, RevisionNotFoundError
 from torch import nn
 
 from .config import CONFIG_NAME, ConfigError, GeneratorConfig
 from .io import CheckpointError, atomic_save_safetensors, atomic_write_text, load_state_strict  # noqa: F401
-from .networks import NetworkConfig, build_network
+from .networks import WRAPPERS, NetworkConfig, build_network
+from .registry import ARCHS
 from .nn.info import find_info_generator
+from .validation import check_class, check_classes, check_int, check_labels, check_seed, check_seeds, looks_local, read_json_object, unreachable_message
 from .sampling import (
     grid_columns,
     image_grid,
@@ -50,12 +52,14 @@ def resolve_model_folder(name_or_path: str | Path, revision: str | None = None, 
     path = Path(name_or_path)
     if path.is_dir():
         return path
-    if path.exists() or str(name_or_path).startswith((".", "/", "~")) or str(name_or_path).count("/") > 1:
-        raise FileNotFoundError(f"model folder {name_or_path} does not exist")
+    if path.exists() or looks_local(name_or_path):
+        raise FileNotFoundError(f"no such folder: {name_or_path} (from {Path.cwd()}); give a model folder or a Hub repo id ORG/NAME")
     try:
         return Path(snapshot_download(str(name_or_path), revision=revision, allow_patterns=[*HUB_FILES, *extra_files], **hub_kwargs))
     except RepositoryNotFoundError as err:
         raise FileNotFoundError(f"{name_or_path!r} is neither a local folder nor a Hub repo you can access") from err
+    except LocalEntryNotFoundError as err:  # offline, or the endpoint unreachable, and nothing cached
+        raise FileNotFoundError(unreachable_message(name_or_path)) from err
     except RevisionNotFoundError as err:
         raise FileNotFoundError(f"revision {revision!r} not found in Hub repo {name_or_path!r}") from err
     except HfHubHTTPError as err:
@@ -82,9 +86,9 @@ class Generator(nn.Module, ModelHubMixin, library_name="gan-hub", tags=["gan"], 
     def from_pretrained(cls, pretrained_model_name_or_path: str | Path, *, revision: str | None = None,
                         map_location: str | torch.device = "cpu", **hub_kwargs) -> "Generator":
         folder = resolve_model_folder(pretrained_model_name_or_path, revision=revision, **hub_kwargs)
-        config = load_model_config(folder)
+        config, metrics = load_model_config(folder), _read_json(folder / METRICS_NAME)
         try:
-            model = cls(config, metrics=_read_json(folder / METRICS_NAME))
+            model = cls(config, metrics=metrics)
         except (TypeError, ValueError) as err:
             raise ConfigError(f"{folder / CONFIG_NAME} does not describe a buildable {config.arch} network: {err}") from err
         load_state_strict(model.net, folder / WEIGHTS_NAME, f"{config.variant} generator",
@@ -140,33 +144,14 @@ class Generator(nn.Module, ModelHubMixin, library_name="gan-hub", tags=["gan"], 
         return next(self.net.parameters()).device
 
     def _labels(self, n: int, labels: Sequence[int | str] | torch.Tensor | None) -> torch.Tensor | None:
-        cfg = self.config
-        if labels is None:
-            return torch.arange(n) % cfg.num_classes if cfg.conditional else None
-        if not cfg.conditional:
-            raise ValueError(f"{cfg.variant} model is not class-conditional: call generate without labels")
-        if isinstance(labels, torch.Tensor) and labels.is_floating_point():
-            if labels.shape != (n, cfg.num_classes):
-                raise ValueError(f"soft labels must have shape ({n}, {cfg.num_classes}), got {tuple(labels.shape)}")
-            return labels
-        ids = [self.class_index(label) for label in (labels.tolist() if isinstance(labels, torch.Tensor) else labels)]
-        if len(ids) != n:
-            raise ValueError(f"got {len(ids)} labels for {n} samples")
-        return torch.tensor(ids, dtype=torch.long)
+        return check_labels(labels, n, self.config)
 
     def class_index(self, label: int | str) -> int:
-        names = self.config.class_names
-        if isinstance(label, str) and not label.lstrip("-").isdigit():
-            if label not in names:
-                raise ValueError(f"unknown class {label!r}; this model's classes are {names}")
-            return names.index(label)
-        index = int(label)
-        if not 0 <= index < self.config.num_classes:
-            raise ValueError(f"class {index} is out of range: this model has classes 0..{self.config.num_classes - 1}")
-        return index
+        return check_class(self.config, label)
 
     def generate_from_latents(self, z: torch.Tensor, labels: torch.Tensor | None = None, batch_size: int = 500) -> torch.Tensor:
         """uint8 images [N, C, H, W] for latents z (and labels for conditional models)."""
+        batch_size = check_int("batch_size", batch_size, minimum=1)
         return self._batched(len(z), batch_size, lambda s: self.net(
             z[s].to(self.device), None if labels is None else labels[s].to(self.device)))
 
@@ -188,8 +173,7 @@ class Generator(nn.Module, ModelHubMixin, library_name="gan-hub", tags=["gan"], 
         ``{"continuous": [0.5, None]}`` (one value per code for all samples, None keeps the seed's; or
         [n, C] rows). Values outside the training range [-1, 1] extrapolate. See :meth:`latent_codes`.
         """
-        if n < 0:
-            raise ValueError(f"n must be non-negative, got {n}")
+        n, seed, batch_size = check_int("n", n, minimum=0), check_seed("seed", seed), check_int("batch_size", batch_size, minimum=1)
         if truncation is not None and not self.supports_truncation:
             raise ValueError(f"{self.config.variant} models do not support truncation: part of their latent is not "
                              "normal noise (codes or a mixture component); sample without it")
@@ -240,7 +224,7 @@ class Generator(nn.Module, ModelHubMixin, library_name="gan-hub", tags=["gan"], 
     @torch.inference_mode()
     def encode(self, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
         """Latents [N, latent_dim] (float32, CPU) of images: uint8 [N, C, H, W], or floats already in [-1, 1]."""
-        encoder, x = self._encoder_network(), self._image_batch(images)
+        encoder, x, batch_size = self._encoder_network(), self._image_batch(images), check_int("batch_size", batch_size, minimum=1)
         out = [encoder.encode(x[start:start + batch_size].to(self.device)).float().cpu()
                for start in range(0, len(x), batch_size)]
         return torch.cat(out) if out else torch.empty(0, self.config.latent_dim)
@@ -257,7 +241,7 @@ class Generator(nn.Module, ModelHubMixin, library_name="gan-hub", tags=["gan"], 
     def interpolation_inputs(self, seed_a: int = 0, seed_b: int = 1, steps: int = 8, method: str = "slerp",
                              label_a: int | str | None = None, label_b: int | str | None = None):
         """(z [steps, latent_dim], labels [steps, K] or None) of :meth:`interpolate`, to generate piecewise."""
-        dim = self.config.latent_dim
+        dim, seed_a, seed_b = self.config.latent_dim, check_seed("seed_a", seed_a), check_seed("seed_b", seed_b)
         z = interpolate_latents(latent_for_seed(seed_a, dim), latent_for_seed(seed_b, dim), steps, method)
         labels = None
         if self.config.conditional:
@@ -273,7 +257,7 @@ class Generator(nn.Module, ModelHubMixin, library_name="gan-hub", tags=["gan"], 
         """Rows are classes, columns are seeds: uint8 [len(classes) * len(seeds), C, H, W]."""
         if not self.config.conditional:
             raise ValueError(f"{self.config.variant} model is not class-conditional: it has no class grid")
-        class_ids = list(range(self.config.num_classes)) if classes is None else [self.class_index(c) for c in classes]
+        seeds, class_ids = check_seeds("seeds", seeds), check_classes(self.config, classes)
         z = torch.stack([latent_for_seed(s, self.config.latent_dim) for s in seeds])
         z = z.repeat(len(class_ids), 1)
         labels = torch.tensor(class_ids).repeat_interleave(len(seeds))
@@ -294,9 +278,20 @@ def load_model_config(folder: Path) -> GeneratorConfig:
     from .variants import VARIANTS  # registers the variants and the network wrappers they define
 
     config = GeneratorConfig.load(folder)
+    path = Path(folder) / CONFIG_NAME
     if config.variant not in VARIANTS:
-        raise ConfigError(f"{Path(folder) / CONFIG_NAME} names variant {config.variant!r}, which this version of "
+        raise ConfigError(f"{path} names variant {config.variant!r}, which this version of "
                           f"gan-hub does not have (it has: {', '.join(VARIANTS.names())}); upgrade gan-hub")
+    for role, net in (("generator", config.generator), ("discriminator", config.discriminator)):
+        if net is None:
+            continue
+        if net.arch not in ARCHS:
+            raise ConfigError(f"{path}: unknown {role} architecture {net.arch!r}; this library has "
+                              f"{', '.join(ARCHS.names())}")
+        unknown = [w["name"] for w in net.wrappers if w["name"] not in WRAPPERS]
+        if unknown:
+            raise ConfigError(f"{path}: unknown network wrapper {unknown[0]!r} around the {role}; this library has "
+                              f"{', '.join(WRAPPERS.names())}")
     return config
 
 
@@ -354,10 +349,5 @@ class Discriminator(nn.Module):
 
 
 def _read_json(path: Path) -> dict | None:
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise ConfigError(f"{path} is not valid JSON ({err})") from err
+    return read_json_object(path, "the model's scores")
 

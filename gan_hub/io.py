@@ -64,11 +64,17 @@ def load_state_strict(module: nn.Module, weights_path: Path, what: str, fix_hint
     weights_path = Path(weights_path)
     if not weights_path.is_file():
         raise FileNotFoundError(f"{what}: weights file {weights_path} does not exist. {fix_hint}")
-    try:
-        state = load_file(str(weights_path))
-    except (SafetensorError, OSError, ValueError, RuntimeError) as err:
-        raise CheckpointError(f"{what}: {weights_path} is not a readable safetensors file ({err}). {fix_hint}") from err
+    state = read_safetensors(weights_path, what)
     load_state_dict_strict(module, state, f"{what}: {weights_path}", fix_hint)
+
+
+def read_safetensors(path: Path, what: str) -> dict[str, torch.Tensor]:
+    """The tensors of a safetensors file; a damaged file is a CheckpointError that says so (not a model mismatch)."""
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as err:
+        raise CheckpointError(f"{what}: {path} is damaged: not a readable safetensors file ({err}). "
+                              "Download or export it again.") from err
 
 
 def load_state_dict_strict(module: nn.Module, state: dict[str, torch.Tensor], source: str, fix_hint: str) -> None:
@@ -93,4 +99,7 @@ def load_state_dict_strict(module: nn.Module, state: dict[str, torch.Tensor], so
                                   f"the architecture expects {tuple(ref.shape)}. {fix_hint}")
         if got.dtype.is_floating_point != ref.dtype.is_floating_point:
             raise CheckpointError(f"{source} key {key!r} has dtype {got.dtype}, expected {ref.dtype}. {fix_hint}")
+        if got.dtype.is_floating_point and not torch.isfinite(got).all():
+            raise CheckpointError(f"{source} key {key!r} holds NaN or infinite values: the weights are broken "
+                                  "(a diverged run or a damaged file); use an earlier checkpoint or export again")
     module.load_state_dict(state, strict=True)

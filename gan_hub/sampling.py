@@ -5,7 +5,15 @@ from typing import Sequence
 
 import torch
 
+from .validation import check_choice, check_int, check_real, check_seed
+
 INTERPOLATIONS = ("lerp", "slerp")
+
+
+# The truncation trick redraws |z| > t; each redraw lands inside with probability about 0.8 t, so the work
+# grows as 1/t. The floor bounds it (at most ~60x the untruncated draw); the round budget is a backstop.
+TRUNCATION_MIN = 0.02
+MAX_REDRAW_ROUNDS = 100_000
 
 
 def latents(n: int, latent_dim: int, seed: int, truncation: float | None = None) -> torch.Tensor:
@@ -14,18 +22,21 @@ def latents(n: int, latent_dim: int, seed: int, truncation: float | None = None)
     ``truncation`` (the truncation trick): entries with |z| > truncation are redrawn from the same
     generator until none is left, so z follows a normal truncated to [-t, t]. Entries already inside
     keep their values: a truncated sample is its untruncated self with only the outliers redrawn.
+    ``truncation`` must be at least ``TRUNCATION_MIN`` (0.02), which bounds the time the redraws take.
     """
-    rng = torch.Generator().manual_seed(int(seed))
+    n, seed = check_int("n", n, minimum=0), check_seed("seed", seed)
+    rng = torch.Generator().manual_seed(seed)
     z = torch.randn(n, latent_dim, generator=rng)
     if truncation is None:
         return z
-    if not truncation > 0:
-        raise ValueError(f"truncation must be a positive threshold on |z|, got {truncation!r}")
+    truncation = check_real("truncation", truncation, minimum=TRUNCATION_MIN)
     outside = z.abs() > truncation
-    while outside.any():
+    for _ in range(MAX_REDRAW_ROUNDS):
+        if not outside.any():
+            return z
         z[outside] = torch.randn(int(outside.sum()), generator=rng)
         outside = z.abs() > truncation
-    return z
+    raise RuntimeError(f"truncation {truncation}: latents still outside after {MAX_REDRAW_ROUNDS} redraw rounds")
 
 
 def latent_for_seed(seed: int, latent_dim: int) -> torch.Tensor:
@@ -51,10 +62,8 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
 
 
 def interpolate_latents(a: torch.Tensor, b: torch.Tensor, steps: int, method: str = "slerp") -> torch.Tensor:
-    if method not in INTERPOLATIONS:
-        raise ValueError(f"unknown interpolation {method!r}; choose one of {INTERPOLATIONS}")
-    if steps < 2:
-        raise ValueError(f"steps must be at least 2 (both end points), got {steps}")
+    check_choice("method", method, INTERPOLATIONS)
+    steps = check_int("steps", steps, minimum=2, why="both end points")
     t = torch.linspace(0.0, 1.0, steps)
     return (slerp if method == "slerp" else lerp)(a, b, t)
 

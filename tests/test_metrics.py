@@ -121,11 +121,14 @@ N, K, SPLITS = 157, 7, 10
 def test_round_robin_streaming_is_exact_at_every_prefix():
     logits = random_logits(N, K, seed=1)
     probs = logits.softmax(dim=1)
-    metric = InceptionScore(IndexedLogits(logits), splits=SPLITS)
-    assert metric.assignment == "round-robin"
+    metric = InceptionScore(IndexedLogits(logits), splits=SPLITS, assignment="round-robin")
     for start, stop in uneven_batches(N):
         metric.update(IndexedLogits.images_for(torch.arange(start, stop)))
         assert metric.n == stop
+        if stop < SPLITS:
+            with pytest.raises(ValueError, match=f"needs at least {SPLITS} samples"):
+                metric.compute()
+            continue
         got = metric.compute()
         want = inception_score_from_probs(probs[:stop], SPLITS, "round-robin")
         assert got == pytest.approx(want, abs=1e-10, rel=0)
@@ -134,6 +137,8 @@ def test_round_robin_streaming_is_exact_at_every_prefix():
     assert metric.n == 0
     for n in range(1, 41):
         metric.update(IndexedLogits.images_for(torch.tensor([n - 1])))
+        if n < SPLITS:
+            continue
         assert metric.compute() == pytest.approx(inception_score_from_probs(probs[:n], SPLITS, "round-robin"),
                                                  abs=1e-10, rel=0)
 
@@ -141,7 +146,10 @@ def test_round_robin_streaming_is_exact_at_every_prefix():
 def test_contiguous_streaming_is_exact_for_every_total():
     logits = random_logits(N, K, seed=2)
     probs = logits.softmax(dim=1)
-    for n in [*range(1, 32), 64, 99, 156, N]:  # all small totals (empty and tiny splits), then a few larger
+    for n in range(1, SPLITS):  # a split would be empty: refused, not scored
+        with pytest.raises(ValueError, match=f"num_samples must be an integer >= {SPLITS}"):
+            InceptionScore(IndexedLogits(logits), splits=SPLITS, num_samples=n)
+    for n in [*range(SPLITS, 32), 64, 99, 156, N]:  # all small totals (tiny splits), then a few larger
         metric = InceptionScore(IndexedLogits(logits), splits=SPLITS, num_samples=n)
         for start, stop in uneven_batches(n):
             metric.update(IndexedLogits.images_for(torch.arange(start, stop)))
@@ -157,6 +165,8 @@ def test_contiguous_partial_view_covers_the_splits_begun():
     metric = InceptionScore(IndexedLogits(logits), splits=SPLITS, num_samples=N)
     for start, stop in uneven_batches(N):
         metric.update(IndexedLogits.images_for(torch.arange(start, stop)))
+        if stop < SPLITS:
+            continue
         chunks = [probs[lo:min(hi, stop)] for lo, hi in zip(bounds[:-1], bounds[1:]) if lo < stop]
         scores = np.array([inception_score_from_probs(c, 1)[0] for c in chunks])
         assert metric.compute() == pytest.approx((scores.mean(), scores.std()), abs=1e-10, rel=0)
@@ -178,8 +188,8 @@ def test_streaming_helpers():
     bounded = InceptionScore(IndexedLogits(logits), splits=6, num_samples=10)
     with pytest.raises(ValueError, match="num_samples=10"):
         bounded.update(IndexedLogits.images_for(torch.arange(11)))
-    with pytest.raises(ValueError, match="num_samples"):
-        InceptionScore(IndexedLogits(logits), assignment="contiguous")
+    with pytest.raises(ValueError, match="assignment must be one of 'contiguous', 'round-robin', 'shuffled'"):
+        InceptionScore(IndexedLogits(logits), assignment="random")
 
 
 # --- the shipped classifier -------------------------------------------------------------------
@@ -254,7 +264,7 @@ def test_corrupted_weights_file(tmp_path):
         load_scorer("mnist-classifier", weights_path=bad)
     truncated = tmp_path / "truncated.safetensors"
     truncated.write_bytes((SHIPPED / "model.safetensors").read_bytes()[:5000])
-    with pytest.raises(WeightsError, match="train.classifier"):
+    with pytest.raises(WeightsError, match="truncated.safetensors is damaged.*Download or export it again"):
         load_scorer("mnist-classifier", weights_path=truncated)
 
 

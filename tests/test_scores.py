@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -321,19 +322,25 @@ def test_cli_prints_every_metric_with_its_protocol(tmp_path, capsys):
     assert scores["kl_to_uniform"]["value"] == pytest.approx(coverage["kl_to_uniform"], rel=1e-12)
 
 
-def test_cli_rejects_unknown_metric_and_missing_real_data(tmp_path):
+def test_cli_rejects_unknown_metric_and_missing_real_data(tmp_path, capsys):
     from gan_hub.config import GeneratorConfig
     from gan_hub.hub import Generator
     from gan_hub.metrics.__main__ import main
 
+    def error_of(argv) -> tuple[int, str]:
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        return exit_info.value.code, capsys.readouterr().err
+
     Generator(GeneratorConfig(variant="gan", arch="mlp", latent_dim=8, dataset="mnist")).save_pretrained(tmp_path / "m")
-    with pytest.raises(SystemExit, match="unknown metric.*precision.*choose from is, fid, kid, modes"):
-        main([str(tmp_path / "m"), "--metrics", "is,precision"])
+    code, err = error_of([str(tmp_path / "m"), "--metrics", "is,precision"])
+    assert code == 2 and re.fullmatch(r"python -m gan_hub.metrics: error: --metrics: unknown metric.*precision.*"
+                                      r"choose from is, fid, kid, modes\n", err)
     Generator(GeneratorConfig(variant="gan", arch="mlp", latent_dim=8, dataset="synthetic")).save_pretrained(tmp_path / "s")
-    with pytest.raises(SystemExit, match="FID needs real images.*'synthetic'"):
-        main([str(tmp_path / "s"), "--metrics", "fid"])
-    with pytest.raises(SystemExit, match="no mode count is defined for 'synthetic'"):
-        main([str(tmp_path / "s"), "--metrics", "modes"])
+    code, err = error_of([str(tmp_path / "s"), "--metrics", "fid"])
+    assert code == 1 and re.fullmatch(r"python -m gan_hub.metrics: error: FID needs real images.*'synthetic'.*\n", err)
+    code, err = error_of([str(tmp_path / "s"), "--metrics", "modes"])
+    assert code == 1 and "no mode count is defined for 'synthetic'" in err and err.count("\n") == 1
 
 
 def test_stacked_mnist_samples_are_counted_over_1000_digit_triples(tmp_path):

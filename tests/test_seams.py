@@ -200,7 +200,7 @@ def test_resume_refuses_other_settings_and_allows_a_longer_run(tmp_path):
 
 def test_an_explicit_zero_stays_zero():
     assert compose(TrainConfig(variant="dcgan", dataset="synthetic", ema_decay=0)).settings["ema_decay"] == 0
-    with pytest.raises(TrainConfigError, match="lr_g must be a positive learning rate, got 0"):
+    with pytest.raises(TrainConfigError, match=r"lr_g \(--lr-g\) must be a number > 0, got 0"):
         compose(TrainConfig(variant="dcgan", dataset="synthetic", lr_g=0))
 
 

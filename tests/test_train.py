@@ -142,3 +142,74 @@ def test_stop_at_step_keeps_the_schedule_of_max_steps(tmp_path):
     full_at_4 = load_file(str(tmp_path / "full" / "checkpoints" / "step_00000004" / "ema.safetensors"))
     part_at_4 = load_file(str(tmp_path / "part" / "checkpoints" / "step_00000004" / "ema.safetensors"))
     assert_same(full_at_4, part_at_4)
+
+
+def start_train(*args: str) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen([sys.executable, "-m", "train", *args], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def kill_when(process: subprocess.Popen, ready, timeout: float = 300.0) -> bool:
+    """SIGKILL ``process`` as soon as ``ready()`` holds (polled every 0.5 ms); False if it ended first."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while process.poll() is None and time.monotonic() < deadline:
+        if ready():
+            process.kill()
+            process.wait()
+            return True
+        time.sleep(0.0005)
+    process.wait()
+    return False
+
+
+def test_runs_killed_at_random_moments_resume_to_the_uninterrupted_weights(straight_run, tmp_path):
+    """kill -9 at random moments (one inside a checkpoint write), resume, and get the uninterrupted run's weights.
+
+    The kill points are drawn afresh on every run of the suite; the seed is printed for a failing draw."""
+    import random
+    import time
+
+    seed = random.randrange(2**32)
+    print(f"kill point seed: {seed}")
+    rng = random.Random(seed)
+    args = ["--variant", "cgan", "--output-dir", str(tmp_path), "--max-steps", "6", *FAST]
+    ckpts = tmp_path / "checkpoints"
+    started = time.monotonic()
+    at_random = started + rng.uniform(0.0, 2.0)  # start-up: imports, data, networks
+    kill_points = [
+        ("at a random moment of start-up", lambda: time.monotonic() >= at_random),
+        ("inside a checkpoint write", lambda: any(ckpts.glob(".staging_step_*"))),
+        ("mid-run, after the first checkpoint", lambda: (ckpts / "step_00000003" / "trainer_state.json").is_file()),
+    ]
+    rng.shuffle(kill_points)
+    killed = []
+    for name, ready in kill_points:
+        if name == "at a random moment of start-up":
+            at_random = time.monotonic() + rng.uniform(0.0, 2.0)
+        if kill_when(start_train(*args), ready):
+            killed.append(name)
+        if (tmp_path / "model" / "model.safetensors").is_file():
+            break  # a run got to the end before its kill point: nothing left to interrupt
+    print(f"killed: {killed}")
+    assert "inside a checkpoint write" in killed or (tmp_path / "model").is_dir(), killed
+    run_train(*args)
+    assert_same(weights(tmp_path / "model"), weights(straight_run / "model"))
+    assert_same(weights(tmp_path / "model", "discriminator.safetensors"),
+                weights(straight_run / "model", "discriminator.safetensors"))
+    leftovers = [p.name for p in [*tmp_path.iterdir(), *ckpts.iterdir()] if p.name.startswith(".")]
+    assert leftovers == [] and json.loads((tmp_path / "train_config.json").read_text())["max_steps"] == 6
+
+    # A complete checkpoint whose bytes were flipped on disk is named, skipped, and the older one used.
+    damaged = ckpts / "step_00000006" / "model.safetensors"
+    data = bytearray(damaged.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    damaged.write_bytes(bytes(data))
+    shutil.rmtree(tmp_path / "model")
+    result = run_train(*args)
+    output = result.stdout + result.stderr
+    assert f"{damaged} is corrupted" in output and "Traceback" not in output
+    assert "resumed from" in output and "step_00000003 at step 3" in output
+    assert_same(weights(tmp_path / "model"), weights(straight_run / "model"))

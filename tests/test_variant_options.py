@@ -56,7 +56,7 @@ def test_options_of_a_variant_without_any_are_refused(capsys):
 def test_yaml_variant_options_must_be_a_mapping(tmp_path):
     config = tmp_path / "bad.yaml"
     config.write_text("variant: unrolled\nvariant_options: 5\n")
-    with pytest.raises(TrainConfigError, match="variant_options must be a mapping"):
+    with pytest.raises(TrainConfigError, match=r"variant_options \(--variant-options\) must be a mapping"):
         TrainConfig.from_yaml(config)
 
 

@@ -1,6 +1,7 @@
 """Resumable checkpoints: accelerate state plus the EMA generator and step, written atomically."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -12,7 +13,7 @@ from accelerate import Accelerator
 from safetensors.torch import load_file
 from torch import nn
 
-from gan_hub.io import atomic_save_safetensors
+from gan_hub.io import CheckpointError, atomic_save_safetensors
 
 PATTERN = re.compile(r"^step_(\d+)$")
 STATE_FILE = "trainer_state.json"
@@ -48,7 +49,9 @@ def save_checkpoint(accelerator: Accelerator, folder: Path, step: int, ema: nn.M
     if accelerator.is_main_process:
         if ema is not None:
             atomic_save_safetensors(staging / EMA_FILE, ema.state_dict())
-        (staging / STATE_FILE).write_text(json.dumps({"step": step}))
+        # the files' hashes: a checkpoint damaged later (bytes flipped on disk) is recognised before it is loaded
+        digests = {f.relative_to(staging).as_posix(): sha256_file(f) for f in sorted(staging.rglob("*")) if f.is_file()}
+        (staging / STATE_FILE).write_text(json.dumps({"step": step, "sha256": digests}))
         if final.exists():
             shutil.rmtree(final)
         os.replace(staging, final)
@@ -56,6 +59,53 @@ def save_checkpoint(accelerator: Accelerator, folder: Path, step: int, ema: nn.M
             shutil.rmtree(old, ignore_errors=True)
     accelerator.wait_for_everyone()
     return final
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def damage(path: Path) -> str | None:
+    """What is wrong with a complete checkpoint's files (a missing, changed or unreadable file), or None."""
+    try:
+        state = json.loads((path / STATE_FILE).read_text())
+        int(state["step"])
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        return f"{path / STATE_FILE} is unreadable ({type(err).__name__}: {err})"
+    for name, expected in state.get("sha256", {}).items():  # checkpoints written before the hashes have none
+        file = path / name
+        if not file.is_file():
+            return f"{file} is missing"
+        if sha256_file(file) != expected:
+            return f"{file} is corrupted (its SHA-256 differs from the one recorded when it was written)"
+    return None
+
+
+def load_latest_intact(accelerator: Accelerator, folder: Path, ema: nn.Module | None, noise: torch.Generator,
+                       algorithm=None, report=print) -> tuple[int, Path] | None:
+    """Load the newest checkpoint that is intact; each damaged one is named and skipped.
+
+    Returns (step, path), or None when there is no checkpoint. Every checkpoint damaged is an error:
+    starting over would silently overwrite them."""
+    found = list_checkpoints(folder)
+    problems = []
+    for _, path in reversed(found):
+        problem = damage(path)
+        if problem is None:
+            try:
+                return load_checkpoint(accelerator, path, ema, noise, algorithm), path
+            except Exception as err:  # noqa: BLE001  (any unreadable file: name it and use an older checkpoint)
+                problem = f"{path} could not be loaded ({type(err).__name__}: {err})"
+        problems.append(problem)
+        report(f"warning: checkpoint {path.name} is damaged and skipped: {problem}")
+    if problems:
+        raise CheckpointError(f"every checkpoint in {folder} is damaged ({'; '.join(problems)}); move the folder "
+                              "away to start over, or restore a checkpoint")
+    return None
 
 
 def load_checkpoint(accelerator: Accelerator, path: Path, ema: nn.Module | None, noise: torch.Generator,

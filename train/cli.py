@@ -6,7 +6,12 @@ import functools
 import json
 import sys
 
+from gan_hub.cli_errors import FAILURE, USAGE, USER_ERRORS, OneLineParser, fail
+
 from .config import TrainConfig, TrainConfigError
+
+PROG = "python -m train"
+OPTIMIZERS = ("adam", "rmsprop")
 
 def json_object(text: str, example: str = '{"spectral_norm": true}', what: str = "technique: options") -> dict:
     """argparse type: a JSON object, e.g. '{"spectral_norm": true}'."""
@@ -61,7 +66,7 @@ OPTIONS = {  # flag -> (type, help); every flag maps onto a TrainConfig field
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m train", description=__doc__)
+    parser = OneLineParser(prog=PROG, description=__doc__)
     for flag, (kind, help_text) in OPTIONS.items():
         parser.add_argument(f"--{flag}", type=kind, default=None, help=help_text)
     parser.add_argument("--config", default=None, help="YAML file of options (keys as the flags, with - or _)")
@@ -107,19 +112,45 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         cfg = config_from_args(args)
-        from gan_hub.data import DATASETS
-
-        from .compose import compose
-
-        DATASETS.get(cfg.dataset)
-        compose(cfg)  # every option resolved and checked the way the trainer will use it
+        check_choices(cfg)
     except (TrainConfigError, KeyError, TypeError, ValueError) as err:
-        parser.error(str(err))
+        fail(PROG, err, USAGE)
+    if cfg.push_to_hub:
+        from .hub_check import check_push_access
+
+        try:
+            check_push_access(cfg.push_to_hub)
+        except (OSError, ValueError) as err:
+            fail(PROG, f"--push-to-hub {cfg.push_to_hub}: {err}", USAGE)
     from .trainer import Trainer
 
-    model_dir = Trainer(cfg).train()
+    try:
+        trainer = Trainer(cfg)
+    except TypeError as err:  # a network option the architecture does not take (arch_kwargs)
+        fail(PROG, f"cannot build the {cfg.arch or cfg.variant} networks with these options: {err}", USAGE)
+    except USER_ERRORS as err:
+        fail(PROG, err, FAILURE)
+    try:
+        model_dir = trainer.train()
+    except USER_ERRORS as err:
+        fail(PROG, err, FAILURE)
     print(f"model written to {model_dir}")
     return 0
+
+
+def check_choices(cfg: TrainConfig) -> None:
+    """Every option resolved and checked the way the trainer will use it (train/compose.py), and the dataset's name."""
+    from gan_hub.data import DATASETS
+    from gan_hub.registry import ARCHS
+
+    from .compose import compose
+
+    DATASETS.get(cfg.dataset)
+    if cfg.arch:
+        ARCHS.get(cfg.arch)
+    if cfg.optimizer and cfg.optimizer not in OPTIMIZERS:
+        raise TrainConfigError(f"optimizer (--optimizer) must be one of {', '.join(OPTIMIZERS)}, got {cfg.optimizer!r}")
+    compose(cfg)
 
 
 if __name__ == "__main__":

@@ -87,6 +87,10 @@ def compose(cfg: TrainConfig) -> Run:
         "max_steps": cfg.max_steps, "stop_at_step": cfg.stop_at_step,
     }
     _check(settings)
+    try:
+        split_kwargs(arch, arch_kwargs, spec.discriminator_arch)
+    except (KeyError, ValueError) as err:
+        raise TrainConfigError(f"arch_kwargs (--arch-kwargs): {str(err).strip(chr(39))}") from None
     return Run(cfg, spec, settings, setup, algorithm)
 
 

@@ -20,7 +20,7 @@ from gan_hub.io import atomic_replace_dir, atomic_save_safetensors, atomic_write
 from gan_hub.sampling import grid_columns, image_grid, latents, to_uint8
 from gan_hub.variants.base import StepContext
 
-from .checkpoints import list_checkpoints, load_checkpoint, save_checkpoint
+from .checkpoints import load_latest_intact, save_checkpoint
 from .compose import compose
 from .resume import RECORD_NAME, init_from_pretrained, refuse_changed_config
 from .config import TrainConfig
@@ -142,10 +142,10 @@ class Trainer:
         return self.output_dir / "checkpoints"
 
     def resume(self) -> None:
-        found = list_checkpoints(self.checkpoint_dir)
-        if found:
-            step, path = found[-1]
-            self.step = load_checkpoint(self.accelerator, path, self.ema, self.noise, self.algorithm)
+        loaded = load_latest_intact(self.accelerator, self.checkpoint_dir, self.ema, self.noise, self.algorithm,
+                                    self.accelerator.print)
+        if loaded:
+            self.step, path = loaded
             self.accelerator.print(f"resumed from {path} at step {self.step}")
 
     def batches(self):
@@ -164,9 +164,7 @@ class Trainer:
             refuse_changed_config(self.output_dir, self.settings)
         acc.init_trackers("tensorboard")
         self.resume()
-        if acc.is_main_process:  # recorded once the run has started cleanly
-            atomic_write_text(self.output_dir / RECORD_NAME, json.dumps(
-                {"training_config": cfg.to_dict(), "resolved": self.settings}, indent=2, default=str))
+        self.record_config()  # only once set-up and resume went through: a run that fails to start leaves no record
         bar = tqdm(total=cfg.last_step, initial=self.step, desc=f"{cfg.variant} on {cfg.dataset}", disable=not acc.is_local_main_process,
                    dynamic_ncols=True)
         batches = self.batches()
@@ -189,6 +187,11 @@ class Trainer:
         model_dir = self.export()
         acc.end_training()
         return model_dir
+
+    def record_config(self) -> None:
+        if self.accelerator.is_main_process:
+            atomic_write_text(self.output_dir / RECORD_NAME, json.dumps(
+                {"training_config": self.cfg.to_dict(), "resolved": self.settings}, indent=2, default=str))
 
     # ---- monitoring ----------------------------------------------------------------------------
     def sampling_network(self) -> torch.nn.Module:

@@ -8,6 +8,7 @@ generator's tanh output is compared against.
 from __future__ import annotations
 
 import gzip
+import zlib
 import os
 import struct
 from dataclasses import dataclass, field
@@ -62,10 +63,15 @@ def default_data_dir() -> Path:
 def read_idx(path: Path) -> torch.Tensor:
     """Read an IDX file (plain or gzip) of unsigned bytes into a uint8 tensor."""
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f:
-        raw = f.read()
+    try:
+        with opener(path, "rb") as f:
+            raw = f.read()
+    except (EOFError, gzip.BadGzipFile, zlib.error) as err:
+        raise ValueError(f"{path} is damaged ({type(err).__name__}: {err}): download it again") from None
+    if len(raw) < 4:
+        raise ValueError(f"{path} is not an IDX file of unsigned bytes (only {len(raw)} bytes): download it again")
     zero, dtype_code, ndim = struct.unpack(">HBB", raw[:4])
-    if zero != 0 or dtype_code != 0x08:
+    if zero != 0 or dtype_code != 0x08 or len(raw) < 4 + 4 * ndim:
         raise ValueError(f"{path} is not an IDX file of unsigned bytes")
     shape = struct.unpack(f">{ndim}I", raw[4 : 4 + 4 * ndim])
     data = torch.frombuffer(bytearray(raw[4 + 4 * ndim :]), dtype=torch.uint8)
@@ -86,8 +92,14 @@ def _idx_dataset(name: str, torchvision_cls: str, class_names: list[str], data_d
     info = DatasetInfo(name, channels=1, image_size=28, class_names=class_names)
     root = Path(data_dir) if data_dir else default_data_dir()
     image_file, label_file = (_find_idx(root, stem) for stem in IDX_FILES[train])
+    if bool(image_file) != bool(label_file):
+        missing = IDX_FILES[train][1] if image_file else IDX_FILES[train][0]
+        raise FileNotFoundError(f"{name}: {root} has {(image_file or label_file).name} but not {missing}[.gz]: "
+                                "add the missing file (or remove both to download them)")
     if image_file and label_file:
         images, labels = read_idx(image_file), read_idx(label_file)
+        if len(images) != len(labels):
+            raise ValueError(f"{name}: {image_file} holds {len(images)} images but {label_file} {len(labels)} labels")
     else:
         import torchvision.datasets as tvd
 

@@ -8,6 +8,8 @@
 """
 from __future__ import annotations
 
+import os
+
 from ..registry import SCORERS, UnknownNameError
 from . import inception_v3 as _inception_v3  # noqa: F401  (registers "inception-v3")
 from . import mnist_classifier as _mnist_classifier  # noqa: F401  (registers "mnist-classifier")
@@ -22,7 +24,22 @@ def load_scorer(name: str, weights_path=None, **kwargs) -> Scorer:
 
     An unknown name raises :class:`UnknownNameError` listing the registered scorers.
     """
-    return SCORERS.get(name)(weights_path=weights_path, **kwargs)
+    import inspect
+
+    from ..validation import ArgumentError, check_int, shown
+
+    if not isinstance(name, str):
+        raise ArgumentError(f"name must be a scorer name ({', '.join(SCORERS.names())}), got {shown(name)}")
+    loader = SCORERS.get(name)
+    if weights_path is not None and not isinstance(weights_path, (str, os.PathLike)):
+        raise ArgumentError(f"weights_path must be a file path or None, got {shown(weights_path)}")
+    accepted = set(inspect.signature(loader).parameters) - {"weights_path"}
+    unknown = sorted(set(kwargs) - accepted)
+    if unknown:
+        raise ArgumentError(f"the {name} scorer takes no option(s) {unknown}; it takes {sorted(accepted)}")
+    if "batch_size" in kwargs:
+        kwargs["batch_size"] = check_int("batch_size", kwargs["batch_size"], minimum=1)
+    return loader(weights_path=weights_path, **kwargs)
 
 
 __all__ = [

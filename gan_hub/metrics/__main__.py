@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import torch
 
+from gan_hub.cli_errors import USAGE, OneLineParser, fail, reporting_errors
 from gan_hub.io import atomic_write_text
 
 
-def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m gan_hub.metrics", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+PROG = "python -m gan_hub.metrics"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = OneLineParser(prog=PROG, description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("model", metavar="MODEL", help="model folder or Hub id understood by Generator.from_pretrained")
     p.add_argument("--scorer", default="mnist-classifier", help="inception-v3 or mnist-classifier")
     p.add_argument("--weights", default=None, help="scorer weights file (inception-v3: also GAN_HUB_INCEPTION_WEIGHTS)")
@@ -39,7 +41,43 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--output", type=Path, default=None, help="write the result as JSON to this file")
     p.add_argument("--update-model", action="store_true",
                    help="MODEL is a local folder: replace the scores in its metrics.json and re-render its README.md card")
-    return p.parse_args(argv)
+    return p
+
+
+def usage_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the options themselves (found before any model is loaded), or None."""
+    from ..registry import SCORERS
+    from ..validation import SEED_MAX
+    from .evaluate import parse_metrics
+
+    for flag, value, low in (("--num-samples", args.num_samples, 1), ("--batch-size", args.batch_size, 1),
+                             ("--splits", args.splits, 1), ("--kid-subsets", args.kid_subsets, 1),
+                             ("--kid-subset-size", args.kid_subset_size, 2), ("--seed", args.seed, 0)):
+        if value < low:
+            return f"{flag} must be at least {low}, got {value}"
+    if args.seed > SEED_MAX:
+        return f"--seed must be at most {SEED_MAX}, got {args.seed}"
+    if args.threads is not None and args.threads < 1:
+        return f"--threads must be at least 1, got {args.threads}"
+    try:
+        requested = parse_metrics(args.metrics)
+    except ValueError as err:
+        return f"--metrics: {err}"
+    if "is" in requested and args.num_samples < args.splits:
+        return (f"an Inception Score over {args.splits} splits needs at least {args.splits} samples; "
+                f"--num-samples is {args.num_samples}")
+    if args.scorer not in SCORERS:
+        return f"--scorer: unknown scorer {args.scorer!r}; choose one of: {', '.join(SCORERS.names())}"
+    try:
+        torch.device(args.device)
+    except RuntimeError:
+        return f"--device: {args.device!r} is not a device (e.g. cpu, cuda, cuda:1, mps)"
+    if args.update_model and not Path(args.model).is_dir():
+        return f"--update-model needs MODEL to be a local folder; {args.model} is not one"
+    if args.output is not None and (args.output.is_dir() or not args.output.parent.is_dir()):
+        return f"--output {args.output}: " + ("is a folder; give a file name" if args.output.is_dir()
+                                              else f"folder {args.output.parent} does not exist")
+    return None
 
 
 def format_entry(entry: dict) -> str:
@@ -51,29 +89,27 @@ def format_entry(entry: dict) -> str:
 
 
 def main(argv=None) -> dict:
-    args = parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    problem = usage_problem(args)
+    if problem:
+        fail(PROG, problem, USAGE)
+    return reporting_errors(PROG, lambda: score(args))
+
+
+def score(args: argparse.Namespace) -> dict:
     if args.threads:
         torch.set_num_threads(args.threads)
-    if args.num_samples < 1 or args.batch_size < 1 or args.splits < 1:
-        sys.exit("--num-samples, --batch-size and --splits must be positive")
-    if args.update_model and not Path(args.model).is_dir():
-        sys.exit(f"--update-model needs MODEL to be a local folder; {args.model} is not one")
     from gan_hub.hub import Generator
 
     from . import load_scorer
     from .evaluate import applicable_metrics, default_reference, measure, parse_metrics, reference_scores, score_entries
 
-    try:
-        requested = parse_metrics(args.metrics)
-    except ValueError as err:
-        sys.exit(f"--metrics: {err}")
+    requested = parse_metrics(args.metrics)
     scorer = load_scorer(args.scorer, weights_path=args.weights).to(args.device)
     generator = Generator.from_pretrained(args.model).to(args.device)
     reference = default_reference(generator.config.dataset, args.data_dir, args.reference_split)
-    try:
-        chosen = applicable_metrics(requested, generator.config, scorer, reference, strict=True, progress=True)
-    except (FileNotFoundError, ValueError) as err:
-        sys.exit(f"error: {err}")
+    chosen = applicable_metrics(requested, generator.config, scorer, reference, strict=True, progress=True)
     result = measure(generator, scorer, args.num_samples, args.seed, chosen, args.splits, args.batch_size, progress=True)
     scores = score_entries(result, reference, args.kid_subsets, args.kid_subset_size)
     output = {

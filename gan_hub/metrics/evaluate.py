@@ -129,7 +129,7 @@ def measure(generator, scorer, num_samples: int, seed: int = 0, metrics=("is",),
     agreement = bool(config.conditional) and _scorer_takes(scorer, config) and scorer.num_classes == config.num_classes
     result = Measurement(scorer, num_samples, seed, splits, conditional=agreement)
     if "is" in metrics:
-        result.inception = InceptionScore(scorer, splits=splits, num_samples=num_samples)
+        result.inception = InceptionScore(scorer, splits=splits, num_samples=num_samples, assignment="contiguous")
     if "fid" in metrics:
         result.statistics = FeatureStatistics()
     counter = _mode_counter(config.dataset, scorer) if "modes" in metrics else None

@@ -15,10 +15,18 @@ One difference: torch-fidelity by default permutes the samples before splitting
 so "contiguous" here equals torch-fidelity with ``samples_shuffle=False``. For i.i.d. generated
 samples the two have the same distribution; only the exact split draw differs.
 
-Streaming state per split: the sample count, the float64 sum of p(y|x) and the float64 sum of
-sum_y p log p. Since
-    mean_x KL(p(y|x) || q) = (1/m) sum_x sum_y p log p  -  sum_y q log q,   q = (1/m) sum_x p,
-that state gives the exact score of the samples seen so far at any moment.
+What ``InceptionScore`` keeps, by assignment:
+  * "contiguous" without ``num_samples`` (the default, ``InceptionScore(scorer, splits=10)``): the
+    logits of every sample seen, as the scorer returned them (float32 for the shipped scorers:
+    4*K bytes per sample, i.e. 40 B for the 10-class MNIST classifier, about 4 KB for Inception-v3's
+    1008 classes, so 40 MB per 10k Inception samples). ``compute()`` is then the batch formula on the
+    samples seen so far, split into contiguous chunks of *that* count: exactly torch-fidelity's number
+    (``samples_shuffle=False``) for those images, at every moment.
+  * with ``num_samples`` ("contiguous" or "shuffled"), or "round-robin": per split the sample count, the
+    float64 sum of p(y|x) and the float64 sum of sum_y p log p (memory independent of N). Since
+        mean_x KL(p(y|x) || q) = (1/m) sum_x sum_y p log p  -  sum_y q log q,   q = (1/m) sum_x p,
+    that state gives the exact score of each split at any moment.
+A score needs at least one sample per split: fewer samples than splits is an error, never a number.
 """
 from __future__ import annotations
 
@@ -57,10 +65,37 @@ def _split_ids(start: int, count: int, splits: int, assignment: str, total: int 
 
 
 def _mean_std(scores: list[float]) -> tuple[float, float]:
-    if not scores:
-        raise ValueError("no samples yet: call update() before compute()")
     arr = np.asarray(scores, dtype=np.float64)
     return float(arr.mean()), float(arr.std())  # population std (ddof=0), as torch-fidelity
+
+
+def check_enough_samples(n: int, splits: int) -> None:
+    """A split without samples has no score: refuse totals below ``splits`` instead of reporting one."""
+    if n == 0:
+        raise ValueError("no samples yet: call update() before compute()")
+    if n < splits:
+        raise ValueError(f"an Inception Score over {splits} splits needs at least {splits} samples (one per split), "
+                         f"got {n}: score more samples or use fewer splits")
+
+
+def split_scores_from_probs(probs: torch.Tensor, splits: int = 10, assignment: str = "contiguous") -> list[float]:
+    """exp(mean KL(p(y|x) || p(y))) of each split of the rows of ``probs`` [N, K] (see inception_score_from_probs)."""
+    from ..validation import check_choice
+
+    check_choice("assignment", assignment, ASSIGNMENTS)
+    if probs.ndim != 2:
+        raise ValueError(f"probs must be [N, K], got {tuple(probs.shape)}")
+    check_enough_samples(len(probs), splits)
+    p = probs.detach().to(torch.float64).cpu()
+    ids = _split_ids(0, len(p), splits, assignment, len(p))
+    scores = []
+    for k in range(splits):
+        chunk = p[ids == k]
+        # a marginal can underflow to 0 where every p is subnormal; p log q is then 0 log 0 = 0
+        q = chunk.mean(dim=0, keepdim=True).clamp_min(torch.finfo(torch.float64).tiny)
+        kl = (torch.xlogy(chunk, chunk) - torch.xlogy(chunk, q)).sum(dim=1)
+        scores.append(math.exp(kl.mean().item()))
+    return scores
 
 
 def inception_score_from_probs(probs: torch.Tensor, splits: int = 10,
@@ -69,52 +104,45 @@ def inception_score_from_probs(probs: torch.Tensor, splits: int = 10,
 
     ``assignment``: "contiguous" (split k = rows [k*N//splits, (k+1)*N//splits)), "round-robin"
     (row i -> split i % splits) or "shuffled" (contiguous over a fixed random permutation of the rows).
-    Empty splits (only when N < splits) are skipped.
+    N must be at least ``splits``.
     """
-    if assignment not in ASSIGNMENTS:
-        raise ValueError(f"assignment must be one of {ASSIGNMENTS}, got {assignment!r}")
-    if probs.ndim != 2:
-        raise ValueError(f"probs must be [N, K], got {tuple(probs.shape)}")
-    p = probs.detach().to(torch.float64).cpu()
-    ids = _split_ids(0, len(p), splits, assignment, len(p))
-    scores = []
-    for k in range(splits):
-        chunk = p[ids == k]
-        if len(chunk) == 0:
-            continue
-        # a marginal can underflow to 0 where every p is subnormal; p log q is then 0 log 0 = 0
-        q = chunk.mean(dim=0, keepdim=True).clamp_min(torch.finfo(torch.float64).tiny)
-        kl = (torch.xlogy(chunk, chunk) - torch.xlogy(chunk, q)).sum(dim=1)
-        scores.append(math.exp(kl.mean().item()))
-    return _mean_std(scores)
+    return _mean_std(split_scores_from_probs(probs, splits, assignment))
 
 
 class InceptionScore:
     """Streaming Inception Score over a scorer's logits.
 
     ``scorer`` is anything with ``logits(uint8 images) -> [N, K]`` (a :class:`Scorer`).
-    With ``num_samples`` the splits are contiguous chunks in sample order, the reference protocol
-    (the score is the reference one once ``n == num_samples``; before that, it covers the splits
-    begun so far); without it sample i goes to split ``i % splits`` (round-robin), so every split
-    grows evenly and ``compute()`` is a fair live estimate at every moment.
+
+    * ``InceptionScore(scorer, splits=10)``: ``compute()`` is the reference batch formula (contiguous
+      splits in sample order, torch-fidelity with ``samples_shuffle=False``) on the images seen so far.
+      It keeps every sample's logits: 4*K bytes per sample for float32 logits (see the module docstring).
+    * ``num_samples=N``: the same contiguous splits of the N samples to come, kept as per-split sums
+      (constant memory); the score is the reference one once ``n == num_samples``; before that it covers
+      the splits begun so far.
+    * ``assignment="shuffled"`` (needs ``num_samples``): contiguous splits over a fixed random
+      permutation of the N samples, so every split grows evenly and a running value is fair at each
+      step (the app's live view); ``assignment="round-robin"``: sample i goes to split ``i % splits``.
     """
 
-    def __init__(self, scorer, splits: int = 10, num_samples: int | None = None, assignment: str | None = None):
-        if splits < 1:
-            raise ValueError(f"splits must be >= 1, got {splits}")
-        if num_samples is not None and num_samples < 1:
-            raise ValueError(f"num_samples must be >= 1, got {num_samples}")
-        if assignment is None:
-            assignment = "contiguous" if num_samples is not None else "round-robin"
-        if assignment not in ASSIGNMENTS:
-            raise ValueError(f"assignment must be one of {ASSIGNMENTS}, got {assignment!r}")
-        if assignment in ("contiguous", "shuffled") and num_samples is None:
-            raise ValueError(f"{assignment} splits need num_samples (the split bounds depend on the total)")
-        self.scorer, self.splits, self.num_samples, self.assignment = scorer, splits, num_samples, assignment
+    def __init__(self, scorer, splits: int = 10, num_samples: int | None = None, assignment: str = "contiguous"):
+        from ..validation import check_choice, check_int
+
+        self.splits = check_int("splits", splits, minimum=1)
+        if num_samples is not None:
+            num_samples = check_int("num_samples", num_samples, minimum=self.splits,
+                                    why=f"at least one sample per split (splits={self.splits})")
+        self.assignment = check_choice("assignment", assignment, ASSIGNMENTS)
+        if assignment == "shuffled" and num_samples is None:
+            raise ValueError("shuffled splits need num_samples (the permutation depends on the total)")
+        self.scorer, self.num_samples = scorer, num_samples
+        # contiguous splits of an open-ended stream depend on its final length: keep the logits
+        self.keeps_logits = assignment == "contiguous" and num_samples is None
         self.reset()
 
     def reset(self) -> None:
         self.n = 0
+        self._logits: list[torch.Tensor] = []
         self._count = torch.zeros(self.splits, dtype=torch.int64)
         self._sum_p: torch.Tensor | None = None        # [splits, K] float64
         self._sum_plogp = torch.zeros(self.splits, dtype=torch.float64)
@@ -131,35 +159,44 @@ class InceptionScore:
 
     def update_logits(self, logits: torch.Tensor) -> "InceptionScore":
         """Add samples given directly as logits [N, K]."""
-        if logits.ndim != 2:
-            raise ValueError(f"logits must be [N, K], got {tuple(logits.shape)}")
+        if not isinstance(logits, torch.Tensor) or logits.ndim != 2 or not logits.is_floating_point():
+            got = f"{logits.dtype} {tuple(logits.shape)}" if isinstance(logits, torch.Tensor) else type(logits).__name__
+            raise ValueError(f"logits must be a float tensor [N, K], got {got}")
         b, k = logits.shape
-        if self._sum_p is None:
+        if self._hist is None:
             self._sum_p = torch.zeros(self.splits, k, dtype=torch.float64)
             self._hist = torch.zeros(k, dtype=torch.int64)
-        elif k != self._sum_p.shape[1]:
-            raise ValueError(f"got logits for {k} classes, earlier batches had {self._sum_p.shape[1]}")
+        elif k != len(self._hist):
+            raise ValueError(f"got logits for {k} classes, earlier batches had {len(self._hist)}")
         if self.num_samples is not None and self.n + b > self.num_samples:
             raise ValueError(f"num_samples={self.num_samples} but this batch brings the count to {self.n + b}")
         if b == 0:
             return self
-        logits = logits.detach().to(torch.float64).cpu()
-        log_p = torch.log_softmax(logits, dim=1)
+        logits = logits.detach().cpu()
+        if not torch.isfinite(logits).all():
+            raise ValueError("logits contain NaN or infinite values: the scorer or its weights are broken")
+        self._hist += torch.bincount(logits.argmax(dim=1), minlength=k)
+        if self.keeps_logits:
+            self._logits.append(logits.clone())
+            self.n += b
+            return self
+        log_p = torch.log_softmax(logits.to(torch.float64), dim=1)
         p = log_p.exp()
         plogp = torch.where(p > 0, p * log_p, torch.zeros((), dtype=torch.float64)).sum(dim=1)
         ids = _split_ids(self.n, b, self.splits, self.assignment, self.num_samples)
         self._count += torch.bincount(ids, minlength=self.splits)
         self._sum_p.index_add_(0, ids, p)
         self._sum_plogp.index_add_(0, ids, plogp)
-        self._hist += torch.bincount(logits.argmax(dim=1), minlength=k)
         self.n += b
         return self
 
     def split_scores(self) -> list[float]:
-        """The score of every non-empty split."""
+        """The score of every split begun (all ``splits`` once there are enough samples)."""
+        check_enough_samples(self.n, self.splits)
+        if self.keeps_logits:
+            probs = torch.softmax(torch.cat(self._logits).to(torch.float64), dim=1)
+            return split_scores_from_probs(probs, self.splits, "contiguous")
         scores = []
-        if self._sum_p is None:
-            return scores
         for s in range(self.splits):
             m = int(self._count[s])
             if m == 0:
@@ -170,7 +207,9 @@ class InceptionScore:
         return scores
 
     def compute(self) -> tuple[float, float]:
-        """(mean, std) over splits for the samples seen so far; std is the population std (ddof=0)."""
+        """(mean, std) over splits for the samples seen so far; std is the population std (ddof=0).
+
+        Fewer samples than splits is an error (a split without samples has no score)."""
         return _mean_std(self.split_scores())
 
     @property

@@ -6,7 +6,6 @@ comparable with other numbers computed with this very classifier (same weights f
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -147,10 +146,9 @@ class Scorer:
 
 
 def _read_config(folder: Path) -> dict:
-    path = folder / CONFIG_FILE
-    if path.is_file():
-        return json.loads(path.read_text())
-    return {}
+    from ..validation import read_json_object
+
+    return read_json_object(folder / CONFIG_FILE, "the scorer's architecture") or {}
 
 
 def build_mnist_classifier(arch: dict | None = None) -> MnistClassifier:
