@@ -1,6 +1,9 @@
 """Stacked GAN (Huang, Li, Poursaeed, Hopcroft & Belongie, 2017, "Stacked Generative Adversarial
 Networks", arXiv:1612.04357): the "SGAN (Stacked GAN)" of the seed review.
 
+Meant for MNIST: the encoder is the digit classifier, so label k asks for digit k. Other grey images
+are resized to its 28x28 (the tests train it on the small synthetic set that way).
+
 A pretrained bottom-up encoder is cut into a hierarchy of levels, and one GAN is trained per level to
 invert one encoder stage, conditioned on the level above. Here the encoder is the project's MNIST
 classifier (gan_hub/metrics/mnist_classifier.py), split at two levels:
@@ -148,6 +151,9 @@ class StackedGANAlgorithm(AdversarialAlgorithm):
     def encode_features(self, images: Tensor) -> Tensor:
         """E1: images in [-1, 1] -> the classifier's 128-d pooled features (differentiable in the images)."""
         e = self.encoder(images)
+        if images.shape[-2:] != (e.image_size, e.image_size):  # other sizes are resized to the classifier's
+            images = F.interpolate(images.float(), size=(e.image_size, e.image_size), mode="bilinear",
+                                   align_corners=False)
         pixels = (images.float() + 1) / 2
         return e.body((pixels - e.pixel_mean) / e.pixel_std)
 
@@ -157,9 +163,10 @@ class StackedGANAlgorithm(AdversarialAlgorithm):
 
     def setup(self, generator: nn.Module, discriminator: nn.Module) -> None:
         g = unwrap(generator)
-        if not isinstance(g, StackedGenerator) or g.num_classes != 10 or g.image_shape != (1, 28, 28):
-            raise ValueError("stacked-gan's encoder hierarchy is the project's MNIST classifier: train it on 1x28x28 "
-                             "images of 10 classes (mnist or fashion-mnist) with the 'stacked' architecture")
+        if not isinstance(g, StackedGenerator) or g.num_classes > 10 or g.image_shape[0] != 1:
+            raise ValueError("stacked-gan's encoder hierarchy is the project's MNIST classifier: train it on grey "
+                             "images with at most 10 classes (MNIST digits: class k is the classifier's digit k) "
+                             "with the 'stacked' architecture")
         super().setup(generator, discriminator)
 
     # ---- the step's hooks ---------------------------------------------------------------------------
