@@ -58,8 +58,8 @@ OPTIONS = {  # flag -> (type, help); every flag maps onto a TrainConfig field
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m train", description=__doc__)
+def build_parser(prog: str = "python -m train", parser_class=argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser = parser_class(prog=prog, description=__doc__)
     for flag, (kind, help_text) in OPTIONS.items():
         parser.add_argument(f"--{flag}", type=kind, default=None, help=help_text)
     parser.add_argument("--config", default=None, help="YAML file of options (keys as the flags, with - or _)")
@@ -90,8 +90,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     return cfg
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: list[str] | None = None, **parser_options) -> int:  # parser_options: build_parser's (gan-hub train)
+    parser = build_parser(**parser_options)
     args = parser.parse_args(argv)
     if args.list_variants:
         print(list_variants_text())

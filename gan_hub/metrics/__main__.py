@@ -19,9 +19,8 @@ import torch
 from gan_hub.io import atomic_write_text
 
 
-def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m gan_hub.metrics", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+def parse_args(argv=None, prog: str = "python -m gan_hub.metrics", parser_class=argparse.ArgumentParser) -> argparse.Namespace:
+    p = parser_class(prog=prog, description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("model", metavar="MODEL", help="model folder or Hub id understood by Generator.from_pretrained")
     p.add_argument("--scorer", default="mnist-classifier", help="inception-v3 or mnist-classifier")
     p.add_argument("--weights", default=None, help="scorer weights file (inception-v3: also GAN_HUB_INCEPTION_WEIGHTS)")
@@ -50,8 +49,8 @@ def format_entry(entry: dict) -> str:
     return f"{entry['name']}: {value}  ({protocol})"
 
 
-def main(argv=None) -> dict:
-    args = parse_args(argv)
+def main(argv=None, **parser_options) -> dict:  # parser_options: parse_args's (gan-hub score)
+    args = parse_args(argv, **parser_options)
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.num_samples < 1 or args.batch_size < 1 or args.splits < 1:
