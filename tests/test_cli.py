@@ -4,7 +4,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-import torch
 from PIL import Image
 
 from gan_hub import Generator
@@ -118,5 +117,5 @@ def test_push_refuses_a_folder_that_does_not_load(capsys, tmp_path, hub_env):
     code, _, err = run(capsys, "push", broken, repo_id)
     assert code == 2 and "missing" in err.lower()
     assert not any(repo_id in path for _, path in hub_env.requests)  # nothing was sent to the Hub
-    code, out, _ = run(capsys, "push", ZOO / "dcgan-mnist", repo_id, "--private")
+    code, _, _ = run(capsys, "push", ZOO / "dcgan-mnist", repo_id, "--private")
     assert code == 0 and Generator.from_pretrained(repo_id).config.variant == "dcgan"

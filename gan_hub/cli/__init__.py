@@ -101,12 +101,12 @@ def run_score(argv: list[str]) -> int:
 
 
 def run_app(argv: list[str]) -> int:
+    from importlib.util import find_spec
+
+    if find_spec("gradio") is None:
+        return _missing_extra("gan-hub app", "app", ModuleNotFoundError(name="gradio"))
     from ..app.cli import main
 
-    try:
-        import gradio  # noqa: F401
-    except ModuleNotFoundError as err:
-        return _missing_extra("gan-hub app", "app", err)
     return _delegate("gan-hub app", lambda: main(argv, prog="gan-hub app", parser_class=parser_factory(APP_EXAMPLES)))
 
 
