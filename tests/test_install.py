@@ -169,3 +169,25 @@ def test_app_install_builds_the_app(wheel, tmp_path):
     pip_install(python, "gan-hub[app]", wheel, folder)
     assert run([python, "-c", APP_SCRIPT], cwd=folder, env=env).split() == ["Blocks", "True"]
     assert "--models" in run([tmp_path / "venv" / "bin" / "gan-hub", "app", "--help"], cwd=folder, env=env)
+
+
+def pinned(path: Path) -> dict[str, Requirement]:
+    lines = [line.split("#")[0].strip() for line in path.read_text().splitlines()]
+    reqs = [Requirement(line) for line in lines if line and not line.startswith("-")]
+    return {canonicalize_name(r.name): r for r in reqs}
+
+
+def test_pinned_requirements_satisfy_the_declared_ranges():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = [Requirement(r) for group in [project["dependencies"], *project["optional-dependencies"].values()]
+                for r in group if canonicalize_name(Requirement(r).name) != "gan-hub"]
+    pins = {**pinned(ROOT / "requirements.txt"), **pinned(ROOT / "requirements-dev.txt")}
+    for req in declared:
+        name = canonicalize_name(req.name)
+        assert name in pins, f"{req} is declared in pyproject.toml but not in requirements*.txt"
+        exact = [s.version for s in pins[name].specifier if s.operator == "=="]
+        assert all(req.specifier.contains(v) for v in exact), f"requirements pin {pins[name]} is outside {req}"
+    space = {canonicalize_name(Requirement(r).name) for r in project["dependencies"] + project["optional-dependencies"]["app"]}
+    assert space <= set(pinned(ROOT / "requirements.txt"))  # a Space installs requirements.txt only, then runs app.py
