@@ -29,14 +29,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
+import torch
+import torch.nn.functional as F
 
-from bench.semi_supervised_mnist import cpu_name  # noqa: E402
-from gan_hub.data import load_dataset  # noqa: E402
-from gan_hub.hub import build_discriminator_network, build_generator_network  # noqa: E402
-from train.config import TrainConfig  # noqa: E402
-from train.trainer import Trainer  # noqa: E402
+from bench.semi_supervised_mnist import cpu_name
+from gan_hub.data import load_dataset
+from gan_hub.hub import build_discriminator_network, build_generator_network
+from train.config import TrainConfig
+from train.trainer import Trainer
 
 SHARED_MNIST = Path("/work/shared/data/mnist")
 PLAIN_LOSSES = ("non-saturating", "wasserstein")  # objectives the plain loop writes out (dcgan, wgan-gp)
