@@ -11,9 +11,10 @@ techniques, EMA, the logs). The plain loop is what one writes by hand: the datas
 tensor on the device, a shuffled index per epoch, the losses written out, two ``torch.optim`` optimizers.
 A step is one discriminator batch (the generator steps every ``n_critic``-th), as in the trainer.
 
-Timing: ``--rounds`` rounds of ``--steps`` steps each (after ``--warmup`` untimed steps), the two
-loops alternating, so machine load hits both alike; the table shows each loop's median steps/s and
-the median of the per-round ratios. MNIST from ``--data-dir`` (IDX files); without one, the built-in
+Timing: ``--rounds`` rounds of ``--steps`` steps per loop (after ``--warmup`` untimed ones), the two
+loops taking single steps in turn, so a change in machine load hits both alike; the table shows each
+loop's median steps/s (wall clock), the median of the per-round ratios, and the same ratio in steps
+per CPU second of the process (steadier on a shared machine). MNIST from ``--data-dir`` (IDX files); without one, the built-in
 synthetic set of the same shape.
 """
 from __future__ import annotations
@@ -139,13 +140,19 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def timed(loop, steps: int, device: torch.device) -> float:
-    synchronize(device)
-    start = time.perf_counter()
+def interleaved(loops: dict, steps: int, device: torch.device) -> dict[str, tuple[float, float]]:
+    """Steps of the loops in turn, one at a time; per loop (steps/s of wall time, steps per CPU second)."""
+    wall = dict.fromkeys(loops, 0.0)
+    cpu = dict.fromkeys(loops, 0.0)
     for _ in range(steps):
-        loop.train_step()
-    synchronize(device)
-    return steps / (time.perf_counter() - start)
+        for name, loop in loops.items():
+            synchronize(device)
+            start, start_cpu = time.perf_counter(), time.process_time()
+            loop.train_step()
+            synchronize(device)
+            wall[name] += time.perf_counter() - start
+            cpu[name] += time.process_time() - start_cpu
+    return {name: (steps / wall[name], steps / cpu[name]) for name in loops}
 
 
 def bench_variant(variant: str, args, run_dir: Path) -> dict:
@@ -156,26 +163,25 @@ def bench_variant(variant: str, args, run_dir: Path) -> dict:
     device = trainer.accelerator.device
     loops = {"trainer": TrainerLoop(trainer),
              "plain": PlainLoop(trainer, load_dataset(dataset_name, args.data_dir, train=True), device)}
-    for loop in loops.values():
-        timed(loop, args.warmup, device)
-    rates: dict[str, list[float]] = {name: [] for name in loops}
-    for _ in range(args.rounds):
-        for name, loop in loops.items():
-            rates[name].append(timed(loop, args.steps, device))
-    ratios = [t / p for t, p in zip(rates["trainer"], rates["plain"])]
+    interleaved(loops, args.warmup, device)
+    rounds = [interleaved(loops, args.steps, device) for _ in range(args.rounds)]
+    rates = {name: [r[name][0] for r in rounds] for name in loops}
+    cpu_rates = {name: [r[name][1] for r in rounds] for name in loops}
     return {"variant": variant, "dataset": dataset_name, "batch_size": trainer.batch_size, "n_critic": trainer.n_critic,
             "device": str(device), "trainer_steps_per_s": statistics.median(rates["trainer"]),
-            "plain_steps_per_s": statistics.median(rates["plain"]), "ratio": statistics.median(ratios),
-            "rounds": rates}
+            "plain_steps_per_s": statistics.median(rates["plain"]),
+            "ratio": statistics.median(t / p for t, p in zip(rates["trainer"], rates["plain"])),
+            "cpu_ratio": statistics.median(t / p for t, p in zip(cpu_rates["trainer"], cpu_rates["plain"])),
+            "rounds": rates, "rounds_per_cpu_second": cpu_rates}
 
 
 def table(results: list[dict]) -> str:
-    lines = ["| variant | data | batch | device | trainer steps/s | plain steps/s | trainer / plain | trainer images/s |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [("| variant | data | batch | device | trainer steps/s | plain steps/s | trainer / plain | same, CPU time "
+              "| trainer images/s |"), "|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         lines.append(f"| {r['variant']} | {r['dataset']} | {r['batch_size']} | {r['device']} | "
                      f"{r['trainer_steps_per_s']:.2f} | {r['plain_steps_per_s']:.2f} | {r['ratio']:.3f}x | "
-                     f"{r['trainer_steps_per_s'] * r['batch_size']:.0f} |")
+                     f"{r['cpu_ratio']:.3f}x | {r['trainer_steps_per_s'] * r['batch_size']:.0f} |")
     return "\n".join(lines)
 
 
@@ -188,7 +194,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="train-speed-") as tmp:
         results = [bench_variant(v.strip(), args, Path(tmp)) for v in args.variants.split(",") if v.strip()]
     print(table(results))
-    print(f"\n{args.rounds} rounds x {args.steps} steps per loop (after {args.warmup} warm-up steps); medians. "
+    print(f"\n{args.rounds} rounds x {args.steps} steps per loop, taken in turn (after {args.warmup} warm-up steps); medians. "
           f"CPU: {cpu_name()}, torch {torch.__version__}, {torch.get_num_threads()} threads.")
     if args.json:
         args.json.write_text(json.dumps({"results": results, "cpu": cpu_name(), "torch": torch.__version__,
