@@ -4,7 +4,7 @@
     python bench/train_speed.py --variants dcgan --steps 40 --rounds 5 --threads 2
     python bench/train_speed.py --data-dir /path/to/mnist --json results.json
 
-Both loops train the same networks from the same initial weights with the same objective, optimizer,
+Both loops run on the device accelerate picks (a GPU when there is one) and train the same networks from the same initial weights with the same objective, optimizer,
 learning rates, critic steps and batch size, on the same data, in one process. The trainer's loop is
 ``Trainer.train``'s body (accelerate's prepared loader, models and optimizers, the variant's algorithm,
 techniques, EMA, the logs). The plain loop is what one writes by hand: the dataset kept as a uint8
@@ -54,7 +54,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=5, help="untimed steps per loop before the first round")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
-    p.add_argument("--device", default="cpu", help="cpu or cuda (the trainer uses accelerate's device)")
     p.add_argument("--json", type=Path, default=None, help="also write the results here")
     return p.parse_args(argv)
 
@@ -189,8 +188,6 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    if args.device != "cpu" and not torch.cuda.is_available():
-        raise SystemExit(f"--device {args.device}: no CUDA device here")
     with tempfile.TemporaryDirectory(prefix="train-speed-") as tmp:
         results = [bench_variant(v.strip(), args, Path(tmp)) for v in args.variants.split(",") if v.strip()]
     print(table(results))
