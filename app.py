@@ -3,47 +3,17 @@
     python app.py                                   # the models in model_zoo/, on 127.0.0.1:7860
     python app.py --models org/dcgan-mnist,runs/x/model --port 8000
     GAN_HUB_MODELS=org/a,org/b GRADIO_SERVER_PORT=8000 python app.py
+
+The same as ``gan-hub app`` once the package is installed (gan_hub/app/cli.py).
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from gan_hub.app import DEFAULT_CACHE_SIZE, DEFAULT_ZOO, ENV_MODELS, CatalogError  # noqa: E402
-
-
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--models", default=os.environ.get(ENV_MODELS, ""),
-                        help=f"comma-separated Hub repo ids or model folders, shown after model_zoo/'s (env {ENV_MODELS})")
-    parser.add_argument("--zoo", default=str(DEFAULT_ZOO), help="folder of bundled models ('' to leave it out)")
-    parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1",
-                        help="address to serve on (env GRADIO_SERVER_NAME)")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT") or 7860),
-                        help="port to serve on (env GRADIO_SERVER_PORT)")
-    parser.add_argument("--cache-size", type=int, default=DEFAULT_CACHE_SIZE, help="generators kept in memory at once")
-    parser.add_argument("--scorer-weights", default=None,
-                        help="weights file for the mnist-classifier scorer (overrides the shipped one)")
-    return parser.parse_args(argv)
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    from gan_hub.app import build_demo, launch
-
-    try:
-        demo = build_demo(args.models, zoo_dir=args.zoo or None, cache_size=args.cache_size,
-                          scorer_weights={"mnist-classifier": args.scorer_weights} if args.scorer_weights else None)
-    except CatalogError as err:
-        print(f"app.py: {err}", file=sys.stderr)
-        return 2
-    launch(demo, host=args.host, port=args.port)
-    return 0
-
+from gan_hub.app.cli import main, parse_args  # noqa: F401  (parse_args: for tests and scripts)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,4 +1,4 @@
-"""Model cards rendered from the templates in ``model_cards/`` with huggingface_hub's ModelCard."""
+"""Model cards rendered from the templates in ``gan_hub/model_cards/`` (package data) with huggingface_hub's ModelCard."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,7 +8,7 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from .config import GeneratorConfig
 
-TEMPLATES = Path(__file__).resolve().parents[1] / "model_cards"
+TEMPLATES = Path(__file__).resolve().parent / "model_cards"
 DATASET_LABELS = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "svhn": "SVHN",
                   "celeba": "CelebA", "synthetic": "a synthetic test set"}
 HUB_DATASETS = {"mnist": "ylecun/mnist", "fashion-mnist": "zalando-datasets/fashion_mnist", "cifar10": "uoft-cs/cifar10",

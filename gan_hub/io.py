@@ -38,6 +38,12 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     return _atomic(Path(path), lambda tmp: Path(tmp).write_bytes(data))
 
 
+def atomic_write_file(path: str | Path, write) -> Path:
+    """``write(tmp)`` fills a temporary file beside ``path`` (name it a format explicitly: tmp ends in .tmp),
+    which then replaces ``path`` in one move."""
+    return _atomic(Path(path), write)
+
+
 def atomic_save_safetensors(path: str | Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None) -> Path:
     tensors = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
     return _atomic(Path(path), lambda tmp: save_file(tensors, tmp, metadata=metadata))

@@ -192,7 +192,7 @@ def test_variants_are_registered_with_the_autoencoder():
         assert spec.algorithm is algorithm and spec.arch == "dcgan" and spec.discriminator_arch == "autoencoder"
         assert not spec.conditional and "arXiv" in spec.paper
     assert get_variant("began").lr_g == get_variant("began").lr_d == 1e-4
-    assert (ROOT / "model_cards" / "variants" / "began.md").read_text().count("m_global") >= 1
+    assert (ROOT / "gan_hub" / "model_cards" / "variants" / "began.md").read_text().count("m_global") >= 1
 
 
 # ---- the real trainer -------------------------------------------------------------------------------------

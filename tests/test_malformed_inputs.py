@@ -691,7 +691,7 @@ def test_metrics_cli_output_that_is_a_folder_and_update_of_a_hub_id(tmp_path, ca
     assert_one_line(err, "python -m gan_hub.metrics", "--update-model needs MODEL to be a local folder")
 
 
-METRICS_RUNTIME = [  # (id, how to spoil a copy of the model folder / the argv, message text): exit 1
+METRICS_RUNTIME = [  # (id, how to spoil a copy of the model folder / the argv, message text): exit 1 (2: missing)
     ("model-missing", "missing", [], "no such folder"),
     ("weights-damaged", "weights", [], "is damaged"),
     ("config-damaged", "config", [], "config.json is not valid JSON"),
@@ -726,7 +726,7 @@ def test_metrics_cli_runtime_errors(spoil, argv, match, saved, tmp_path, capsys,
     argv = [{"JUNK": str(junk), "EMPTY": str(tmp_path / "empty")}.get(a, a) for a in argv]
     before = tree_state(tmp_path)
     code, err = cli_error(main, [str(folder), "--num-samples", "20", *argv], capsys)
-    assert code == 1
+    assert code == (2 if spoil == "missing" else 1)  # a MODEL folder that is not there is a bad argument
     assert_one_line(err, "python -m gan_hub.metrics", match)
     assert tree_state(tmp_path) == before
 

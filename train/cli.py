@@ -65,8 +65,8 @@ OPTIONS = {  # flag -> (type, help); every flag maps onto a TrainConfig field
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(prog=PROG, description=__doc__)
+def build_parser(prog: str = PROG, parser_class=OneLineParser) -> argparse.ArgumentParser:
+    parser = parser_class(prog=prog, description=__doc__)
     for flag, (kind, help_text) in OPTIONS.items():
         parser.add_argument(f"--{flag}", type=kind, default=None, help=help_text)
     parser.add_argument("--config", default=None, help="YAML file of options (keys as the flags, with - or _)")
@@ -97,8 +97,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     return cfg
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: list[str] | None = None, **parser_options) -> int:  # parser_options: build_parser's (gan-hub train)
+    parser = build_parser(**parser_options)
     args = parser.parse_args(argv)
     if args.list_variants:
         print(list_variants_text())
@@ -114,26 +114,26 @@ def main(argv: list[str] | None = None) -> int:
         cfg = config_from_args(args)
         check_choices(cfg)
     except (TrainConfigError, KeyError, TypeError, ValueError) as err:
-        fail(PROG, err, USAGE)
+        fail(parser.prog, err, USAGE)
     if cfg.push_to_hub:
         from .hub_check import check_push_access
 
         try:
             check_push_access(cfg.push_to_hub)
         except (OSError, ValueError) as err:
-            fail(PROG, f"--push-to-hub {cfg.push_to_hub}: {err}", USAGE)
+            fail(parser.prog, f"--push-to-hub {cfg.push_to_hub}: {err}", USAGE)
     from .trainer import Trainer
 
     try:
         trainer = Trainer(cfg)
     except TypeError as err:  # a network option the architecture does not take (arch_kwargs)
-        fail(PROG, f"cannot build the {cfg.arch or cfg.variant} networks with these options: {err}", USAGE)
+        fail(parser.prog, f"cannot build the {cfg.arch or cfg.variant} networks with these options: {err}", USAGE)
     except USER_ERRORS as err:
-        fail(PROG, err, FAILURE)
+        fail(parser.prog, err, FAILURE)
     try:
         model_dir = trainer.train()
     except USER_ERRORS as err:
-        fail(PROG, err, FAILURE)
+        fail(parser.prog, err, FAILURE)
     print(f"model written to {model_dir}")
     return 0
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import shutil
@@ -24,6 +25,7 @@ from .checkpoints import load_latest_intact, save_checkpoint
 from .compose import compose
 from .resume import RECORD_NAME, init_from_pretrained, refuse_changed_config
 from .config import TrainConfig
+from .ema import ema_with_warmup
 from .provenance import git_commit, library_versions
 from .step import Players, alternating_step
 
@@ -41,17 +43,6 @@ def linear_decay_factor(step: int, start: int | None, end: int) -> float:
     if start is None or step < start:
         return 1.0
     return max(0.0, (end - step) / (end - start))
-
-
-def ema_with_warmup(decay: float):
-    """EMA update whose decay ramps up as (1 + n) / (10 + n): early averages forget the random initial weights."""
-
-    def update(average: torch.Tensor, current: torch.Tensor, num_averaged: torch.Tensor) -> torch.Tensor:
-        n = float(num_averaged)
-        rate = min(decay, (1 + n) / (10 + n))
-        return average + (current - average) * (1 - rate)
-
-    return update
 
 
 class Trainer:
@@ -94,10 +85,11 @@ class Trainer:
         opt_d = optimizer.build(discriminator.parameters(), self.base_lr_d)
         loader = DataLoader(dataset, batch_size=self.batch_size, shuffle=True, drop_last=True, num_workers=cfg.num_workers)
         self.G, self.D, self.opt_g, self.opt_d, self.loader = self.accelerator.prepare(generator, discriminator, opt_g, opt_d, loader)
+        self.unwrap = functools.cache(self.accelerator.unwrap_model)  # fixed once prepared; accelerate's own is slow per call
         self.n_critic = self.settings["n_critic"]
         self.players = Players(self.G, self.D, self.opt_g, self.opt_d, self.algorithm, self.n_critic)
         decay = self.settings["ema_decay"]
-        self.ema = (AveragedModel(self.accelerator.unwrap_model(self.G), avg_fn=ema_with_warmup(decay), use_buffers=True)
+        self.ema = (AveragedModel(self.accelerator.unwrap_model(self.G), multi_avg_fn=ema_with_warmup(decay), use_buffers=True)
                     if decay > 0 else None)
         self.ema_decay = decay
         self.step = 0
@@ -131,9 +123,9 @@ class Trainer:
         labels = labels if self.gen_config.conditional else None
         with acc.accumulate(self.G, self.D):
             logs, generator_updated = alternating_step(self.players, real, labels, self.sample_latents, self.random_labels,
-                                                       self.context(), acc.backward, acc.autocast, acc.unwrap_model)
+                                                       self.context(), acc.backward, acc.autocast, self.unwrap)
             if generator_updated and self.ema is not None:
-                self.ema.update_parameters(acc.unwrap_model(self.G))
+                self.ema.update_parameters(self.unwrap(self.G))
         return logs
 
     # ---- the loop ------------------------------------------------------------------------------

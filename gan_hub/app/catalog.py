@@ -44,6 +44,11 @@ class ModelEntry:
         return Path(self.source).is_dir()
 
 
+def local_zoo() -> Path:
+    """The checkout's model_zoo/ when gan_hub runs from a checkout, else ./model_zoo (an installed package has none)."""
+    return DEFAULT_ZOO if DEFAULT_ZOO.is_dir() else Path("model_zoo")
+
+
 def discover_models(zoo_dir: str | Path | None) -> list[Path]:
     """Subfolders of ``zoo_dir`` that hold a config.json, sorted by name; [] when there is no zoo."""
     if zoo_dir is None:

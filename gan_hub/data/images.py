@@ -55,6 +55,11 @@ class ImageDataset(Dataset):
     def __getitem__(self, index: int):
         return self.images[index].float().div(127.5).sub(1.0), self.labels[index]
 
+    def __getitems__(self, indices: list[int]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """A DataLoader's whole batch in one indexing and one conversion instead of one per item."""
+        index = torch.as_tensor(indices, dtype=torch.long)
+        return list(zip(self.images[index].float().div_(127.5).sub_(1.0), self.labels[index]))
+
 
 def default_data_dir() -> Path:
     return Path(os.environ.get("GAN_HUB_DATA", Path.home() / ".cache" / "gan_hub" / "datasets"))

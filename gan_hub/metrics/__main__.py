@@ -22,8 +22,8 @@ from gan_hub.io import atomic_write_text
 PROG = "python -m gan_hub.metrics"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = OneLineParser(prog=PROG, description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+def build_parser(prog: str = PROG, parser_class=OneLineParser) -> argparse.ArgumentParser:
+    p = parser_class(prog=prog, description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("model", metavar="MODEL", help="model folder or Hub id understood by Generator.from_pretrained")
     p.add_argument("--scorer", default="mnist-classifier", help="inception-v3 or mnist-classifier")
     p.add_argument("--weights", default=None, help="scorer weights file (inception-v3: also GAN_HUB_INCEPTION_WEIGHTS)")
@@ -59,6 +59,10 @@ def usage_problem(args: argparse.Namespace) -> str | None:
         return f"--seed must be at most {SEED_MAX}, got {args.seed}"
     if args.threads is not None and args.threads < 1:
         return f"--threads must be at least 1, got {args.threads}"
+    from ..validation import looks_local
+
+    if looks_local(args.model) and not Path(args.model).expanduser().is_dir():
+        return f"MODEL: no such folder: {args.model}; give a model folder or a Hub repo id ORG/NAME"
     try:
         requested = parse_metrics(args.metrics)
     except ValueError as err:
@@ -88,13 +92,13 @@ def format_entry(entry: dict) -> str:
     return f"{entry['name']}: {value}  ({protocol})"
 
 
-def main(argv=None) -> dict:
-    parser = build_parser()
+def main(argv=None, prog: str = PROG, parser_class=OneLineParser) -> dict:  # prog, parser_class: gan-hub score's
+    parser = build_parser(prog, parser_class)
     args = parser.parse_args(argv)
     problem = usage_problem(args)
     if problem:
-        fail(PROG, problem, USAGE)
-    return reporting_errors(PROG, lambda: score(args))
+        fail(prog, problem, USAGE)
+    return reporting_errors(prog, lambda: score(args))
 
 
 def score(args: argparse.Namespace) -> dict:
