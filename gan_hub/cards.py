@@ -75,6 +75,20 @@ def variant_defaults(variant: str) -> str:
             f"batch {spec.batch_size}, techniques: {techniques}.")
 
 
+def ran_with(resolved: dict[str, Any]) -> str:
+    """The resolved training settings (train/compose.py) in one line: what this model was trained with."""
+    techniques = ", ".join(f"{k}={v}" if v is not True else k for k, v in (resolved.get("techniques") or {}).items())
+    options = ", ".join(f"{k}={v}" for k, v in (resolved.get("variant_options") or {}).items())
+    betas = f", betas {tuple(resolved['betas'])}" if resolved.get("optimizer") == "adam" and resolved.get("betas") else ""
+    schedule = f", lr decay from step {resolved['lr_decay_start']}" if resolved.get("lr_decay_start") is not None else ""
+    return (f"objective `{resolved.get('objective')}`, architecture `{resolved.get('arch')}` "
+            f"{resolved.get('arch_kwargs') or ''}, {resolved.get('optimizer')} lr G {resolved.get('lr_g'):g} / "
+            f"D {resolved.get('lr_d'):g}{betas}, {resolved.get('n_critic')} D step(s) per G step, batch "
+            f"{resolved.get('batch_size')}, {resolved.get('max_steps')} steps{schedule}, EMA decay "
+            f"{resolved.get('ema_decay')}, techniques: {techniques or 'none'}"
+            f"{f', variant options: {options}' if options else ''}.")
+
+
 def render_model_card(config: GeneratorConfig, metrics: dict[str, Any] | None, repo_hint: str | None = None) -> ModelCard:
     scores = (metrics or {}).get("scores", [])
     reference = (metrics or {}).get("reference", [])
@@ -91,6 +105,9 @@ def render_model_card(config: GeneratorConfig, metrics: dict[str, Any] | None, r
     training = config.provenance
     training_lines = [f"{k.replace('_', ' ')}: {training[k]}" for k in ("objective", "steps", "batch_size", "seed", "git_commit",
                                                                         "ema", "mixed_precision", "num_processes") if k in training]
+    resolved = training.get("resolved")
+    if resolved:
+        training_lines.append("settings that ran: " + ran_with(resolved))
     final_logs = ((metrics or {}).get("training") or {}).get("final_logs") or {}
     if final_logs:
         training_lines.append("losses and training measures at the last step: "

@@ -250,6 +250,8 @@ def test_pacgan_trains_and_its_exported_discriminator_loads(tmp_path):
     d = Discriminator.from_pretrained(model)
     assert d.score(Generator.from_pretrained(model).generate(8)).shape == (2,)
     assert json.loads((model / "config.json").read_text())["provenance"]["resolved"]["variant_options"] == {"pack": 4}
+    assert "settings that ran: objective `non-saturating`" in (model / "README.md").read_text()  # the card says what ran
+    assert "variant options: pack=4" in (model / "README.md").read_text()
 
 
 def test_pacgan_is_listed_with_its_option(capsys):
