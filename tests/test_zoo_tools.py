@@ -63,3 +63,25 @@ def test_publish_uploads_every_zoo_folder_to_the_org(hub_env, tmp_path):
     card = Path(hf_hub_download("zoo-org/one-mnist", "README.md")).read_text()
     assert "library_name: gan-hub" in card
     shutil.rmtree(zoo)
+
+
+def test_one_command_trains_exports_and_then_skips_what_is_current(tmp_path, capsys):
+    from train.zoo import main
+
+    presets, zoo, runs = tmp_path / "presets", tmp_path / "zoo", tmp_path / "runs"
+    presets.mkdir()
+    for variant in ("dcgan", "lsgan"):
+        (presets / f"{variant}-synthetic.yaml").write_text(
+            f"variant: {variant}\ndataset: synthetic\nmax_steps: 3\nbatch_size: 8\narch_kwargs:\n  base_channels: 4\n"
+            "eval_samples: 0\neval_samples_during_training: 0\ncheckpoint_every: 3\nsample_every: 3\n")
+    argv = ["--presets", str(presets), "--zoo", str(zoo), "--runs-dir", str(runs), "--jobs", "2", "--device", "cpu"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "dcgan-synthetic  exported" in out and "lsgan-synthetic  exported" in out
+    assert written_format(zoo / "dcgan-synthetic") == 2
+    assert main(argv) == 0  # a second run finds both current
+    assert "dcgan-synthetic  current" in capsys.readouterr().out
+    # a changed preset retrains from scratch; the old run folder is set aside, not resumed with other settings
+    (presets / "dcgan-synthetic.yaml").write_text((presets / "dcgan-synthetic.yaml").read_text() + "lr_g: 0.001\n")
+    assert main(argv) == 0
+    assert (runs / "dcgan-synthetic.old-1").is_dir() and "dcgan-synthetic  exported" in capsys.readouterr().out

@@ -7,7 +7,7 @@ cut short), then exported to ``model_zoo/<name>/`` with float16 weights and its 
 on exactly those weights. A summary table ends the run.
 
     python -m train.zoo --data-dir ../shared/data/mnist                  # everything not current
-    python -m train.zoo --only wgan-gp-mnist,began-mnist --device cuda   # on a GPU
+    python -m train.zoo --device cuda --jobs 8                           # the whole zoo on one GPU
     python -m train.zoo --list                                            # status only
     python -m train.zoo --publish gan-hub                                 # upload model_zoo/* to gan-hub/<name>
 
@@ -41,8 +41,8 @@ class Entry:
     scores: str = ""
 
 
-def presets(only: list[str] | None = None) -> list[Entry]:
-    found = {p.stem: p for p in sorted(PRESETS.glob("*.yaml"))}
+def presets(only: list[str] | None = None, folder: Path = PRESETS) -> list[Entry]:
+    found = {p.stem: p for p in sorted(folder.glob("*.yaml"))}
     if only:
         unknown = [n for n in only if n not in found]
         if unknown:
@@ -93,7 +93,7 @@ def written_format(folder: Path) -> int | None:
 def train(entry: Entry, runs: Path, data_dir: str | None, device: str) -> bool:
     run_dir = runs / entry.name
     run_dir.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "train", "--config", str(entry.preset), "--output-dir", str(run_dir)]
+    cmd = [sys.executable, "-m", "train", "--config", str(entry.preset.resolve()), "--output-dir", str(run_dir)]
     if data_dir:
         cmd += ["--data-dir", data_dir]
     env = dict(os.environ)
@@ -122,6 +122,44 @@ def publish(zoo: Path, org: str, names: list[str] | None = None) -> list[str]:
     return repos
 
 
+def set_aside_if_stale(entry: Entry, run_dir: Path) -> None:
+    """A run folder trained from an earlier version of the preset cannot resume (its settings differ):
+    it is renamed ``<name>.old-N`` and the preset starts afresh."""
+    from .compose import compose, config_differences
+    from .config import TrainConfig
+    from .resume import recorded_settings
+
+    try:
+        recorded = recorded_settings(run_dir)
+    except ValueError:
+        recorded = {}
+    if recorded is None:
+        return
+    cfg = TrainConfig.from_yaml(entry.preset, overrides={"output_dir": str(run_dir)})
+    if config_differences(recorded, compose(cfg).settings):
+        n = 1
+        while run_dir.with_name(f"{run_dir.name}.old-{n}").exists():
+            n += 1
+        run_dir.rename(run_dir.with_name(f"{run_dir.name}.old-{n}"))
+        print(f"{entry.name}: its preset changed since {run_dir} was trained; set aside as {run_dir.name}.old-{n}")
+
+
+def train_all(entries: list[Entry], runs: Path, data_dir: str | None, device: str, jobs: int) -> None:
+    """Train the entries, ``jobs`` at a time (on a GPU several small runs share the device)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(entry: Entry) -> None:
+        set_aside_if_stale(entry, runs / entry.name)
+        start = time.time()
+        ok = train(entry, runs, data_dir, device)
+        entry.seconds = time.time() - start
+        entry.status = "trained" if ok else f"FAILED (see {runs / entry.name / 'train.log'})"
+        print(f"{entry.name}: {entry.status} in {entry.seconds / 60:.1f} min", flush=True)
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        list(pool.map(one, entries))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m train.zoo", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False)
@@ -131,44 +169,46 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=None, help="comma-separated preset names, in this order")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                         help="cpu hides GPUs; cuda and auto use what accelerate finds")
-    parser.add_argument("--no-export", action="store_true", help="train only; leave model_zoo/ as it is")
+    parser.add_argument("--jobs", type=int, default=1, help="runs trained at once (e.g. 8 on one GPU); default 1")
+    parser.add_argument("--no-export", action="store_true", help="train only; leave the zoo folders as they are")
     parser.add_argument("--list", action="store_true", help="print each preset's status and exit")
     parser.add_argument("--publish", metavar="ORG", default=None,
-                        help="upload every model_zoo/ folder (or those of --only) to the Hub as ORG/<name>, and exit")
+                        help="upload every zoo folder (or those of --only) to the Hub as ORG/<name>, and exit")
+    parser.add_argument("--presets", default=str(PRESETS), help="folder of presets; default train/presets")
+    parser.add_argument("--zoo", default=str(ZOO), help="the zoo folder; default model_zoo")
     args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error(f"--jobs must be at least 1, got {args.jobs}")
+    zoo = Path(args.zoo)
     if args.publish:
-        publish(ZOO, args.publish, args.only.split(",") if args.only else None)
+        publish(zoo, args.publish, args.only.split(",") if args.only else None)
         return 0
-    entries = presets(args.only.split(",") if args.only else None)
+    entries = presets(args.only.split(",") if args.only else None, Path(args.presets))
     runs = Path(args.runs_dir).expanduser()
+    to_train = []
     for entry in entries:
-        if is_current(entry):
+        if is_current(entry, zoo):
             entry.status = "current"
-            if not args.list and not args.no_export and written_format(ZOO / entry.name) != FORMAT_VERSION:
+            if not args.list and not args.no_export and written_format(zoo / entry.name) != FORMAT_VERSION:
                 from .zoo_export import export_run
 
-                entry.scores = export_run(ZOO / entry.name, ZOO / entry.name, args.data_dir)
+                entry.scores = export_run(zoo / entry.name, zoo / entry.name, args.data_dir)
                 entry.status = "re-exported"  # same weights, written in the current config format
-            continue
-        if args.list:
+        else:
             entry.status = "to train"
-            continue
-        start = time.time()
-        ok = train(entry, runs, args.data_dir, args.device)
-        entry.seconds = time.time() - start
-        if not ok:
-            entry.status = f"FAILED (see {runs / entry.name / 'train.log'})"
-            continue
-        entry.status = "trained"
-        if not args.no_export:
-            from .zoo_export import export_run
+            to_train.append(entry)
+    if not args.list:
+        train_all(to_train, runs, args.data_dir, args.device, args.jobs)
+        for entry in to_train:
+            if entry.status == "trained" and not args.no_export:
+                from .zoo_export import export_run
 
-            entry.scores = export_run(runs / entry.name / "model", ZOO / entry.name, args.data_dir)
-            entry.status = "exported"
-    width = max(len(e.name) for e in entries)
-    print(f"\n{'model':<{width}}  {'status':<10}  {'time':>7}  scores")
+                entry.scores = export_run(runs / entry.name / "model", zoo / entry.name, args.data_dir)
+                entry.status = "exported"
+    width = max([len(e.name) for e in entries] + [5])
+    print(f"\n{'model':<{width}}  {'status':<11}  {'time':>7}  scores")
     for e in entries:
-        print(f"{e.name:<{width}}  {e.status:<10}  {e.seconds / 60:6.1f}m  {e.scores}")
+        print(f"{e.name:<{width}}  {e.status:<11}  {e.seconds / 60:6.1f}m  {e.scores}")
     return 1 if any(e.status.startswith("FAILED") for e in entries) else 0
 
 
