@@ -62,21 +62,21 @@ class PlainLoop:
     """The hand-written loop: same networks (copied from the trainer's initial weights), losses written out."""
 
     def __init__(self, trainer: Trainer, dataset, device: torch.device):
-        spec, cfg = trainer.spec, trainer.gen_config
+        cfg = trainer.gen_config
         self.objective = trainer.objective.name
         if self.objective not in PLAIN_LOSSES:
             raise SystemExit(f"{cfg.variant}: the plain loop writes out {', '.join(PLAIN_LOSSES)} only, not {self.objective}")
-        self.penalty = trainer.switches.get("gradient_penalty")
+        self.penalty = trainer.settings["techniques"].get("gradient_penalty")
         self.penalty_weight = float(self.penalty["weight"] if isinstance(self.penalty, dict) else self.penalty or 0)
         unwrap = trainer.accelerator.unwrap_model
         self.G = build_generator_network(cfg).to(device)
-        self.D = build_discriminator_network(cfg, spec.discriminator_arch, **trainer.setup.discriminator_kwargs).to(device)
+        self.D = build_discriminator_network(cfg).to(device)
         self.G.load_state_dict(unwrap(trainer.G).state_dict())
         self.D.load_state_dict(unwrap(trainer.D).state_dict())
         self.G.train(), self.D.train()
-        betas = spec.betas
-        opt = torch.optim.Adam if spec.optimizer == "adam" else torch.optim.RMSprop
-        kwargs = {"betas": betas} if spec.optimizer == "adam" else {}
+        optimizer = trainer.settings["optimizer"]
+        opt = torch.optim.Adam if optimizer == "adam" else torch.optim.RMSprop
+        kwargs = {"betas": tuple(trainer.settings["betas"])} if optimizer == "adam" else {}
         self.opt_g = opt(self.G.parameters(), lr=trainer.base_lr_g, **kwargs)
         self.opt_d = opt(self.D.parameters(), lr=trainer.base_lr_d, **kwargs)
         self.images = dataset.images.to(device)  # uint8, converted per batch on the device
