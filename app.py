@@ -3,6 +3,7 @@
     python app.py                                   # the models in model_zoo/, on 127.0.0.1:7860
     python app.py --models org/dcgan-mnist,runs/x/model --port 8000
     GAN_HUB_MODELS=org/a,org/b GRADIO_SERVER_PORT=8000 python app.py
+    python app.py --allow-folders /srv/models       # visitors may add model folders from there (default: Hub ids only)
 """
 from __future__ import annotations
 
@@ -12,7 +13,13 @@ import sys
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from gan_hub.app import DEFAULT_CACHE_SIZE, DEFAULT_ZOO, ENV_MODELS, CatalogError  # noqa: E402
+from gan_hub.app.catalog import (  # noqa: E402  (no torch, no gradio: --help stays fast)
+    DEFAULT_CACHE_SIZE,
+    DEFAULT_ZOO,
+    ENV_ALLOWED_ROOTS,
+    ENV_MODELS,
+    CatalogError,
+)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -26,6 +33,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT") or 7860),
                         help="port to serve on (env GRADIO_SERVER_PORT)")
     parser.add_argument("--cache-size", type=int, default=DEFAULT_CACHE_SIZE, help="generators kept in memory at once")
+    parser.add_argument("--allow-folders", default=os.environ.get(ENV_ALLOWED_ROOTS, ""),
+                        help=f"folders ({os.pathsep!r}-separated) inside which visitors may add model folders; empty: "
+                        f"visitors add Hub repo ids only (env {ENV_ALLOWED_ROOTS})")
     parser.add_argument("--scorer-weights", default=None,
                         help="weights file for the mnist-classifier scorer (overrides the shipped one)")
     return parser.parse_args(argv)
@@ -37,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         demo = build_demo(args.models, zoo_dir=args.zoo or None, cache_size=args.cache_size,
-                          scorer_weights={"mnist-classifier": args.scorer_weights} if args.scorer_weights else None)
+                          scorer_weights={"mnist-classifier": args.scorer_weights} if args.scorer_weights else None,
+                          allowed_roots=[p for p in args.allow_folders.split(os.pathsep) if p.strip()])
     except CatalogError as err:
         print(f"app.py: {err}", file=sys.stderr)
         return 2
