@@ -1,6 +1,5 @@
 """gan-hub: pretrained GANs of every classic variant, loadable with one call."""
 from .config import GeneratorConfig
-from .hub import Generator
 from .registry import VARIANTS
 
 __version__ = "0.1.0"
@@ -14,6 +13,10 @@ def list_variants() -> list[str]:
 
 
 def __getattr__(name: str):
+    if name == "Generator":  # imported on first use: it brings in torch (the app's first page does without)
+        from .hub import Generator
+
+        return Generator
     if name == "Classifier":  # imported on first use: it brings in the variants and techniques
         from .classifier import Classifier
 

@@ -8,74 +8,39 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
-
-import torch
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from ..config import GeneratorConfig
-from ..sampling import INTERPOLATIONS, cycle_labels, grid_columns, image_grid, latents
-from .media import labelled_grid
 
-# forward(z, labels) -> uint8 images: the generator's own, or the app's ForwardBatcher for one model
-Forward = Callable[[torch.Tensor, "torch.Tensor | None"], torch.Tensor]
+if TYPE_CHECKING:
+    import torch
 
-# Bounds of the inputs; the UI's sliders use the same numbers.
-SEED_RANGE = (0, 2**32 - 1)
-COUNT_RANGE = (1, 64)
-STEPS_RANGE = (2, 32)
-COLUMNS_RANGE = (1, 16)
-SCORE_N_RANGE = (100, 10_000)
-BATCH_RANGE = (10, 1_000)
-SCORE_SPLITS = 10
-SCORE_ASSIGNMENT = "shuffled"   # see gan_hub.metrics.inception_score._split_ids
-TRUNCATION_RANGE = (0.0, 3.0)   # 0 = off; else the |z| threshold of the truncation trick
-# The redraw of the truncation trick takes about log(n * dim) / P(|z| <= t) rounds: at 0.05 a few
-# hundred (milliseconds), at 1e-5 a million (minutes). The floor keeps every request's work bounded.
-TRUNCATION_FLOOR = 0.05
-COMPARE_RANGE = (2, 4)          # models side by side
-COMPARE_COUNT_RANGE = (1, 16)
-ANIMATION_FPS = 8
+# forward(z, labels) -> uint8 images: the generator's own, or the app's ForwardBatcher for one model.
+# (torch and gan_hub.sampling are imported in the functions: the UI is built before they are needed.)
+Forward = Callable[..., "torch.Tensor"]
 
-CYCLE = "all classes (cycle)"
-NO_CLASS = "(unconditional model)"
-ISCORE = "inception_score"
-
-
-class InputError(ValueError):
-    """An input the user can fix: the message says what is allowed; ``field`` names the input."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
-
-
-# ---- validation ---------------------------------------------------------------------------------
-def check_int(name: str, value: Any, bounds: tuple[int, int]) -> int:
-    """``value`` as an int within ``bounds`` (inclusive), else InputError naming the field and the limits."""
-    lo, hi = bounds
-    if value is None or value == "":
-        raise InputError(f"{name} is required (an integer from {lo} to {hi})", name)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be an integer from {lo} to {hi}, got {value!r}", name) from None
-    if not math.isfinite(number) or number != int(number):
-        raise InputError(f"{name} must be a whole number from {lo} to {hi}, got {value!r}", name)
-    number = int(number)
-    if not lo <= number <= hi:
-        raise InputError(f"{name} must be between {lo} and {hi}, got {number}", name)
-    return number
-
-
-def check_float(name: str, value: Any, bounds: tuple[float, float]) -> float:
-    lo, hi = bounds
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a number from {lo:g} to {hi:g}, got {value!r}", name) from None
-    if not math.isfinite(number) or not lo <= number <= hi:
-        raise InputError(f"{name} must be between {lo:g} and {hi:g}, got {value!r}", name)
-    return number
+from .limits import (  # noqa: F401  (re-exported: act.X is what handlers and tests use)
+    ANIMATION_FPS,
+    BATCH_RANGE,
+    COLUMNS_RANGE,
+    COMPARE_COUNT_RANGE,
+    COMPARE_RANGE,
+    COUNT_RANGE,
+    CYCLE,
+    ISCORE,
+    METHODS,
+    NO_CLASS,
+    SCORE_ASSIGNMENT,
+    SCORE_N_RANGE,
+    SCORE_SPLITS,
+    SEED_RANGE,
+    STEPS_RANGE,
+    TRUNCATION_FLOOR,
+    TRUNCATION_RANGE,
+    InputError,
+    check_float,
+    check_int,
+)
 
 
 def check_truncation(g, value: Any) -> float | None:
@@ -153,6 +118,10 @@ def sample_inputs(g, seed: int, count: int, labels: list[int] | None = None,
                   truncation: float | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
     """(z, class ids) of ``g.generate(count, seed, labels, truncation=truncation)`` (validated inputs);
     conditional models cycle through the classes when ``labels`` is None, as generate does."""
+    import torch
+
+    from ..sampling import cycle_labels, latents
+
     z = latents(count, g.config.latent_dim, seed, truncation)
     if not g.config.conditional:
         return z, None
@@ -168,6 +137,8 @@ def sample_grid(g, seed: Any, count: Any, class_choice: Any = CYCLE, truncation:
     threshold = check_truncation(g, truncation)
     z, labels = sample_inputs(g, seed, count, None if label is None else [label] * count, threshold)
     images = (forward or g.generate_from_latents)(z, labels)
+    from ..sampling import grid_columns, image_grid
+
     return image_grid(images, nrow=grid_columns(count))
 
 
@@ -178,6 +149,8 @@ def compare_grids(models: list[tuple[str, Any]], seed: Any, count: Any) -> list[
     """
     if not COMPARE_RANGE[0] <= len(models) <= COMPARE_RANGE[1]:
         raise InputError(f"pick {COMPARE_RANGE[0]} to {COMPARE_RANGE[1]} models to compare, got {len(models)}")
+    from ..sampling import grid_columns, image_grid
+
     seed = check_int("seed", seed, SEED_RANGE)
     count = check_int("count", count, COMPARE_COUNT_RANGE)
     out = []
@@ -196,8 +169,10 @@ def interpolation_frames(g, seed_a: Any, seed_b: Any, steps: Any, method: str = 
     seed_a = check_int("seed A", seed_a, SEED_RANGE)
     seed_b = check_int("seed B", seed_b, SEED_RANGE)
     steps = check_int("steps", steps, STEPS_RANGE)
-    if method not in INTERPOLATIONS:
-        raise InputError(f"method must be one of {', '.join(INTERPOLATIONS)}, got {method!r}")
+    import torch
+
+    if method not in METHODS:
+        raise InputError(f"method must be one of {', '.join(METHODS)}, got {method!r}", "method")
     label_a = resolve_class(g.config, class_a, "class A")
     label_b = resolve_class(g.config, class_b, "class B")
     z, labels = g.interpolation_inputs(seed_a, seed_b, steps, method, label_a, label_b)
@@ -212,6 +187,10 @@ def interpolation_frames(g, seed_a: Any, seed_b: Any, steps: Any, method: str = 
 
 def partial_strip(frames: torch.Tensor, steps: int):
     """The strip of ``steps`` frames with the first ``len(frames)`` drawn and the rest black (still to come)."""
+    import torch
+
+    from ..sampling import image_grid
+
     missing = torch.zeros(steps - len(frames), *frames.shape[1:], dtype=frames.dtype)
     return image_grid(torch.cat([frames, missing]), nrow=steps)
 
@@ -224,6 +203,8 @@ def class_grid_image(g, columns: Any, start_seed: Any):
     if not config.conditional:
         raise InputError(f"this {config.variant} model is unconditional (it has no classes), so there is no class "
                          "grid: pick a class-conditional model, or use the Sample tab")
+    from .media import labelled_grid
+
     seeds = range(start_seed, start_seed + columns)
     grid = labelled_grid(g.class_grid(seeds), nrow=columns, row_names=list(config.class_names),
                          column_names=[f"seed {s}" for s in seeds])

@@ -13,8 +13,10 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 MAX_BATCH_IMAGES = 1024   # images in one merged forward at most (the rest wait for the next one)
 MAX_PENDING = 512         # requests waiting at most; more are refused as "busy" instead of queueing without end
@@ -104,6 +106,8 @@ class ForwardBatcher:
             return key[0], taken
 
     def _serve(self) -> None:
+        import torch
+
         while (work := self._take()) is not None:
             name, jobs = work
             jobs = [j for j in jobs if j.future.set_running_or_notify_cancel()]

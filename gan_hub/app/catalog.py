@@ -11,6 +11,7 @@ env ``GAN_HUB_ALLOWED_ROOTS``); a refusal never says whether a server path exist
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -22,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import CONFIG_NAME, GeneratorConfig
-from ..hub import CARD_NAME, METRICS_NAME, SAMPLES_NAME, Generator, resolve_model_folder
 
 DEFAULT_ZOO = Path(__file__).resolve().parents[2] / "model_zoo"
 DEFAULT_CACHE_SIZE = 4
@@ -33,9 +33,20 @@ HUB_TIMEOUT = 5.0      # s: a Hub search or download that has not answered by th
 HUB_LIBRARY = "gan-hub"  # the library_name in our model cards: what a Hub search filters on
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n.*?\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
-# Markdown images that point at the repo's own samples.png: the app shows that file beside the card.
-_SAMPLES_IMAGE = re.compile(r"^[ \t]*!\[[^\]]*\]\(\s*(?:\./)?" + re.escape(SAMPLES_NAME)
-                            + r"\s*\)[ \t]*(?:\r?\n(?:[ \t]*\r?\n)?)?", re.MULTILINE)
+
+
+def _hub():
+    """gan_hub.hub (and torch) on first use: the first page of the app needs neither."""
+    from .. import hub
+
+    return hub
+
+
+@functools.cache
+def _samples_image() -> re.Pattern:
+    """Markdown images that point at the repo's own samples.png: the app shows that file beside the card."""
+    return re.compile(r"^[ \t]*!\[[^\]]*\]\(\s*(?:\./)?" + re.escape(_hub().SAMPLES_NAME)
+                      + r"\s*\)[ \t]*(?:\r?\n(?:[ \t]*\r?\n)?)?", re.MULTILINE)
 
 
 class CatalogError(ValueError):
@@ -78,7 +89,7 @@ def looks_like_path(source: str) -> bool:
 def card_body(markdown: str) -> str:
     """A model card's README.md as shown in the app: YAML front matter and the samples.png image removed."""
     body = _FRONT_MATTER.sub("", markdown.lstrip("\ufeff"), count=1)
-    return _SAMPLES_IMAGE.sub("", body).strip()
+    return _samples_image().sub("", body).strip()
 
 
 def build_entries(sources: str | Iterable[str], zoo_dir: str | Path | None) -> list[ModelEntry]:
@@ -207,8 +218,8 @@ class Catalog:
 
     def __init__(self, sources: str | Iterable[str] = (), zoo_dir: str | Path | None = DEFAULT_ZOO,
                  cache_size: int = DEFAULT_CACHE_SIZE,
-                 loader: Callable[[str], Generator] = Generator.from_pretrained,
-                 resolver: Callable[[str], Path] = resolve_model_folder,
+                 loader: Callable[[str], Generator] | None = None,
+                 resolver: Callable[[str], Path] | None = None,
                  allowed_roots: Iterable[str | Path] | None = None,
                  downloader: Callable[[str], Path] = download_repo):
         """``allowed_roots``: folders a visitor may add models from (None: from GAN_HUB_ALLOWED_ROOTS;
@@ -221,7 +232,8 @@ class Catalog:
         self._configs: dict[str, GeneratorConfig] = {}
         self.cache_size = cache_size
         self._by_name = {e.name: e for e in self.entries}
-        self._loader, self._resolver = loader, resolver
+        self._loader = loader or (lambda source: _hub().Generator.from_pretrained(source))
+        self._resolver = resolver or (lambda source: _hub().resolve_model_folder(source))
         self._models: OrderedDict[str, Generator] = OrderedDict()
         self._folders: dict[str, Path] = {}
         self._lock = threading.RLock()
@@ -265,12 +277,12 @@ class Catalog:
 
     def card(self, name: str) -> str | None:
         """The model card body (README.md without its front matter), or None when there is none."""
-        path = self.folder(name) / CARD_NAME
+        path = self.folder(name) / _hub().CARD_NAME
         return card_body(path.read_text(encoding="utf-8")) if path.is_file() else None
 
     def metrics(self, name: str) -> dict:
         """The model's metrics.json ({} when it has none)."""
-        path = self.folder(name) / METRICS_NAME
+        path = self.folder(name) / _hub().METRICS_NAME
         if not path.is_file():
             return {}
         try:
@@ -279,7 +291,7 @@ class Catalog:
             raise CatalogError(f"{path} is not valid JSON ({err}): re-run the evaluation to rewrite it") from None
 
     def samples_path(self, name: str) -> Path | None:
-        path = self.folder(name) / SAMPLES_NAME
+        path = self.folder(name) / _hub().SAMPLES_NAME
         return path if path.is_file() else None
 
     # ---- adding models while the app runs -------------------------------------------------

@@ -18,16 +18,13 @@ from typing import Any, Callable
 import gradio as gr
 import pandas as pd
 
-from ..metrics import load_scorer
-from ..metrics.evaluate import SCORER_FOR_DATASET, reference_scores
-from ..registry import SCORERS
-from ..sampling import image_grid
 from . import actions as act
 from .batching import BusyError, ForwardBatcher
 from .catalog import Catalog, CatalogError, search_hub
 from .leaderboard import leaderboard, model_record, score_columns
-from .media import write_gif, write_mp4
-from .plots import histogram_figure, score_figure
+
+# torch, the scorers, matplotlib and PyAV are imported by the handlers that use them, so the first page
+# is served before they load (see prewarm()).
 
 ALL = "(all)"
 SCORE_UPDATE_SECONDS = 0.4   # the Score tab redraws at most this often (plus the first and last update)
@@ -78,6 +75,25 @@ def model_summary(config) -> str:
             f"{config.channels}×{config.image_size}×{config.image_size} · latent {config.latent_dim} · {classes}")
 
 
+def scorer_names() -> list[str]:
+    """Every registered scorer (importing gan_hub.metrics registers them)."""
+    from .. import metrics  # noqa: F401
+    from ..registry import SCORERS
+
+    return SCORERS.names()
+
+
+def prewarm() -> None:
+    """Import what the handlers need (torch, the networks, the scorers, the figures) in the background,
+    once the page is served, so the first click does not wait for it."""
+
+    def load():
+        from .. import hub, metrics, sampling  # noqa: F401
+        from . import media, plots  # noqa: F401
+
+    threading.Thread(target=load, name="gan-hub-prewarm", daemon=True).start()
+
+
 class ScorerCache:
     """Scorers by name, loaded once; ``weights`` maps a scorer name to a weights file that overrides the shipped one."""
 
@@ -103,6 +119,8 @@ class ScorerCache:
 
     def default_for(self, dataset: str | None, names: list[str]) -> tuple[str | None, str]:
         """(the scorer to preselect for a model of ``dataset``, a note on the scorers that cannot run here)."""
+        from ..metrics.evaluate import SCORER_FOR_DATASET
+
         available = [n for n in names if self.unavailable(n) is None]
         preferred = SCORER_FOR_DATASET.get(dataset or "")
         choice = preferred if preferred in available else next(iter(available), None)
@@ -111,6 +129,8 @@ class ScorerCache:
         return choice, note
 
     def get(self, name: str):
+        from ..metrics import load_scorer
+
         with self._lock:
             if name not in self._scorers:
                 try:
@@ -166,10 +186,11 @@ class App:
         variants = [ALL] + sorted({r["variant"] for r in rows})
         datasets = [ALL] + sorted({r["dataset"] for r in rows})
         shown = [r for r in rows if variant in (None, ALL, r["variant"]) and dataset in (None, ALL, r["dataset"])]
-        thumbnails = {name: self._thumbnail(name) for name in (r["model"] for r in shown)}
+        in_catalog_order = sorted(shown, key=lambda r: self.catalog.names.index(r["model"]))
+        thumbnails = {r["model"]: self._thumbnail(r["model"]) for r in shown}
         gallery = [(str(thumbnails[r["model"]]), f"{r['model']} · {r['variant']} · {r['dataset']}")
-                   for r in shown if thumbnails[r["model"]]]
-        named = [r["model"] for r in shown if thumbnails[r["model"]]]
+                   for r in in_catalog_order if thumbnails[r["model"]]]
+        named = [r["model"] for r in in_catalog_order if thumbnails[r["model"]]]
         return (gallery, self.leaderboard_table(shown, rows), named,
                 gr.Dropdown(choices=variants, value=variant if variant in variants else ALL),
                 gr.Dropdown(choices=datasets, value=dataset if dataset in datasets else ALL))
@@ -230,7 +251,8 @@ class App:
         sample_classes = act.class_choices(config)
         note = (act.class_caption(config, 8, 0).split(";")[0] + "." if conditional else
                 f"**{name}** is unconditional: a class grid needs a class-conditional model.")
-        scorer_default, scorer_note = self.scorers.default_for(config.dataset, SCORERS.names())
+        scorers = scorer_names()
+        scorer_default, scorer_note = self.scorers.default_for(config.dataset, scorers)
         truncation = self._supports_truncation(name, config)
         return (
             model_summary(config),
@@ -240,7 +262,7 @@ class App:
             gr.Dropdown(choices=names, value=names[0], interactive=conditional),
             gr.Dropdown(choices=names, value=names[1] if len(names) > 1 else names[0], interactive=conditional),
             note,
-            gr.Dropdown(value=scorer_default, info=scorer_note or "every scorer can run here"),
+            gr.Dropdown(choices=scorers, value=scorer_default, info=scorer_note or "every scorer can run here"),
             gr.Slider(value=0.0, interactive=truncation,
                       info="0 = off; else redraw latent entries with |z| above it" if truncation
                       else f"{config.variant} models do not support truncation"),
@@ -263,6 +285,9 @@ class App:
                                                class_a, class_b, self.forward(name)):
             if len(frames) < int(steps):
                 yield act.partial_strip(frames, int(steps)), None, None
+        from ..sampling import image_grid
+        from .media import write_gif, write_mp4
+
         stem = self.exports.new_stem(f"{name.replace('/', '_')}-seeds-{int(seed_a)}-{int(seed_b)}-{method}")
         gif = write_gif(frames, stem.with_suffix(".gif"), fps=act.ANIMATION_FPS)
         mp4 = write_mp4(frames, stem.with_suffix(".mp4"), fps=act.ANIMATION_FPS)
@@ -283,6 +308,9 @@ class App:
     # ---- live score ------------------------------------------------------------------------------
     @user_errors_stream
     def score(self, name, scorer_name, num_samples, batch_size, seed):
+        from ..metrics.evaluate import reference_scores
+        from .plots import histogram_figure, score_figure
+
         g = self.catalog.load(name)
         scorer = self.scorers.get(scorer_name)
         reference = act.inception_entries(reference_scores(scorer_name))

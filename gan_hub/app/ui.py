@@ -15,10 +15,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
-from ..registry import SCORERS  # noqa: E402
-from . import actions as act  # noqa: E402
+from . import actions as act  # noqa: E402  (imports no torch: the page is built before torch loads)
 from .catalog import DEFAULT_CACHE_SIZE, DEFAULT_ZOO, Catalog  # noqa: E402
-from .handlers import ALL, App, ScorerCache, user_error  # noqa: E402
+from .handlers import ALL, App, ScorerCache, prewarm, user_error  # noqa: E402
 
 COMPUTE = "compute"          # the concurrency group of the events that run a network themselves (score, grids)
 COMPUTE_LIMIT = 1            # small CPU machines: one such call at a time
@@ -108,9 +107,6 @@ def build_demo(models: Iterable[str] | Catalog = (), *, zoo_dir: str | Path | No
                                                                  allowed_roots=allowed_roots)
     app = App(catalog, ScorerCache(scorer_weights))
     first = catalog.names[0] if catalog.names else None
-    scorer_names = SCORERS.names()
-    scorer_default, scorer_note = app.scorers.default_for(catalog.config(first).dataset if first else None,
-                                                          scorer_names)
 
     with gr.Blocks(title=TITLE, delete_cache=(3600, 3600)) as demo:
         gr.Markdown(f"# {TITLE}\nBrowse the models, sample them, walk their latent space, compare them and "
@@ -170,7 +166,7 @@ def build_demo(models: Iterable[str] | Catalog = (), *, zoo_dir: str | Path | No
                         seed_a = seed_box("seed A", 0)
                         seed_b = seed_box("seed B", 1)
                     steps = slider("steps", act.STEPS_RANGE, 8)
-                    method = gr.Radio(list(act.INTERPOLATIONS), value="slerp", label="method")
+                    method = gr.Radio(list(act.METHODS), value="slerp", label="method")
                     with gr.Row():
                         class_a = gr.Dropdown(choices=[act.NO_CLASS], value=act.NO_CLASS, label="class A",
                                               allow_custom_value=True)
@@ -201,8 +197,8 @@ def build_demo(models: Iterable[str] | Catalog = (), *, zoo_dir: str | Path | No
         with gr.Tab("Score", id="score"):
             with gr.Row():
                 with gr.Column(scale=1):
-                    scorer = gr.Dropdown(choices=scorer_names, value=scorer_default, label="scorer",
-                                         info=scorer_note or "every scorer can run here", elem_id="scorer")
+                    # choices, the preselected scorer and why others cannot run: set for each model (model_info)
+                    scorer = gr.Dropdown(choices=[], label="scorer", elem_id="scorer")
                     num_samples = slider("N (samples)", act.SCORE_N_RANGE, 1000, step=100, elem_id="score-n")
                     batch_size = slider("batch size", act.BATCH_RANGE, 250, step=10, elem_id="score-batch")
                     score_seed = seed_box("seed", 0)
@@ -285,6 +281,7 @@ def launch(demo: gr.Blocks, host: str | None = None, port: int | None = None, **
     app = getattr(demo, "gan_hub_app", None)
     if app is not None:
         SamplingRoutes(demo.gan_hub_catalog, app.batcher).install(demo.app)
+    prewarm()
     if block:
         try:
             demo.block_thread()
