@@ -21,8 +21,8 @@ from .handlers import ALL, App, ScorerCache, prewarm, user_error  # noqa: E402
 
 COMPUTE = "compute"          # the concurrency group of the events that run a network themselves (score, grids)
 COMPUTE_LIMIT = 1            # small CPU machines: one such call at a time
-SAMPLE = "sample"            # generate and interpolate: their forwards are merged by the app's ForwardBatcher,
-SAMPLE_LIMIT = 32            # so many may wait together; the batcher runs one forward at a time
+SAMPLE = "sample"            # generate: the forwards are merged by the app's ForwardBatcher, so many requests
+SAMPLE_LIMIT = 32            # may wait together; the batcher runs one forward at a time
 HUB = "hub"                  # adding and searching: bounded by the Hub timeout, apart from the compute queue
 HUB_LIMIT = 2
 MAX_THREADS = 64             # Gradio's worker threads: the sample events wait on the batcher, not on a core
@@ -198,7 +198,7 @@ def build_demo(models: Iterable[str] | Catalog = (), *, zoo_dir: str | Path | No
             with gr.Row():
                 with gr.Column(scale=1):
                     # choices, the preselected scorer and why others cannot run: set for each model (model_info)
-                    scorer = gr.Dropdown(choices=[], label="scorer", elem_id="scorer")
+                    scorer = gr.Dropdown(choices=[], label="scorer", elem_id="scorer", allow_custom_value=True)
                     num_samples = slider("N (samples)", act.SCORE_N_RANGE, 1000, step=100, elem_id="score-n")
                     batch_size = slider("batch size", act.BATCH_RANGE, 250, step=10, elem_id="score-batch")
                     score_seed = seed_box("seed", 0)
@@ -249,8 +249,9 @@ def build_demo(models: Iterable[str] | Catalog = (), *, zoo_dir: str | Path | No
         random_button.click(act.random_seed, None, seed, api_name="random_seed", **light)
         generate_button.click(app.generate, [model, seed, count, sample_class, truncation], grid,
                               api_name="generate", **sample)
+        # (its forwards go through the batcher too; its GIF and MP4 encoding is the heavy part)
         interpolate_button.click(app.interpolate, [model, seed_a, seed_b, steps, method, class_a, class_b],
-                                 [strip, animation, exports], api_name="interpolate", **sample)
+                                 [strip, animation, exports], api_name="interpolate", **compute)
         grid_button.click(app.class_grid, [model, columns, start_seed], [class_image, class_caption],
                           api_name="class_grid", **compute)
         scoring = score_button.click(app.score, [model, scorer, num_samples, batch_size, score_seed],
