@@ -22,6 +22,7 @@ from . import actions as act
 from .batching import BusyError, ForwardBatcher
 from .catalog import Catalog, CatalogError, search_hub
 from .leaderboard import leaderboard, model_record, score_columns
+from .memory import release_free_memory
 
 # torch, the scorers, matplotlib and PyAV are imported by the handlers that use them, so the first page
 # is served before they load (see prewarm()).
@@ -329,6 +330,7 @@ class App:
             yield (act.score_markdown(update, scorer_name, reference, card), figure, histogram,
                    act.score_payload(update, scorer_name, int(seed), int(batch_size)), status)
             last_drawn = time.monotonic()
+        release_free_memory()  # a score allocates the most (batches of images through the scorer)
 
 
 __all__ = ["ALL", "App", "ScorerCache", "model_summary", "user_error", "user_errors", "user_errors_stream"]

@@ -271,7 +271,9 @@ def launch(demo: gr.Blocks, host: str | None = None, port: int | None = None, **
     """Launch with the app's theme and CSS (Gradio 6 takes them in launch()) and the /v1 HTTP routes on the
     same server; never shares publicly. Blocks like ``demo.launch`` unless ``prevent_thread_lock=True``."""
     from .http_api import SamplingRoutes
+    from .memory import cap_arenas, trim_periodically
 
+    cap_arenas()  # before Gradio starts its worker threads
     host = host or os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1"
     port = int(port or os.environ.get("GRADIO_SERVER_PORT") or 7860)
     kwargs.pop("share", None)
@@ -283,6 +285,7 @@ def launch(demo: gr.Blocks, host: str | None = None, port: int | None = None, **
     if app is not None:
         SamplingRoutes(demo.gan_hub_catalog, app.batcher).install(demo.app)
     prewarm()
+    trim_periodically()
     if block:
         try:
             demo.block_thread()
