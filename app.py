@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -41,8 +42,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _stop(signum, frame):
+    """SIGTERM (how services and Spaces stop an app) ends the app like Ctrl-C: its exit handlers run
+    (temporary folders are removed)."""
+    raise SystemExit(0)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _stop)
     from gan_hub.app import build_demo, launch
 
     try:

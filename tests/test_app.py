@@ -514,7 +514,7 @@ def test_app_py_starts_on_the_zoo_within_a_free_space_memory(tmp_path):
     from gradio_client import Client
 
     port = free_port()
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "GAN_HUB_MODELS": ""}
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "GAN_HUB_MODELS": "", "TMPDIR": str(tmp_path)}
     root = Path(__file__).resolve().parents[1]
     proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=root, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -535,9 +535,11 @@ def test_app_py_starts_on_the_zoo_within_a_free_space_memory(tmp_path):
             assert Image.open(client.predict(name, 0, 16, act.CYCLE, 0, api_name="/generate")).size == grid_size(16, 4)
         rss = psutil.Process(proc.pid).memory_info().rss
         assert rss < 2 * 2**30, f"app.py uses {rss / 2**20:.0f} MiB"
+        assert len(list(tmp_path.glob("gan-hub-exports-*"))) == 1
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+    assert not list(tmp_path.glob("gan-hub-exports-*"))  # SIGTERM ends it cleanly: no temporary folder left
 
 
 def test_score_tab_crops_padded_models_to_the_scorer_and_refuses_misfits(models):

@@ -32,6 +32,7 @@ SCORE_UPDATE_SECONDS = 0.4   # the Score tab redraws at most this often (plus th
 EXPORT_TTL_SECONDS = 30 * 60  # GIF/MP4 exports older than this are deleted
 FORWARD_TIMEOUT = 120.0       # s: a sampling request waits at most this long for its forward
 LEADERBOARD_INFO = ["thumbnail", "model", "variant", "paper", "dataset"]
+LEADERBOARD_WIDTHS = ["96px", "150px", "110px", "150px", "80px"]
 
 
 def user_error(message: str) -> gr.Error:
@@ -210,7 +211,8 @@ class App:
         data = [{**r, "thumbnail": f"![{r['model']}](/v1/models/{r['model']}/thumbnail.png)"} for r in shown]
         frame = pd.DataFrame([{k: r.get(k) for k in columns} for r in data], columns=columns)
         datatype = ["markdown"] + ["str"] * (len(LEADERBOARD_INFO) - 1) + ["number"] * len(scores) + ["str"]
-        return gr.Dataframe(value=frame, datatype=datatype, headers=columns)
+        widths = LEADERBOARD_WIDTHS + ["96px"] * len(scores) + ["360px"]
+        return gr.Dataframe(value=frame, datatype=datatype, headers=columns, column_widths=widths)
 
     def pick_from_gallery(self, names: list[str], event: gr.SelectData):
         index = event.index if isinstance(event.index, int) else event.index[0]

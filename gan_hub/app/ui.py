@@ -120,12 +120,11 @@ def build_demo(models: Iterable[str] | Catalog = (), *, zoo_dir: str | Path | No
             with gr.Row():
                 variant_filter = gr.Dropdown(choices=[ALL], value=ALL, label="variant", scale=1)
                 dataset_filter = gr.Dropdown(choices=[ALL], value=ALL, label="dataset", scale=1)
-            gallery = gr.Gallery(label="models (click one to select it)", columns=4, height=300,
+            gallery = gr.Gallery(label="models (click one to select it)", columns=6, height=260,
                                  object_fit="contain", allow_preview=False, elem_id="model-gallery")
             gallery_names = gr.State([])
             table = gr.Dataframe(label="leaderboard (click a column to sort; scores with their protocol)",
-                                 interactive=False, wrap=True, elem_id="model-table", max_height=560,
-                                 column_widths=["96px", "150px", "110px", "150px", "80px"])
+                                 interactive=False, wrap=True, elem_id="model-table", max_height=560)
             with gr.Row():
                 with gr.Column(scale=3):
                     card = gr.Markdown(elem_id="model-card")
