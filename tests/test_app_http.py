@@ -316,3 +316,20 @@ def test_leaderboard_over_a_zoo_of_many_models(models, tmp_path):
     table = markdown_leaderboard(zoo)
     assert table.count("\n") == 13 and "| classifier IS | classifier FID |" in table
     assert "[m11](model_zoo/m11) | `dcgan` | Radford et al., 2015 | 3.1 | -1 |" in table
+
+
+def test_a_request_that_waits_too_long_is_withdrawn_with_a_clear_error():
+    from gan_hub.app.batching import BusyError
+
+    g = noisy_generator(GeneratorConfig(variant="dcgan", arch="dcgan"), seed=0)
+    release = threading.Event()
+    batcher = ForwardBatcher(lambda name: (release.wait(30), g)[1])
+    first = batcher.submit("m", torch.randn(1, 100))  # holds the worker until released
+    deadline = time.monotonic() + 30
+    while batcher._pending and time.monotonic() < deadline:  # the worker has taken it
+        time.sleep(0.01)
+    with pytest.raises(BusyError, match="did not get to this request within 0.2 s"):
+        batcher.run("m", torch.randn(2, 100), timeout=0.2)
+    release.set()
+    assert first.result(30).shape == (1, 1, 28, 28)
+    assert batcher.requests == 1  # the withdrawn request was never computed

@@ -12,6 +12,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -76,7 +77,14 @@ class ForwardBatcher:
 
     def run(self, name: str, z: torch.Tensor, labels: torch.Tensor | None = None,
             timeout: float | None = None) -> torch.Tensor:
-        return self.submit(name, z, labels).result(timeout)
+        """The images of this request; BusyError if its forward has not run within ``timeout`` seconds
+        (it is then withdrawn from the queue, so an abandoned request costs nothing)."""
+        future = self.submit(name, z, labels)
+        try:
+            return future.result(timeout)
+        except FutureTimeout:
+            future.cancel()
+            raise BusyError(f"the server did not get to this request within {timeout:g} s: try again") from None
 
     def close(self) -> None:
         """Stop the worker once the requests already waiting are served."""
