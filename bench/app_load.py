@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -216,8 +215,8 @@ def report(result: dict, args) -> list[str]:
     print(f"app.py to first page served: {result['first_page']:.2f} s; to the first /generate answered: "
           f"{result['first_sample']:.2f} s")
     print("server RSS: " + ", ".join(f"{k} {v:.0f} MiB" for k, v in result["rss"].items()))
-    print(f"\n| phase | clients | requests | errors | throughput (req/s) | p50 (ms) | p95 (ms) |")
-    print(f"|---|--:|--:|--:|--:|--:|--:|")
+    print("\n| phase | clients | requests | errors | throughput (req/s) | p50 (ms) | p95 (ms) |")
+    print("|---|--:|--:|--:|--:|--:|--:|")
     for p in result["phases"]:
         print(f"| {p['label']} | {p['clients']} | {p['requests']} | {len(p['errors'])} | {p['throughput']:.1f} | "
               f"{p['p50'] * 1e3:.0f} | {p['p95'] * 1e3:.0f} |")

@@ -21,8 +21,12 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import CONFIG_NAME, GeneratorConfig
+
+if TYPE_CHECKING:
+    from ..hub import Generator
 
 DEFAULT_ZOO = Path(__file__).resolve().parents[2] / "model_zoo"
 DEFAULT_CACHE_SIZE = 4
