@@ -180,11 +180,9 @@ def test_class_grid_of_unconditional_model_shows_the_error_in_the_page(page):
     screenshot(page, "class-grid-error")
 
 
-def test_browse_with_a_zoo_of_thirty_models(tmp_path_factory):
+def test_browse_with_a_zoo_of_thirty_models(page, tmp_path_factory):
     """The zoo will hold ~30 models: the gallery and the leaderboard list them all, sortable, uncrowded."""
     import shutil
-
-    from playwright import sync_api
 
     from gan_hub.app import build_demo, launch
     from gan_hub.app.ui import close
@@ -197,21 +195,17 @@ def test_browse_with_a_zoo_of_thirty_models(tmp_path_factory):
     demo = build_demo([], zoo_dir=zoo)
     port = free_port()
     launch(demo, host="127.0.0.1", port=port, prevent_thread_lock=True, quiet=True)
+    zoo_page = page.context.browser.new_page(viewport={"width": 1280, "height": 1100})  # the same browser
     try:
-        with sync_api.sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-            try:
-                page = browser.new_page(viewport={"width": 1280, "height": 1100})
-                page.set_default_timeout(TIMEOUT_MS)
-                page.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded")
-                page.locator("#model-gallery").get_by_text("dcgan-29 · dcgan · mnist").first.wait_for(state="attached")
-                assert page.locator("#model-gallery img").count() == 30
-                # the table renders the rows in view (it scrolls): it counts all 30 and a header
-                page.wait_for_function("() => document.querySelector('#model-table [role=grid]')"
-                                       "?.getAttribute('aria-rowcount') === '31'")
-                assert "cgan-00" in page.locator("#model-table").inner_text()  # best classifier IS first
-                screenshot(page, "browse-zoo-30")
-            finally:
-                browser.close()
+        zoo_page.set_default_timeout(TIMEOUT_MS)
+        zoo_page.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded")
+        zoo_page.locator("#model-gallery").get_by_text("dcgan-29 · dcgan · mnist").first.wait_for(state="attached")
+        assert zoo_page.locator("#model-gallery img").count() == 30
+        # the table renders the rows in view (it scrolls): it counts all 30 and a header
+        zoo_page.wait_for_function("() => document.querySelector('#model-table [role=grid]')"
+                                   "?.getAttribute('aria-rowcount') === '31'")
+        assert "cgan-00" in zoo_page.locator("#model-table").inner_text()  # best classifier IS first
+        screenshot(zoo_page, "browse-zoo-30")
     finally:
+        zoo_page.close()
         close(demo)

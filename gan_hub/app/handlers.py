@@ -116,7 +116,8 @@ class ScorerCache:
         try:
             find_weights(self.weights.get(name), download=False)
         except (FileNotFoundError, ValueError) as err:
-            return str(err)
+            reason = str(err).split(". ")[0].removeprefix(f"{name}: ")  # the cause; the README says where to put it
+            return f"{reason} (see the README's Scores section)"
         return None
 
     def default_for(self, dataset: str | None, names: list[str]) -> tuple[str | None, str]:
