@@ -1,5 +1,4 @@
 """gan-hub: pretrained GANs of every classic variant, loadable with one call."""
-from .config import GeneratorConfig
 from .registry import VARIANTS
 
 __version__ = "0.1.0"
@@ -13,10 +12,14 @@ def list_variants() -> list[str]:
 
 
 def __getattr__(name: str):
-    if name == "Generator":  # imported on first use: it brings in torch (the app's first page does without)
-        from .hub import Generator
+    if name in ("Generator", "Discriminator"):  # imported on first use: they bring in torch (the app's first
+        from . import hub                        # page does without)
 
-        return Generator
+        return getattr(hub, name)
+    if name == "GeneratorConfig":
+        from .config import GeneratorConfig
+
+        return GeneratorConfig
     if name == "Classifier":  # imported on first use: it brings in the variants and techniques
         from .classifier import Classifier
 
@@ -24,4 +27,4 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'gan_hub' has no attribute {name!r}")
 
 
-__all__ = ["Classifier", "Generator", "GeneratorConfig", "list_variants", "__version__"]
+__all__ = ["Classifier", "Discriminator", "Generator", "GeneratorConfig", "list_variants", "__version__"]

@@ -11,11 +11,10 @@ from huggingface_hub import ModelHubMixin, snapshot_download
 from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
 from torch import nn
 
-from . import archs  # noqa: F401  (registers architectures)
 from .config import CONFIG_NAME, ConfigError, GeneratorConfig
 from .io import CheckpointError, atomic_save_safetensors, atomic_write_text, load_state_strict  # noqa: F401
-from .nn.info import INFO_OPTIONS, CodeLayout, find_info_generator, with_info_codes
-from .registry import ARCHS
+from .networks import NetworkConfig, build_network
+from .nn.info import find_info_generator
 from .sampling import (
     grid_columns,
     image_grid,
@@ -34,65 +33,27 @@ CARD_NAME = "README.md"
 HUB_FILES = [CONFIG_NAME, WEIGHTS_NAME, METRICS_NAME, CARD_NAME, SAMPLES_NAME]
 
 
-# Network options that any architecture accepts: applied around the architecture's own layers.
-GENERATOR_OPTIONS = ("g_norm", "g_vbn_reference_size")
-DISCRIMINATOR_OPTIONS = ("d_spectral_norm", "d_minibatch")
-
-
-def _arch_kwargs(config: GeneratorConfig) -> dict:
-    return {k: v for k, v in config.arch_kwargs.items() if k not in GENERATOR_OPTIONS + DISCRIMINATOR_OPTIONS + INFO_OPTIONS}
-
-
 def build_generator_network(config: GeneratorConfig) -> nn.Module:
-    spec = ARCHS.get(config.arch)
-    net = spec.generator(latent_dim=config.latent_dim, channels=config.channels, image_size=config.image_size,
-                         num_classes=config.num_classes, **_arch_kwargs(config))
-    g_norm = config.arch_kwargs.get("g_norm", "batch")
-    if g_norm == "virtual-batch":
-        from .nn.virtual_batch_norm import with_virtual_batch_norm
-
-        net = with_virtual_batch_norm(net, config.latent_dim, config.num_classes,
-                                      reference_size=config.arch_kwargs.get("g_vbn_reference_size", 64))
-    elif g_norm != "batch":
-        raise ValueError(f"g_norm must be 'batch' or 'virtual-batch', got {g_norm!r}")
-    layout = CodeLayout.from_options(config.latent_dim, config.arch_kwargs)  # InfoGAN: codes read from the latent
-    return net if layout is None else with_info_codes(net, layout)
+    return build_network("generator", config.generator, config)
 
 
-def build_discriminator_network(config: GeneratorConfig, arch: str | None = None, **options) -> nn.Module:
-    """The architecture's discriminator, with spectral norm and a minibatch-discrimination layer when asked.
-
-    ``arch`` names another registered architecture whose discriminator to use (e.g. an autoencoder
-    for energy-based variants). ``options`` (``d_spectral_norm``, ``d_minibatch``) come from the run's
-    techniques; they may also be in ``config.arch_kwargs``.
-    """
-    spec = ARCHS.get(arch or config.arch)
-    options = {**{k: v for k, v in config.arch_kwargs.items() if k in DISCRIMINATOR_OPTIONS}, **options}
-    unknown = set(options) - set(DISCRIMINATOR_OPTIONS)
-    if unknown:
-        raise ValueError(f"unknown discriminator option(s) {sorted(unknown)}; known: {list(DISCRIMINATOR_OPTIONS)}")
-    net = spec.discriminator(channels=config.channels, image_size=config.image_size,
-                             num_classes=config.num_classes, **_arch_kwargs(config))
-    if options.get("d_minibatch"):
-        from .nn.minibatch import add_minibatch_discrimination
-
-        net = add_minibatch_discrimination(net, **dict(options["d_minibatch"]))
-    if options.get("d_spectral_norm"):
-        from .nn.spectral import apply_spectral_norm
-
-        net = apply_spectral_norm(net)
-    return net
+def build_discriminator_network(config: GeneratorConfig) -> nn.Module:
+    """The discriminator that ``config.discriminator`` describes (the generator's architecture when the
+    config has no discriminator section)."""
+    return build_network("discriminator", config.discriminator or NetworkConfig(config.arch), config)
 
 
-def resolve_model_folder(name_or_path: str | Path, revision: str | None = None, **hub_kwargs) -> Path:
-    """A local folder as is; otherwise download the Hub repo's generator files and return the snapshot."""
+def resolve_model_folder(name_or_path: str | Path, revision: str | None = None, extra_files: Sequence[str] = (),
+                         **hub_kwargs) -> Path:
+    """A local folder as is; otherwise download the Hub repo's model files (and ``extra_files``) and return
+    the snapshot."""
     path = Path(name_or_path)
     if path.is_dir():
         return path
     if path.exists() or str(name_or_path).startswith((".", "/", "~")) or str(name_or_path).count("/") > 1:
         raise FileNotFoundError(f"model folder {name_or_path} does not exist")
     try:
-        return Path(snapshot_download(str(name_or_path), revision=revision, allow_patterns=HUB_FILES, **hub_kwargs))
+        return Path(snapshot_download(str(name_or_path), revision=revision, allow_patterns=[*HUB_FILES, *extra_files], **hub_kwargs))
     except RepositoryNotFoundError as err:
         raise FileNotFoundError(f"{name_or_path!r} is neither a local folder nor a Hub repo you can access") from err
     except RevisionNotFoundError as err:
@@ -121,7 +82,7 @@ class Generator(nn.Module, ModelHubMixin, library_name="gan-hub", tags=["gan"], 
     def from_pretrained(cls, pretrained_model_name_or_path: str | Path, *, revision: str | None = None,
                         map_location: str | torch.device = "cpu", **hub_kwargs) -> "Generator":
         folder = resolve_model_folder(pretrained_model_name_or_path, revision=revision, **hub_kwargs)
-        config = GeneratorConfig.load(folder)
+        config = load_model_config(folder)
         try:
             model = cls(config, metrics=_read_json(folder / METRICS_NAME))
         except (TypeError, ValueError) as err:
@@ -326,6 +287,70 @@ class Generator(nn.Module, ModelHubMixin, library_name="gan-hub", tags=["gan"], 
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return self.net(z, labels)
+
+
+def load_model_config(folder: Path) -> GeneratorConfig:
+    """The folder's config.json, for a variant this library has (its network wrappers registered)."""
+    from .variants import VARIANTS  # registers the variants and the network wrappers they define
+
+    config = GeneratorConfig.load(folder)
+    if config.variant not in VARIANTS:
+        raise ConfigError(f"{Path(folder) / CONFIG_NAME} names variant {config.variant!r}, which this version of "
+                          f"gan-hub does not have (it has: {', '.join(VARIANTS.names())}); upgrade gan-hub")
+    return config
+
+
+class Discriminator(nn.Module):
+    """A trained model's discriminator, as its trainer exported it (``discriminator.safetensors``).
+
+    >>> d = Discriminator.from_pretrained("model_zoo/cgan-mnist")
+    >>> d.score(images)          # its raw outputs for uint8 images [N, C, H, W]: logits [N] for most variants
+
+    ``score`` returns what the network returns: logits [N]; or, for a discriminator with extra heads,
+    a dict of tensors (``logits`` plus e.g. ``class_logits`` for AC-GAN, ``q_categorical`` for InfoGAN);
+    K class logits [N, K] for the semi-supervised classifier; reconstructions for EBGAN/BEGAN's
+    autoencoder. BiGAN's D scores (image, latent) pairs: call ``d.net(x, None, z=latents)``.
+    """
+
+    def __init__(self, config: GeneratorConfig):
+        super().__init__()
+        self.config = config
+        self.net = build_discriminator_network(config)
+        self.eval()
+
+    @classmethod
+    def from_pretrained(cls, name_or_path: str | Path, *, revision: str | None = None,
+                        map_location: str | torch.device = "cpu", **hub_kwargs) -> "Discriminator":
+        folder = resolve_model_folder(name_or_path, revision=revision, extra_files=[DISCRIMINATOR_NAME], **hub_kwargs)
+        config = load_model_config(folder)
+        if not (folder / DISCRIMINATOR_NAME).is_file():
+            raise FileNotFoundError(f"{name_or_path} has no {DISCRIMINATOR_NAME}: its discriminator was not exported "
+                                    "(models trained with python -m train export it)")
+        try:
+            model = cls(config)
+        except (TypeError, ValueError) as err:
+            raise ConfigError(f"{folder / CONFIG_NAME} does not describe a buildable discriminator: {err}") from err
+        load_state_strict(model.net, folder / DISCRIMINATOR_NAME, f"{config.variant} discriminator",
+                          "The discriminator's weights and config.json come from different models (a version-1 "
+                          "config.json does not record the discriminator's heads and wrappers): re-export them together.")
+        return model.to(map_location).eval()
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.net.parameters()).device
+
+    @torch.inference_mode()
+    def score(self, images: torch.Tensor, labels: torch.Tensor | None = None, batch_size: int = 500):
+        """The discriminator's raw outputs for ``images`` (uint8 [N, C, H, W], or floats already in [-1, 1])."""
+        if not isinstance(images, torch.Tensor):
+            raise TypeError(f"images must be a torch.Tensor, got {type(images).__name__}")
+        x = images.float().div(127.5).sub(1.0) if images.dtype == torch.uint8 else images.float()
+        parts = [self.net(x[s:s + batch_size].to(self.device),
+                          None if labels is None else labels[s:s + batch_size].to(self.device))
+                 for s in range(0, len(x), batch_size)]
+        if parts and isinstance(parts[0], dict):
+            return {k: torch.cat([p[k].cpu() for p in parts]) for k in parts[0]}
+        return torch.cat([p.cpu() for p in parts])
 
 
 def _read_json(path: Path) -> dict | None:

@@ -12,3 +12,16 @@ def two_process_launcher() -> list[str]:
         port = s.getsockname()[1]
     return [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
             "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", str(port)]
+
+
+def with_discriminator_options(config, d_spectral_norm: bool = False, d_minibatch: dict | None = None):
+    """A copy of a GeneratorConfig whose discriminator has the minibatch-discrimination and spectral-norm
+    wrappers (in that order, as the techniques add them)."""
+    import copy
+
+    config = copy.deepcopy(config)
+    if d_minibatch:
+        config.discriminator.wrappers.append({"name": "minibatch_discrimination", **d_minibatch})
+    if d_spectral_norm:
+        config.discriminator.wrappers.append({"name": "spectral_norm"})
+    return config

@@ -12,6 +12,7 @@ from gan_hub.objectives import Objective, get_objective
 from gan_hub.variants import get_variant
 from gan_hub.variants.acgan import ACGANAlgorithm, auxiliary_class_loss, class_accuracy
 from gan_hub.variants.base import StepContext
+from tests.conftest import with_discriminator_options
 
 CTX = StepContext(step=0, max_steps=1)
 K = 4
@@ -27,7 +28,7 @@ def config(arch: str = "dcgan", **arch_kwargs) -> GeneratorConfig:
 def players(arch: str = "dcgan", class_weight: float = 1.0, objective: Objective | None = None, **options):
     torch.manual_seed(0)
     cfg = config(arch)
-    g, d = build_generator_network(cfg), build_discriminator_network(cfg, **options)
+    g, d = build_generator_network(cfg), build_discriminator_network(with_discriminator_options(cfg, **options))
     algorithm = ACGANAlgorithm(objective or get_objective("non-saturating"), class_weight=class_weight)
     algorithm.setup(g, d)
     return cfg, g, d, algorithm

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import stat
+from pathlib import Path
 import threading
 import time
 
@@ -332,3 +333,26 @@ def test_a_request_that_waits_too_long_is_withdrawn_with_a_clear_error():
     release.set()
     assert first.result(30).shape == (1, 1, 28, 28)
     assert batcher.requests == 1  # the withdrawn request was never computed
+
+
+# ---- cold start ------------------------------------------------------------------------------------
+def test_the_first_page_is_built_without_torch():
+    """The page needs gradio, the bounds and the zoo's folder names; torch and matplotlib load after it."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from gan_hub.app import build_demo; build_demo(); "
+            "print(sorted(m for m in ('torch', 'matplotlib', 'av') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         cwd=Path(__file__).resolve().parents[1], env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_app_s_spelled_out_constants_agree_with_the_library():
+    from gan_hub.app import catalog, limits
+    from gan_hub.config import CONFIG_NAME
+    from gan_hub.sampling import INTERPOLATIONS
+
+    assert catalog.CONFIG_NAME == CONFIG_NAME
+    assert set(limits.METHODS) == set(INTERPOLATIONS)

@@ -10,6 +10,7 @@ from gan_hub.techniques import configure
 from gan_hub.variants import get_variant
 from gan_hub.variants.base import StepContext
 from gan_hub.variants.bigan import BiGANAlgorithm
+from tests.conftest import with_discriminator_options
 from train.step import Players, alternating_step
 
 LATENT = 4
@@ -24,7 +25,7 @@ def config(**extra) -> GeneratorConfig:
 def players(objective: str = "non-saturating", seed: int = 0, **options):
     torch.manual_seed(seed)
     cfg = config()
-    g, d = build_generator_network(cfg), build_discriminator_network(cfg, **options)
+    g, d = build_generator_network(cfg), build_discriminator_network(with_discriminator_options(cfg, **options))
     algorithm = BiGANAlgorithm(get_objective(objective))
     algorithm.setup(g, d)
     return cfg, g, d, algorithm

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 import torch
+
+from gan_hub.game import REPLACES_GENERATOR_LOSS
 from safetensors.torch import load_file
 from torch import nn
 
@@ -90,7 +92,7 @@ def test_ebgan_generator_loss_adds_the_weighted_pulling_away_term():
     generator = ConstantGenerator([2.0, 2.0, 2.0])  # identical fakes: energy 4 each, PT = 1
     loss, logs = algo.generator_loss(generator, ZeroReconstruction(), torch.zeros(3, 3), None, None, CTX)
     assert loss.item() == pytest.approx(4.0 + 0.1)
-    assert logs["g_loss"] == pytest.approx(4.1) and logs["g_pt"] == pytest.approx(1.0) and logs["g_energy"] == pytest.approx(4.0)
+    assert logs["g_loss"] == pytest.approx(4.1) and logs["g_pt"] == pytest.approx(0.1) and logs["g_energy"] == pytest.approx(4.0)
 
 
 # ---- BEGAN --------------------------------------------------------------------------------------------
@@ -140,14 +142,13 @@ def test_began_state_dict_round_trip():
 
 
 def test_generator_loss_replacing_techniques_are_refused():
-    class FeatureMatchingLike(Technique):
+    class FeatureMatchingLike(Technique):  # the refusal reads the declared effect, not the class
         name = "feature-matching-like"
+        effects = frozenset({REPLACES_GENERATOR_LOSS})
 
-        def generator_loss(self, discriminator, real, fake, labels, ctx):
-            return fake.mean()
-
-    with pytest.raises(ValueError, match="replace the generator loss"):
-        BEGAN(None, [FeatureMatchingLike()])
+    for algorithm in (BEGAN, EBGAN):
+        with pytest.raises(ValueError, match="feature-matching-like replaces the generator loss"):
+            algorithm(None, [FeatureMatchingLike()])
 
 
 # ---- autoencoder discriminators ---------------------------------------------------------------------------
@@ -168,13 +169,14 @@ def test_mlp_autoencoder_reconstruction_shapes():
 
 
 def test_autoencoders_are_registered_with_their_generators():
-    config = GeneratorConfig(variant="ebgan", arch="dcgan", image_size=28, latent_dim=8,
+    config = GeneratorConfig(variant="ebgan", arch="dcgan", image_size=28, latent_dim=8, discriminator_arch="autoencoder",
                              arch_kwargs={"base_channels": 8, "d_hidden": 12, "g_hidden": 4})
-    g, d = build_generator_network(config), build_discriminator_network(config, "autoencoder")
+    g, d = build_generator_network(config), build_discriminator_network(config)
     assert isinstance(d, ConvAutoencoderDiscriminator) and d.code_dim == 12
     assert d(g(torch.randn(2, 8))).shape == (2, 1, 28, 28)
-    mlp = GeneratorConfig(variant="x", arch="mlp", image_size=6, latent_dim=8, arch_kwargs={"hidden_dim": 16})
-    assert build_discriminator_network(mlp, "autoencoder-mlp")(build_generator_network(mlp)(torch.randn(2, 8))).shape == (2, 1, 6, 6)
+    mlp = GeneratorConfig(variant="x", arch="mlp", image_size=6, latent_dim=8, arch_kwargs={"hidden_dim": 16},
+                          discriminator_arch="autoencoder-mlp")
+    assert build_discriminator_network(mlp)(build_generator_network(mlp)(torch.randn(2, 8))).shape == (2, 1, 6, 6)
 
 
 def test_autoencoders_are_unconditional():

@@ -124,7 +124,7 @@ def test_missing_and_unexpected_weights_are_named(tmp_path):
 def test_mismatched_architecture_is_an_error(tmp_path):
     make(False).save_pretrained(tmp_path)
     config = json.loads((tmp_path / "config.json").read_text())
-    config["arch_kwargs"] = {"base_channels": 16}
+    config["generator"]["kwargs"] = {"base_channels": 16}
     (tmp_path / "config.json").write_text(json.dumps(config))
     with pytest.raises(CheckpointError, match="has shape .* the architecture expects"):
         Generator.from_pretrained(tmp_path)
@@ -145,7 +145,7 @@ def test_corrupt_weights_and_unknown_config_keys(tmp_path):
 def test_unknown_architecture_in_config(tmp_path):
     make(False).save_pretrained(tmp_path)
     config = json.loads((tmp_path / "config.json").read_text())
-    config["arch"] = "transformer"
+    config["generator"]["arch"] = "transformer"
     (tmp_path / "config.json").write_text(json.dumps(config))
     with pytest.raises(KeyError, match="unknown architecture 'transformer'"):
         Generator.from_pretrained(tmp_path)

@@ -14,6 +14,7 @@ from gan_hub.techniques import configure
 from gan_hub.variants import get_variant
 from gan_hub.variants.base import StepContext
 from gan_hub.variants.infogan import InfoGANAlgorithm
+from tests.conftest import with_discriminator_options
 from train.step import Players, alternating_step
 
 K, C, LATENT = 4, 1, 16
@@ -120,7 +121,8 @@ def test_the_discriminator_gets_a_q_head_and_still_returns_the_adversarial_logit
     x = torch.randn(6, 1, 16, 16)
     logits, (cat, cont) = discriminate_with_codes(d, x)
     assert logits.shape == (6,) and cat.shape == (6, K) and cont.shape == (6, C)
-    assert d(x).shape == (6,) and d.head.codes is not None  # plain calls work (penalties, techniques)
+    out = d(x)  # one mapping: nothing is kept on the module between calls
+    assert out["logits"].shape == (6,) and out["q_categorical"].shape == (6, K) and not hasattr(d.head, "codes")
     count = sum(p.numel() for p in d.parameters())
     add_info_head(d, K, C)  # a second call changes nothing
     assert sum(p.numel() for p in d.parameters()) == count
@@ -131,7 +133,7 @@ def test_the_discriminator_gets_a_q_head_and_still_returns_the_adversarial_logit
 def test_q_head_follows_spectral_norm_and_minibatch_discrimination():
     cfg = config()
     torch.manual_seed(0)
-    d = build_discriminator_network(cfg, d_spectral_norm=True, d_minibatch={"num_kernels": 4, "kernel_dim": 3})
+    d = build_discriminator_network(with_discriminator_options(cfg, True, {"num_kernels": 4, "kernel_dim": 3}))
     InfoGANAlgorithm(get_objective("non-saturating")).setup(build_generator_network(cfg), d)
     assert torch.nn.utils.parametrize.is_parametrized(d.head.q[0], "weight")
     _, (cat, cont) = discriminate_with_codes(d, torch.randn(5, 1, 16, 16))
@@ -140,7 +142,7 @@ def test_q_head_follows_spectral_norm_and_minibatch_discrimination():
 
 def test_setup_and_techniques_are_checked():
     cfg = GeneratorConfig(variant="infogan", arch="dcgan", latent_dim=LATENT, image_size=16, arch_kwargs={"base_channels": 8})
-    with pytest.raises(TypeError, match="info_categorical"):
+    with pytest.raises(TypeError, match="info_codes network wrapper"):
         InfoGANAlgorithm(get_objective("non-saturating")).setup(build_generator_network(cfg), build_discriminator_network(cfg))
     replay = configure({"experience_replay": True}, get_objective("non-saturating")).techniques
     with pytest.raises(ValueError, match="experience_replay"):
@@ -216,7 +218,8 @@ def test_from_pretrained_keeps_the_codes_meaning(trained, tmp_path):
     model.net.load_state_dict(g.state_dict())
     model.save_pretrained(tmp_path / "infogan")
     loaded = Generator.from_pretrained(tmp_path / "infogan")
-    assert loaded.config.arch_kwargs["info_categorical"] == K and loaded.config.latent_dim == LATENT
+    assert loaded.config.wrapper("generator", "info_codes") == {"name": "info_codes", "categorical": K, "continuous": C}
+    assert loaded.config.latent_dim == LATENT
     for k in range(K):
         images = loaded.generate(32, seed=7, codes={"categorical": k})
         torch.testing.assert_close(images, model.generate(32, seed=7, codes={"categorical": k}))
@@ -239,5 +242,7 @@ def test_virtual_batch_norm_reference_batch_is_in_the_code_space():
 def test_variant_defaults_follow_the_papers_mnist_setup():
     spec = get_variant("infogan")
     assert spec.arch == "dcgan" and spec.arch_kwargs["g_hidden"] == 1024 and spec.arch_kwargs["d_hidden"] == 1024
-    assert (spec.arch_kwargs["info_categorical"], spec.arch_kwargs["info_continuous"], spec.latent_dim) == (10, 2, 74)
+    algorithm = spec.build_algorithm(get_objective("non-saturating"))
+    assert algorithm.generator_wrappers() == [{"name": "info_codes", "categorical": 10, "continuous": 2}]
+    assert spec.latent_dim == 74
     assert (spec.lr_g, spec.lr_d) == (1e-3, 2e-4)

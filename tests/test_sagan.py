@@ -10,6 +10,7 @@ from gan_hub.hub import build_discriminator_network, build_generator_network
 from gan_hub.nn.attention import SelfAttention2d
 from gan_hub.registry import ARCHS
 from gan_hub.variants import get_variant
+from tests.conftest import with_discriminator_options
 
 torch.set_num_threads(1)
 
@@ -159,7 +160,7 @@ def test_batch_norm_in_d_can_be_asked_for():
 
 def test_spectral_norm_reaches_the_attention_convolutions_but_not_gamma():
     config = GeneratorConfig(variant="sagan", arch="sagan", image_size=16, arch_kwargs={"base_channels": 8})
-    d = build_discriminator_network(config, d_spectral_norm=True)
+    d = build_discriminator_network(with_discriminator_options(config, d_spectral_norm=True))
     attention = d.attention
     for conv in (attention.f, attention.g, attention.h, attention.v):
         assert parametrize.is_parametrized(conv, "weight")

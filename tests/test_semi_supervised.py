@@ -132,7 +132,8 @@ def test_discriminator_loss_is_supervised_plus_weighted_unsupervised():
     labelled, targets = algorithm.labelled_batch(6)
     with torch.no_grad():
         fake = g(z)
-    by_hand = supervised_loss(d(labelled), targets) + 0.5 * unsupervised_loss(d(real), d(fake))
+    real_logits, fake_logits = d(real), d(fake)  # D's noise layers draw in the template's order: real, fake, labelled
+    by_hand = 0.5 * unsupervised_loss(real_logits, fake_logits) + supervised_loss(d(labelled), targets)
     assert loss.item() == pytest.approx(by_hand.item(), rel=1e-6)
     loss.backward()
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in d.parameters())

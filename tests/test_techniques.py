@@ -1,4 +1,5 @@
 """Training techniques: each switch's behaviour on tiny networks with hand-computed expectations."""
+import copy
 import math
 
 import pytest
@@ -26,6 +27,20 @@ ALL = ["consensus", "experience_replay", "feature_matching", "gradient_penalty",
        "instance_noise", "label_smoothing", "minibatch_discrimination", "spectral_norm", "virtual_batch_norm",
        "weight_clipping"]
 CTX = StepContext(0, 100)
+
+
+def record(generator=None, discriminator=None, real=None, fake=None, labels=None, ctx=CTX, loss=None):
+    """The batch record a technique hook receives, as the base algorithm builds it."""
+    batch = AdversarialAlgorithm(get_objective("non-saturating")).batch(generator, discriminator, real, labels, None, ctx)
+    batch.fake, batch.loss = fake, loss
+    return batch
+
+
+def with_d_wrappers(config: GeneratorConfig, *wrappers: dict) -> GeneratorConfig:
+    """A copy of ``config`` whose discriminator has these wrappers (gan_hub.networks) added."""
+    config = copy.deepcopy(config)
+    config.discriminator.wrappers.extend(wrappers)
+    return config
 
 
 def image_config(arch: str, num_classes: int = 0, **arch_kwargs) -> GeneratorConfig:
@@ -63,7 +78,7 @@ def test_gradient_penalty_of_a_linear_critic(norm):
     critic = LinearCritic(w / w.norm() * norm)
     real, fake = torch.randn(8, 3, 2, 2), torch.randn(8, 3, 2, 2)
     gp = GradientPenalty(weight=10.0)
-    penalty = gp.d_penalty(None, critic, real, fake, None, CTX)
+    penalty = gp.d_penalty(record(None, critic, real, fake))
     if norm == 1.0:
         assert penalty.item() == pytest.approx(0.0, abs=1e-6)
     else:
@@ -76,13 +91,13 @@ def test_gradient_penalty_rng_is_owned_and_restored():
     critic = TinyD()
     real, fake = torch.randn(6, 3), torch.randn(6, 3)
     a = GradientPenalty(seed=3)
-    a.d_penalty(None, critic, real, fake, None, CTX)
+    a.d_penalty(record(None, critic, real, fake))
     b = GradientPenalty(seed=99)
     b.load_state_dict(a.state_dict())
     torch.manual_seed(123)  # the global RNG plays no part
-    first = a.d_penalty(None, critic, real, fake, None, CTX)
+    first = a.d_penalty(record(None, critic, real, fake))
     torch.manual_seed(456)
-    assert b.d_penalty(None, critic, real, fake, None, CTX).item() == first.item()
+    assert b.d_penalty(record(None, critic, real, fake)).item() == first.item()
 
 
 # ---- weight clipping ----------------------------------------------------------------------------
@@ -133,7 +148,8 @@ def test_minibatch_features_match_the_definition():
 def test_minibatch_layer_goes_between_body_and_head(arch, num_classes):
     config = image_config(arch, num_classes)
     plain = build_discriminator_network(config)
-    d = build_discriminator_network(config, d_minibatch={"num_kernels": 7, "kernel_dim": 2})
+    d = build_discriminator_network(with_d_wrappers(config, {"name": "minibatch_discrimination", "num_kernels": 7,
+                                                             "kernel_dim": 2}))
     width = plain.head.linear.in_features
     assert isinstance(d.head, MinibatchDiscriminationHead)
     assert d.head.head.linear.in_features == width + 7
@@ -212,28 +228,28 @@ def test_historical_averaging_is_zero_at_the_average_and_grows_away_from_it():
     g, d = nn.Linear(3, 2), TinyD(2, 2)
     ha = HistoricalAveraging(weight=0.5)
     ha.setup(g, d)
-    assert ha.d_penalty(g, d, None, None, None, CTX).item() == 0.0
-    assert ha.g_penalty(g, d, CTX).item() == 0.0
+    assert ha.d_penalty(record(g, d)).item() == 0.0
+    assert ha.g_penalty(record(g, d)).item() == 0.0
     before = [p.detach().clone() for p in d.parameters()]
     with torch.no_grad():
         for p in d.parameters():
             p.add_(0.2)
     n = sum(p.numel() for p in d.parameters())
-    assert ha.d_penalty(g, d, None, None, None, CTX).item() == pytest.approx(0.5 * n * 0.2 ** 2, rel=1e-5)
+    assert ha.d_penalty(record(g, d)).item() == pytest.approx(0.5 * n * 0.2 ** 2, rel=1e-5)
     ha.after_d_step(d, CTX)  # the average is now (theta_0 + theta_1) / 2
     for avg, p0 in zip(ha.d_average.averages, before):
         torch.testing.assert_close(avg, p0 + 0.1)
-    penalty = ha.d_penalty(g, d, None, None, None, CTX)
+    penalty = ha.d_penalty(record(g, d))
     assert penalty.item() == pytest.approx(0.5 * n * 0.1 ** 2, rel=1e-5)
     penalty.backward()
     assert all((p.grad > 0).all() for p in d.parameters())  # pulls back toward the average
-    assert ha.g_penalty(g, d, CTX).item() == 0.0  # G has not moved
+    assert ha.g_penalty(record(g, d)).item() == 0.0  # G has not moved
 
     resumed = HistoricalAveraging(weight=0.5)
     resumed.setup(nn.Linear(3, 2), TinyD(2, 2))
     resumed.load_state_dict(ha.state_dict())
     assert resumed.d_average.count == 2
-    assert resumed.d_penalty(g, d, None, None, None, CTX).item() == pytest.approx(penalty.item())
+    assert resumed.d_penalty(record(g, d)).item() == pytest.approx(penalty.item())
 
 
 # ---- feature matching ---------------------------------------------------------------------------
@@ -242,7 +258,7 @@ def test_feature_matching_is_the_squared_distance_of_mean_features():
     d = TinyD(3, 2)
     real = torch.randn(4, 3, requires_grad=True)
     fake = torch.randn(5, 3, requires_grad=True)
-    loss = FeatureMatching().generator_loss(d, real, fake, None, CTX)
+    loss = FeatureMatching().generator_loss(record(None, d, real, fake))
     w, b = d.body.weight.detach(), d.body.bias.detach()
     real_mean = (real.detach() @ w.T + b).mean(0)
     fake_mean = (fake.detach() @ w.T + b).mean(0)
@@ -258,7 +274,7 @@ def test_feature_matching_replaces_the_generator_loss_in_the_algorithm():
     algorithm = AdversarialAlgorithm(get_objective("non-saturating"), [FeatureMatching()])
     z, real = torch.randn(5, 3), torch.randn(5, 3)
     loss, logs = algorithm.generator_loss(g, d, z, None, real, CTX)
-    expected = FeatureMatching().generator_loss(d, real, g(z), None, CTX)
+    expected = FeatureMatching().generator_loss(record(g, d, real, g(z)))
     assert loss.item() == pytest.approx(expected.item())
 
 
@@ -267,7 +283,8 @@ def test_feature_matching_replaces_the_generator_loss_in_the_algorithm():
 def test_spectral_norm_makes_every_weight_unit_norm(arch, num_classes, kwargs):
     torch.manual_seed(0)
     config = image_config(arch, num_classes, **kwargs)
-    d = build_discriminator_network(config, d_spectral_norm=True, d_minibatch={"num_kernels": 4}).train()
+    d = build_discriminator_network(with_d_wrappers(config, {"name": "minibatch_discrimination", "num_kernels": 4},
+                                                    {"name": "spectral_norm"})).train()
     layers = [m for m in d.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
     assert layers and all(nn.utils.parametrize.is_parametrized(m, "weight") for m in layers)
     x, labels = torch.randn(8, 1, 16, 16), torch.arange(8) % num_classes if num_classes else None
@@ -284,26 +301,26 @@ def test_spectral_norm_makes_every_weight_unit_norm(arch, num_classes, kwargs):
 def test_instance_noise_anneals_to_zero():
     noise = InstanceNoise(std=0.2, anneal=0.5)
     real, fake = torch.zeros(200, 1, 16, 16), torch.ones(200, 1, 16, 16)
-    r, f = noise.d_inputs(real, fake, StepContext(0, 100))
+    r, f = noise.d_inputs(record(ctx=StepContext(0, 100)), real, fake)
     assert r.std().item() == pytest.approx(0.2, rel=0.02)
     assert (f - fake).std().item() == pytest.approx(0.2, rel=0.02)
     assert not torch.equal(r, f - 1)  # independent noise for real and fake
-    assert noise.g_inputs(fake, StepContext(0, 100)).sub(fake).std().item() == pytest.approx(0.2, rel=0.02)
-    r, _ = noise.d_inputs(real, fake, StepContext(25, 100))  # half way through the anneal
+    assert noise.g_inputs(record(ctx=StepContext(0, 100)), fake).sub(fake).std().item() == pytest.approx(0.2, rel=0.02)
+    r, _ = noise.d_inputs(record(ctx=StepContext(25, 100)), real, fake)  # half way through the anneal
     assert r.std().item() == pytest.approx(0.1, rel=0.02)
     for step in (50, 80, 100):  # after the anneal: inputs unchanged
-        r, f = noise.d_inputs(real, fake, StepContext(step, 100))
+        r, f = noise.d_inputs(record(ctx=StepContext(step, 100)), real, fake)
         assert r is real and f is fake
-        assert noise.g_inputs(fake, StepContext(step, 100)) is fake
+        assert noise.g_inputs(record(ctx=StepContext(step, 100)), fake) is fake
 
 
 def test_instance_noise_resumes_exactly():
     a = InstanceNoise(seed=1)
     x = torch.zeros(3, 4)
-    a.g_inputs(x, CTX)
+    a.g_inputs(record(), x)
     b = InstanceNoise(seed=2)
     b.load_state_dict(a.state_dict())
-    assert torch.equal(a.g_inputs(x, CTX), b.g_inputs(x, CTX))
+    assert torch.equal(a.g_inputs(record(), x), b.g_inputs(record(), x))
 
 
 # ---- experience replay --------------------------------------------------------------------------
@@ -316,12 +333,12 @@ def test_experience_replay_keeps_the_shape_and_draws_old_fakes_once_full():
     replay = ExperienceReplay(size=8, fraction=0.5)
     real = torch.zeros(4, 1, 1, 1)
     for k in (1, 2):  # filling: fakes pass through unchanged
-        r, f = replay.d_inputs(real, batch(k), CTX)
+        r, f = replay.d_inputs(record(), real, batch(k))
         assert r is real and torch.equal(f, batch(k))
     assert replay.full
     old = set(batch(1).flatten().tolist()) | set(batch(2).flatten().tolist())
     for k in (3, 4, 5):
-        _, f = replay.d_inputs(real, batch(k), CTX)
+        _, f = replay.d_inputs(record(), real, batch(k))
         assert f.shape == (4, 1, 1, 1)
         assert set(f[:2].flatten().tolist()) <= old  # replayed: fakes of earlier steps only
         assert torch.equal(f[2:], batch(k)[2:])
@@ -332,11 +349,11 @@ def test_experience_replay_keeps_the_shape_and_draws_old_fakes_once_full():
 def test_experience_replay_resumes_exactly_and_refuses_conditional_d():
     a = ExperienceReplay(size=6, fraction=0.5)
     for k in range(3):
-        a.d_inputs(None, batch(k), CTX)
+        a.d_inputs(record(), None, batch(k))
     b = ExperienceReplay(size=6, fraction=0.5, seed=5)
     b.load_state_dict(a.state_dict())
     for k in (3, 4):
-        assert torch.equal(a.d_inputs(None, batch(k), CTX)[1], b.d_inputs(None, batch(k), CTX)[1])
+        assert torch.equal(a.d_inputs(record(), None, batch(k))[1], b.d_inputs(record(), None, batch(k))[1])
     with pytest.raises(ValueError, match="unconditional"):
         ExperienceReplay().setup(None, build_discriminator_network(image_config("mlp", 3)))
 
@@ -352,6 +369,11 @@ class Scalar(nn.Module):
         return self.lin(x).squeeze(1)
 
 
+class ScalarGenerator(Scalar):
+    def forward(self, z, labels=None):
+        return self.lin(z)
+
+
 def test_consensus_adds_half_gamma_squared_gradient_norm_in_a_quadratic_game():
     quadratic = Objective("quadratic", discriminator_loss=lambda r, f: r.pow(2).mean() + f.pow(2).mean(),
                           generator_loss=lambda f, r=None: (f - 1).pow(2).mean())
@@ -364,21 +386,20 @@ def test_consensus_adds_half_gamma_squared_gradient_norm_in_a_quadratic_game():
     fake = a * z
     # D step: L_D = w^2 (mean r^2 + mean f^2), dL_D/dw = 2 w (mean r^2 + mean f^2)
     grad_d = 2 * w * (real.pow(2).mean() + fake.pow(2).mean()).item()
-    penalty = consensus.d_penalty(None, d, real, fake, None, CTX)
-    assert penalty.item() == pytest.approx(0.5 / 2 * grad_d ** 2, rel=1e-5) and penalty.item() > 0
-    penalty.backward()
+    game = AdversarialAlgorithm(quadratic, [consensus])
+    g = ScalarGenerator(a)
+    loss, logs = game.discriminator_loss(g, d, real, None, z, CTX)
+    assert logs["d_consensus"] == pytest.approx(0.5 / 2 * grad_d ** 2, rel=1e-5) and logs["d_consensus"] > 0
+    loss.backward()
     assert d.lin.weight.grad.abs().item() > 0  # differentiable (create_graph)
 
     # G step: G(z) = a z, L_G = mean((w a z - 1)^2), dL_G/da = mean(2 (w a z - 1) w z)
-    g = Scalar(a)
     d.zero_grad()
     d.requires_grad_(False)  # frozen, as in the trainer's G step
-    fake = g(z).unsqueeze(1)
-    assert consensus.generator_loss(d, real, fake, None, CTX) is None  # does not replace the G loss
     grad_g = (2 * (w * a * z - 1) * w * z).mean().item()
-    penalty = consensus.g_penalty(g, d, CTX)
-    assert penalty.item() == pytest.approx(0.5 / 2 * grad_g ** 2, rel=1e-5) and penalty.item() > 0
-    assert consensus.g_penalty(g, d, CTX) is None  # used once per G step
+    loss, logs = game.generator_loss(g, d, z, None, real, CTX)
+    assert logs["g_consensus"] == pytest.approx(0.5 / 2 * grad_g ** 2, rel=1e-5) and logs["g_consensus"] > 0
+    assert logs["g_loss"] == pytest.approx(((w * a * z - 1) ** 2).mean().item(), rel=1e-5)  # the G loss is not replaced
 
 
 # ---- the registry, options and configure ----------------------------------------------------------
@@ -419,16 +440,17 @@ def test_configure_several_switches_at_once():
         "consensus": 1,
     }, get_objective("non-saturating"))
     assert setup.objective.name == "non-saturating+ls0.8"
-    assert setup.discriminator_kwargs == {"d_minibatch": {"num_kernels": 50, "kernel_dim": 5}, "d_spectral_norm": True}
-    assert setup.generator_kwargs == {"g_norm": "virtual-batch", "g_vbn_reference_size": 32}
+    assert setup.discriminator_wrappers == [{"name": "minibatch_discrimination", "num_kernels": 50, "kernel_dim": 5},
+                                            {"name": "spectral_norm"}]
+    assert setup.generator_wrappers == [{"name": "virtual_batch_norm", "reference_size": 32}]
     kinds = {type(t): t for t in setup.techniques}
     assert set(kinds) == {FeatureMatching, GradientPenalty, WeightClipping, HistoricalAveraging, InstanceNoise, Consensus}
     assert kinds[GradientPenalty].weight == 5.0 and kinds[WeightClipping].clip == 0.02
     assert kinds[HistoricalAveraging].weight == 1e-4 and kinds[InstanceNoise].std == 0.3
     assert kinds[InstanceNoise].anneal == 0.5 and kinds[Consensus].gamma == 1.0
-    assert kinds[Consensus].objective is setup.objective  # sees the smoothed objective
     assert configure({"label_smoothing": True}, get_objective("minimax")).objective.name == "minimax+ls0.9"
-    assert configure({"virtual_batch_norm": True}, get_objective("minimax")).generator_kwargs == {"g_norm": "virtual-batch"}
+    assert configure({"virtual_batch_norm": True}, get_objective("minimax")).generator_wrappers == [
+        {"name": "virtual_batch_norm", "reference_size": 64}]
     with pytest.raises(ValueError, match="binary cross-entropy"):
         configure({"label_smoothing": True}, get_objective("wasserstein"))
 
@@ -438,10 +460,10 @@ def test_all_techniques_train_together_and_checkpoint(tmp_path):
     torch.manual_seed(0)
     switches = {name: True for name in ALL if name != "feature_matching"}
     setup = configure(switches, get_objective("non-saturating"))
-    config = image_config("mlp")
-    config.arch_kwargs.update(setup.generator_kwargs)
+    config = with_d_wrappers(image_config("mlp"), *setup.discriminator_wrappers)
+    config.generator.wrappers.extend(setup.generator_wrappers)
     g = build_generator_network(config)
-    d = build_discriminator_network(config, **setup.discriminator_kwargs)
+    d = build_discriminator_network(config)
     algorithm = AdversarialAlgorithm(setup.objective, setup.techniques)
     algorithm.setup(g, d)
     opt_g, opt_d = torch.optim.Adam(g.parameters(), 1e-3), torch.optim.Adam(d.parameters(), 1e-3)
@@ -464,7 +486,7 @@ def test_all_techniques_train_together_and_checkpoint(tmp_path):
     assert {"d_gradient_penalty", "d_consensus", "d_historical_averaging", "g_consensus"} <= set(logs) | set(g_logs)
     save_file(algorithm.state_dict(), str(tmp_path / "state.safetensors"))
     fresh = AdversarialAlgorithm(setup.objective, configure(switches, get_objective("non-saturating")).techniques)
-    fresh.setup(build_generator_network(config), build_discriminator_network(config, **setup.discriminator_kwargs))
+    fresh.setup(build_generator_network(config), build_discriminator_network(config))
     fresh.load_state_dict(load_file(str(tmp_path / "state.safetensors")))
     saved, loaded = algorithm.state_dict(), fresh.state_dict()
     assert saved.keys() == loaded.keys() and all(torch.equal(saved[k], loaded[k]) for k in saved)

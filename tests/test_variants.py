@@ -43,6 +43,7 @@ def test_every_variant_trains(tmp_path, processes):
         assert r["finite"], f"{variant}: a loss became NaN or infinite"
         assert r["identical_on_ranks"], f"{variant}: the ranks' weights differ"
         assert {"d_loss", "g_loss"} <= set(r["logged"]), variant
+        assert r["discriminator_round_trip"], f"{variant}: the exported D does not rebuild from config.json"
     # the K+1 discriminator's fixed weight-norm scales are buffers, set from data on each process: they must agree
     assert results["semi-supervised"]["identical_d_buffers_on_ranks"]
     # ProGAN's short schedule grew through every level and fade-in to 32x32 (layers not yet in use get zero gradients)

@@ -29,6 +29,22 @@ def weight_vector(module: torch.nn.Module) -> torch.Tensor:
     return torch.cat([p.detach().flatten().double() for p in module.parameters()])
 
 
+def discriminator_round_trip(trainer: Trainer, folder: Path) -> bool:
+    """The exported discriminator, rebuilt from config.json alone, holds exactly the trained tensors."""
+    if not trainer.accelerator.is_main_process:
+        return True
+    from gan_hub import Discriminator
+    from gan_hub.hub import DISCRIMINATOR_NAME
+    from gan_hub.io import atomic_save_safetensors
+
+    folder.mkdir(parents=True, exist_ok=True)
+    trainer.gen_config.save(folder)
+    exported = trainer.algorithm.discriminator_export(trainer.accelerator.unwrap_model(trainer.D))
+    atomic_save_safetensors(folder / DISCRIMINATOR_NAME, exported)
+    rebuilt = Discriminator.from_pretrained(folder).net.state_dict()
+    return rebuilt.keys() == exported.keys() and all(torch.equal(rebuilt[k].cpu(), v.cpu()) for k, v in exported.items())
+
+
 def main(out: str, steps: str, *variants: str) -> None:
     results = {}
     for variant in variants:
@@ -59,6 +75,7 @@ def main(out: str, steps: str, *variants: str) -> None:
         gathered = acc.gather(torch.cat(buffers).to(acc.device)[None]) if buffers else None
         results[variant] = {"finite": finite, "identical_on_ranks": identical, "processes": acc.num_processes,
                             "logged": sorted(seen), "steps": trainer.step, "last_logs": logs,
+                            "discriminator_round_trip": discriminator_round_trip(trainer, folder / "export"),
                             "identical_d_buffers_on_ranks": gathered is None or bool((gathered == gathered[0]).all())}
     if trainer.accelerator.is_main_process:
         Path(out).write_text(json.dumps(results, indent=2))

@@ -55,6 +55,8 @@ OPTIONS = {  # flag -> (type, help); every flag maps onto a TrainConfig field
     "checkpoint-every": (int, "steps between checkpoints; default 500"),
     "eval-samples": (int, "samples for the scores in metrics.json and the card; default 10000; 0 skips"),
     "push-to-hub": (str, "ORG/NAME: upload runs/.../model to this Hub repo at the end"),
+    "init-from": (str, "ORG/NAME or FOLDER: start from that model's generator and discriminator weights (fine-tuning; "
+                       "the shapes must match this run's)"),
 }
 
 
@@ -106,18 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg = config_from_args(args)
         from gan_hub.data import DATASETS
-        from gan_hub.objectives import get_objective
-        from gan_hub.variants import get_variant
 
-        get_variant(cfg.variant)
+        from .compose import compose
+
         DATASETS.get(cfg.dataset)
-        if cfg.objective:
-            get_objective(cfg.objective)
-        from gan_hub.techniques import configure, merge_switches
-
-        spec = get_variant(cfg.variant)
-        setup = configure(merge_switches(spec.techniques, cfg.techniques), get_objective(cfg.objective or spec.objective))
-        spec.build_algorithm(setup.objective, setup.techniques, cfg.variant_options)  # checks the variant's options
+        compose(cfg)  # every option resolved and checked the way the trainer will use it
     except (TrainConfigError, KeyError, TypeError, ValueError) as err:
         parser.error(str(err))
     from .trainer import Trainer

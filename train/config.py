@@ -47,6 +47,7 @@ class TrainConfig:
     eval_samples: int = 10000
     num_workers: int = 0
     push_to_hub: str | None = None
+    init_from: str | None = None  # a model folder or Hub repo id whose G and D weights start the run
 
     def __post_init__(self):
         if self.output_dir is None:

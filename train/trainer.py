@@ -14,17 +14,15 @@ from torch.optim.swa_utils import AveragedModel
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from gan_hub.config import GeneratorConfig
 from gan_hub.data import fit_image_size, load_dataset
 from gan_hub.hub import DISCRIMINATOR_NAME, Generator, build_discriminator_network, build_generator_network
-from gan_hub.io import atomic_replace_dir, atomic_save_safetensors
-from gan_hub.objectives import get_objective
+from gan_hub.io import atomic_replace_dir, atomic_save_safetensors, atomic_write_text
 from gan_hub.sampling import grid_columns, image_grid, latents, to_uint8
-from gan_hub.techniques import configure, merge_switches
-from gan_hub.variants import get_variant
 from gan_hub.variants.base import StepContext
 
 from .checkpoints import list_checkpoints, load_checkpoint, save_checkpoint
+from .compose import compose
+from .resume import RECORD_NAME, init_from_pretrained, refuse_changed_config
 from .config import TrainConfig
 from .provenance import git_commit, library_versions
 from .step import Players, alternating_step
@@ -59,11 +57,9 @@ def ema_with_warmup(decay: float):
 class Trainer:
     def __init__(self, cfg: TrainConfig):
         self.cfg = cfg
-        self.spec = get_variant(cfg.variant)
-        self.switches = merge_switches(self.spec.techniques, cfg.techniques)
-        self.setup = configure(self.switches, get_objective(cfg.objective or self.spec.objective))
-        self.objective = self.setup.objective
-        self.algorithm = self.spec.build_algorithm(self.objective, self.setup.techniques, cfg.variant_options)
+        self.run = compose(cfg)
+        self.spec, self.settings = self.run.spec, self.run.settings
+        self.objective, self.algorithm = self.run.setup.objective, self.run.algorithm
         self.output_dir = Path(cfg.output_dir)
         self.accelerator = Accelerator(
             # Without accelerator hardware, processes started by `accelerate launch --multi_gpu` or torchrun
@@ -81,39 +77,26 @@ class Trainer:
         dataset = load_dataset(cfg.dataset, cfg.data_dir, train=True)
         if self.spec.image_size:
             dataset = fit_image_size(dataset, self.spec.image_size)
-        info = dataset.info
-        self.gen_config = GeneratorConfig(
-            variant=cfg.variant,
-            arch=cfg.arch or self.spec.arch,
-            latent_dim=cfg.latent_dim or self.spec.latent_dim,
-            num_classes=info.num_classes if self.spec.conditional else 0,
-            class_names=list(info.class_names) if self.spec.conditional else [],
-            image_size=info.image_size,
-            channels=info.channels,
-            dataset=cfg.dataset,
-            arch_kwargs={**({**self.spec.arch_kwargs, **cfg.arch_kwargs} if not cfg.arch or cfg.arch == self.spec.arch
-                            else dict(cfg.arch_kwargs)), **self.setup.generator_kwargs,
-                         **({"d_classes": list(info.class_names)} if self.spec.discriminator_classes else {})},
-        )
-        self.batch_size = cfg.batch_size or self.spec.batch_size
+        self.gen_config = self.run.model_config(dataset.info)
+        self.batch_size = self.settings["batch_size"]
         if len(dataset) < self.batch_size * self.accelerator.num_processes:
             raise ValueError(f"dataset {cfg.dataset} has {len(dataset)} images, fewer than one batch of "
                              f"{self.batch_size} per process x {self.accelerator.num_processes} processes: lower --batch-size")
         generator = build_generator_network(self.gen_config)
-        discriminator = build_discriminator_network(self.gen_config, self.spec.discriminator_arch,
-                                                    **self.setup.discriminator_kwargs)
+        discriminator = build_discriminator_network(self.gen_config)
+        if cfg.init_from:
+            init_from_pretrained(generator, discriminator, cfg.init_from)
         self.algorithm.setup(generator, discriminator)
         self.algorithm.bind_data(dataset, cfg.seed)
-        betas = (cfg.beta1 if cfg.beta1 is not None else self.spec.betas[0], cfg.beta2 if cfg.beta2 is not None else self.spec.betas[1])
-        self.base_lr_g, self.base_lr_d = cfg.lr_g or self.spec.lr_g, cfg.lr_d or self.spec.lr_d
-        optimizer = dataclasses.replace(self.spec.optimizer_spec, kind=cfg.optimizer or self.spec.optimizer)
-        opt_g = optimizer.build(generator.parameters(), self.base_lr_g, betas)
-        opt_d = optimizer.build(discriminator.parameters(), self.base_lr_d, betas)
+        optimizer = self.run.optimizer
+        self.base_lr_g, self.base_lr_d = optimizer.lr_g, optimizer.lr_d
+        opt_g = optimizer.build(generator.parameters(), self.base_lr_g)
+        opt_d = optimizer.build(discriminator.parameters(), self.base_lr_d)
         loader = DataLoader(dataset, batch_size=self.batch_size, shuffle=True, drop_last=True, num_workers=cfg.num_workers)
         self.G, self.D, self.opt_g, self.opt_d, self.loader = self.accelerator.prepare(generator, discriminator, opt_g, opt_d, loader)
-        self.n_critic = cfg.n_critic or self.spec.n_critic
+        self.n_critic = self.settings["n_critic"]
         self.players = Players(self.G, self.D, self.opt_g, self.opt_d, self.algorithm, self.n_critic)
-        decay = self.spec.ema_decay if cfg.ema_decay is None else cfg.ema_decay
+        decay = self.settings["ema_decay"]
         self.ema = (AveragedModel(self.accelerator.unwrap_model(self.G), avg_fn=ema_with_warmup(decay), use_buffers=True)
                     if decay > 0 else None)
         self.ema_decay = decay
@@ -178,9 +161,12 @@ class Trainer:
         cfg, acc = self.cfg, self.accelerator
         if acc.is_main_process:
             self.output_dir.mkdir(parents=True, exist_ok=True)
-            (self.output_dir / "train_config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
+            refuse_changed_config(self.output_dir, self.settings)
         acc.init_trackers("tensorboard")
         self.resume()
+        if acc.is_main_process:  # recorded once the run has started cleanly
+            atomic_write_text(self.output_dir / RECORD_NAME, json.dumps(
+                {"training_config": cfg.to_dict(), "resolved": self.settings}, indent=2, default=str))
         bar = tqdm(total=cfg.last_step, initial=self.step, desc=f"{cfg.variant} on {cfg.dataset}", disable=not acc.is_local_main_process,
                    dynamic_ncols=True)
         batches = self.batches()
@@ -251,6 +237,7 @@ class Trainer:
     def provenance(self) -> dict:
         return {
             "training_config": self.cfg.to_dict(),
+            "resolved": self.settings,
             "objective": self.objective.name,
             "steps": self.step,
             "batch_size": self.batch_size,

@@ -10,10 +10,10 @@ import random
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from ..config import GeneratorConfig
-
 if TYPE_CHECKING:
     import torch
+
+    from ..config import GeneratorConfig
 
 # forward(z, labels) -> uint8 images: the generator's own, or the app's ForwardBatcher for one model.
 # (torch and gan_hub.sampling are imported in the functions: the UI is built before they are needed.)

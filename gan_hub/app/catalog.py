@@ -23,10 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..config import CONFIG_NAME, GeneratorConfig
-
 if TYPE_CHECKING:
+    from ..config import GeneratorConfig
     from ..hub import Generator
+
+# gan_hub.config.CONFIG_NAME, spelled here so that listing the zoo imports neither gan_hub.config nor torch
+# (tests/test_app_http.py checks that the two agree)
+CONFIG_NAME = "config.json"
 
 DEFAULT_ZOO = Path(__file__).resolve().parents[2] / "model_zoo"
 DEFAULT_CACHE_SIZE = 4
@@ -44,6 +47,12 @@ def _hub():
     from .. import hub
 
     return hub
+
+
+def load_config(folder: Path) -> GeneratorConfig:
+    from ..config import GeneratorConfig
+
+    return GeneratorConfig.load(folder)
 
 
 @functools.cache
@@ -276,7 +285,7 @@ class Catalog:
     def config(self, name: str) -> GeneratorConfig:
         """The model's config, read from config.json (once) without loading any weights."""
         if name not in self._configs:
-            self._configs[name] = GeneratorConfig.load(self.folder(name))
+            self._configs[name] = load_config(self.folder(name))
         return self._configs[name]
 
     def card(self, name: str) -> str | None:
@@ -329,7 +338,7 @@ class Catalog:
                 raise CatalogError(self._refused_folder(source)) from None
             folder = self._downloader(source)  # outside the lock: the Hub may be slow
         try:
-            GeneratorConfig.load(folder)
+            load_config(folder)
         except (FileNotFoundError, OSError, ValueError) as err:
             raise CatalogError(f"cannot add {source!r}: {str(err).replace(str(folder), 'its folder')}") from None
         with self._lock:

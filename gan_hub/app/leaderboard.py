@@ -9,7 +9,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..cards import PROTOCOL_KEYS, score_protocol
 from .catalog import Catalog, CatalogError, ModelEntry
 
 # (metric key in metrics.json, column title, higher is better); scores from a scorer other than the
@@ -38,6 +37,18 @@ def paper_of(card: str | None) -> dict[str, str] | None:
     return {"citation": citation.group(1).strip() if citation else "", "url": url.group(1) if url else ""}
 
 
+def protocol_keys() -> tuple[str, ...]:
+    from ..cards import PROTOCOL_KEYS  # (gan_hub.cards imports torch through gan_hub.config: on first use)
+
+    return PROTOCOL_KEYS
+
+
+def protocol_text(entry: dict) -> str:
+    from ..cards import score_protocol
+
+    return score_protocol(entry)
+
+
 def score_value(entry: dict) -> float | None:
     value = entry.get("mean", entry.get("value"))
     return float(value) if isinstance(value, (int, float)) else None
@@ -48,7 +59,7 @@ def scores_with_protocol(metrics: dict | None) -> list[dict[str, Any]]:
     out = []
     for entry in (metrics or {}).get("scores", []):
         if isinstance(entry, dict) and score_value(entry) is not None:
-            out.append({**entry, "protocol": score_protocol(entry)})
+            out.append({**entry, "protocol": protocol_text(entry)})
     return out
 
 
@@ -84,7 +95,7 @@ def _protocol(entries: list[dict]) -> str:
               if k in entries[0] and all(e.get(k) == entries[0][k] for e in entries)}
     parts = [", ".join(f"{k}={v}" for k, v in shared.items())] if shared else []
     for e in entries:
-        extra = {k: v for k, v in e.items() if k in PROTOCOL_KEYS and k not in shared}
+        extra = {k: v for k, v in e.items() if k in protocol_keys() and k not in shared}
         if extra:
             parts.append(f"{column_title(e)}: " + ", ".join(f"{k}={v}" for k, v in extra.items()))
     return "; ".join(parts)

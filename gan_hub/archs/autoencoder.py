@@ -121,7 +121,7 @@ class MLPAutoencoderDiscriminator(AutoencoderDiscriminator):
         self.code_dim = code_dim
 
 
-from . import ArchSpec  # noqa: E402
+from .spec import ArchSpec  # noqa: E402
 
 ARCHS.register("autoencoder", ArchSpec(DCGANGenerator, ConvAutoencoderDiscriminator))
 ARCHS.register("autoencoder-mlp", ArchSpec(MLPGenerator, MLPAutoencoderDiscriminator))

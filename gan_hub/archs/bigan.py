@@ -125,6 +125,6 @@ class JointDiscriminator(nn.Module):
         return self.joint(torch.cat([features, self.latent(z.to(features.dtype))], dim=1)).squeeze(1)
 
 
-from . import ArchSpec  # noqa: E402
+from .spec import ArchSpec  # noqa: E402
 
 ARCHS.register("bigan", ArchSpec(BiGANGenerator, JointDiscriminator))

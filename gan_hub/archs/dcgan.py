@@ -93,6 +93,6 @@ class DCGANDiscriminator(nn.Module):
         return self.head(self.body(x), labels)
 
 
-from . import ArchSpec  # noqa: E402
+from .spec import ArchSpec  # noqa: E402
 
 ARCHS.register("dcgan", ArchSpec(DCGANGenerator, DCGANDiscriminator))

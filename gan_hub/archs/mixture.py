@@ -190,7 +190,7 @@ class MixMLPDiscriminator(MixtureDiscriminator):
         super().__init__([MLPDiscriminator(channels, image_size, num_classes, hidden_dim, num_layers) for _ in range(T)])
 
 
-from . import ArchSpec  # noqa: E402
+from .spec import ArchSpec  # noqa: E402
 
 ARCHS.register("mix-dcgan", ArchSpec(MixDCGANGenerator, MixDCGANDiscriminator))
 ARCHS.register("mix-mlp", ArchSpec(MixMLPGenerator, MixMLPDiscriminator))

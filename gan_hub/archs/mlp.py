@@ -48,6 +48,6 @@ class MLPDiscriminator(nn.Module):
         return self.head(self.body(x), labels)
 
 
-from . import ArchSpec  # noqa: E402
+from .spec import ArchSpec  # noqa: E402
 
 ARCHS.register("mlp", ArchSpec(MLPGenerator, MLPDiscriminator))

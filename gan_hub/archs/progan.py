@@ -148,6 +148,6 @@ class ProGANDiscriminator(Growing):
         return self._touch_unused(logits, used)
 
 
-from . import ArchSpec  # noqa: E402
+from .spec import ArchSpec  # noqa: E402
 
 ARCHS.register("progan", ArchSpec(ProGANGenerator, ProGANDiscriminator))

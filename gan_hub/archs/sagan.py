@@ -100,6 +100,6 @@ class SAGANDiscriminator(DCGANDiscriminator):
         return _attention_block(self)
 
 
-from . import ArchSpec  # noqa: E402
+from .spec import ArchSpec  # noqa: E402
 
 ARCHS.register("sagan", ArchSpec(SAGANGenerator, SAGANDiscriminator))

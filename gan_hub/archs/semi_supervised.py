@@ -151,6 +151,6 @@ class SemiSupervisedDiscriminator(nn.Module):
             h = layer(h)
 
 
-from . import ArchSpec  # noqa: E402
+from .spec import ArchSpec  # noqa: E402
 
 ARCHS.register("semi-supervised-mlp", ArchSpec(SemiSupervisedGenerator, SemiSupervisedDiscriminator))

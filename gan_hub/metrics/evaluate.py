@@ -29,6 +29,7 @@ from . import reference as refs
 from .fid import FeatureStatistics, ReferenceStatistics
 from .inception_score import InceptionScore
 from .kid import kernel_inception_distance
+from .labels import metric_label
 from .modes import categorical_coverage, stacked_mnist_modes
 
 METRICS = ("is", "fid", "kid", "modes")
@@ -41,12 +42,6 @@ SPLITS = 10
 
 def short_count(n: int) -> str:
     return f"{n // 1000}k" if n >= 1000 and n % 1000 == 0 else str(n)
-
-
-def metric_label(scorer_name: str, metric: str) -> str:
-    """'IS', 'FID', 'KID' for Inception-v3; 'classifier IS' etc. for any other scorer."""
-    short = {"is": "IS", "fid": "FID", "kid": "KID"}[metric]
-    return short if scorer_name == "inception-v3" else f"classifier {short}"
 
 
 def parse_metrics(text: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:

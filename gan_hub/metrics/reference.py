@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 from ..io import CheckpointError
 from .fid import FeatureStatistics, ReferenceStatistics
 from .hashing import sha256_of
+from .labels import metric_label
 
 ASSETS = Path(__file__).parent / "assets"
 SPLITS = ("train", "test")
@@ -137,7 +138,6 @@ def main(argv=None) -> list[Path]:
 
 def real_data_baselines(scorer, dataset: str, data_dir=None) -> list[dict]:
     """FID and KID of real training images against the test split: what a perfect generator would score."""
-    from .evaluate import metric_label
     from .kid import kernel_inception_distance
 
     train, test = (reference_features(scorer, dataset, split, data_dir) for split in SPLITS)

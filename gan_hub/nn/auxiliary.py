@@ -1,13 +1,11 @@
 """An auxiliary classifier on a discriminator's features (Odena, Olah & Shlens, 2016, AC-GAN).
 
 The discriminator keeps computing ``head(body(x))``; :func:`add_auxiliary_classifier` replaces its head
-by an :class:`AuxiliaryClassifierHead` that returns the usual adversarial logit [N] (so every loss,
-penalty and technique that calls ``D(x, labels)`` works unchanged) and also computes K class logits
-[N, K] from the same body features. The discriminator stops reading the label: the head's class
-embedding (projection) is removed. The class logits of the latest forward are kept on the head and
-read back with :func:`discriminate` (or :meth:`AuxiliaryClassifierHead.pop_class_logits`), so the
-forward still goes through the network's own ``__call__`` and therefore through a DDP wrapper, which
-is what lets data parallelism synchronise the class head's gradients.
+by an :class:`AuxiliaryClassifierHead` that returns ``{"logits": adversarial logit [N], "class_logits":
+[N, K]}``, both from the same body features (gan_hub.game.DOutput reads that mapping). The
+discriminator stops reading the label: the head's class embedding (projection) is removed. Both
+outputs come back from the network's own ``__call__``, and therefore through a DDP wrapper, which is
+what lets data parallelism synchronise the class head's gradients; nothing is kept on the module.
 """
 from __future__ import annotations
 
@@ -20,7 +18,7 @@ from .minibatch import MinibatchDiscriminationHead
 
 
 class AuxiliaryClassifierHead(nn.Module):
-    """head(features) -> adversarial logit [N]; the class logits [N, K] are kept in ``class_logits``."""
+    """head(features) -> {"logits": adversarial logit [N], "class_logits": [N, K]}."""
 
     def __init__(self, adversarial: nn.Module, in_features: int, num_classes: int):
         super().__init__()
@@ -30,7 +28,6 @@ class AuxiliaryClassifierHead(nn.Module):
         self.classifier = nn.Linear(in_features, num_classes)
         nn.init.normal_(self.classifier.weight, 0.0, 0.02)  # DCGAN's initialisation: near-uniform class scores at first
         nn.init.zeros_(self.classifier.bias)
-        self.class_logits: torch.Tensor | None = None
 
     @property
     def num_classes(self) -> int:
@@ -40,17 +37,9 @@ class AuxiliaryClassifierHead(nn.Module):
         """Class logits [N, K] from body features."""
         return self.classifier(features.flatten(1))
 
-    def forward(self, features: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, features: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         # ``labels`` is accepted for the discriminator's call signature and ignored: AC-GAN's D predicts the class.
-        self.class_logits = self.classify(features)
-        return self.adversarial(features, None)
-
-    def pop_class_logits(self) -> torch.Tensor:
-        """The class logits of the latest forward (then forgotten, so no graph is kept alive)."""
-        if self.class_logits is None:
-            raise RuntimeError("no class logits: run the discriminator forward first")
-        logits, self.class_logits = self.class_logits, None
-        return logits
+        return {"logits": self.adversarial(features, None), "class_logits": self.classify(features)}
 
 
 def _projection_and_width(head: nn.Module) -> tuple[ProjectionHead, int]:
@@ -102,8 +91,8 @@ def discriminate(discriminator: nn.Module, x: torch.Tensor) -> tuple[torch.Tenso
     head = getattr(getattr(discriminator, "module", discriminator), "head", None)
     if not isinstance(head, AuxiliaryClassifierHead):
         raise TypeError("this discriminator has no auxiliary classifier: call add_auxiliary_classifier first")
-    logits = discriminator(x, None)
-    return logits, head.pop_class_logits()
+    out = discriminator(x, None)
+    return out["logits"], out["class_logits"]
 
 
 __all__ = ["AuxiliaryClassifierHead", "add_auxiliary_classifier", "discriminate"]

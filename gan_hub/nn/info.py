@@ -19,13 +19,12 @@ So the network's input width is ``latent_dim`` (noise + K + C); K and C are reco
 Explicit codes (any category, any real continuous value, also outside [-1, 1]) bypass the slots:
 :meth:`InfoCodeGenerator.from_codes` takes (noise, categorical, continuous) directly.
 
-Q head. :func:`add_info_head` replaces a discriminator's head by an :class:`InfoHead` that still
-returns the adversarial logit [N] (so every loss, penalty and technique that calls ``D(x, labels)``
-works unchanged) and computes, from the same body features, Q(c | x): K categorical logits and the
+Q head. :func:`add_info_head` replaces a discriminator's head by an :class:`InfoHead` that returns,
+from the same body features, the adversarial logit [N] and Q(c | x): K categorical logits and the
 means of C unit-variance Gaussians over the continuous codes, through one hidden layer (the authors'
-MNIST Q: FC 128, batch norm, leaky ReLU, FC output). The outputs of the latest forward are kept on the
-head and read back with :func:`discriminate_with_codes`, so the forward still goes through a DDP
-wrapper, which synchronises Q's gradients.
+MNIST Q: FC 128, batch norm, leaky ReLU, FC output), as one mapping (gan_hub.game.DOutput reads it).
+Everything comes back from the network's own call, so through a DDP wrapper, which synchronises Q's
+gradients; nothing is kept on the module.
 """
 from __future__ import annotations
 
@@ -209,8 +208,8 @@ def find_info_generator(generator: nn.Module) -> InfoCodeGenerator | None:
 
 # ---- the Q head ----------------------------------------------------------------------------------------
 class InfoHead(nn.Module):
-    """head(features) -> adversarial logit [N]; Q's outputs are kept in ``codes``:
-    (categorical logits [N, K] or None, continuous means [N, C] or None)."""
+    """head(features) -> {"logits": adversarial logit [N], "q_categorical": [N, K], "q_continuous": [N, C]}
+    (a Q key only for the codes the model has)."""
 
     def __init__(self, adversarial: nn.Module, in_features: int, categorical: int, continuous: int,
                  hidden: int = 128, batch_norm: bool = True):
@@ -233,23 +232,20 @@ class InfoHead(nn.Module):
             elif isinstance(m, nn.BatchNorm1d):
                 nn.init.normal_(m.weight, 1.0, 0.02)
                 nn.init.zeros_(m.bias)
-        self.codes: tuple[Tensor | None, Tensor | None] | None = None
 
     def predict(self, features: Tensor) -> tuple[Tensor | None, Tensor | None]:
         out = self.q(features.flatten(1))
         k = self.categorical
         return (out[:, :k] if k else None), (out[:, k:] if self.continuous else None)
 
-    def forward(self, features: Tensor, labels: Tensor | None = None) -> Tensor:
-        self.codes = self.predict(features)
-        return self.adversarial(features, labels)
-
-    def pop_codes(self) -> tuple[Tensor | None, Tensor | None]:
-        """Q's outputs of the latest forward (then forgotten, so no graph is kept alive)."""
-        if self.codes is None:
-            raise RuntimeError("no Q outputs: run the discriminator forward first")
-        codes, self.codes = self.codes, None
-        return codes
+    def forward(self, features: Tensor, labels: Tensor | None = None) -> dict[str, Tensor]:
+        categorical, continuous = self.predict(features)
+        out = {"logits": self.adversarial(features, labels)}
+        if categorical is not None:
+            out["q_categorical"] = categorical
+        if continuous is not None:
+            out["q_continuous"] = continuous
+        return out
 
 
 def info_head(discriminator: nn.Module) -> InfoHead:
@@ -290,9 +286,9 @@ def add_info_head(discriminator: nn.Module, categorical: int, continuous: int, h
 def discriminate_with_codes(discriminator: nn.Module, x: Tensor, labels: Tensor | None = None
                             ) -> tuple[Tensor, tuple[Tensor | None, Tensor | None]]:
     """(adversarial logits [N], (categorical logits [N, K], continuous means [N, C])); through DDP if wrapped."""
-    head = info_head(discriminator)
-    logits = discriminator(x, labels)
-    return logits, head.pop_codes()
+    info_head(discriminator)
+    out = discriminator(x, labels)
+    return out["logits"], (out.get("q_categorical"), out.get("q_continuous"))
 
 
 def information_loss(q_categorical: Tensor | None, q_continuous: Tensor | None, categorical: Tensor | None,

@@ -20,7 +20,7 @@ Only the relativistic objectives read ``real_logits`` in the generator loss
 from __future__ import annotations
 
 from ..registry import OBJECTIVES
-from .base import Objective, get_objective, identity, register, require_real_logits
+from .base import Objective, identity, register, require_real_logits
 from .classic import (
     bce_discriminator_loss,
     maximum_likelihood_generator_loss,
@@ -44,6 +44,23 @@ from .wasserstein import (
     wasserstein_critic_loss,
     wasserstein_generator_loss,
 )
+
+
+def get_objective(name: str) -> Objective:
+    """Look an objective up by name.
+
+    A suffix ``+ls<target>`` (e.g. ``non-saturating+ls0.9``) applies one-sided label smoothing to
+    a registered binary-cross-entropy objective.
+    """
+    base, sep, target = name.rpartition("+ls")
+    if sep and base:
+        try:
+            value = float(target)
+        except ValueError:
+            raise ValueError(f"objective {name!r}: expected a number after '+ls', got {target!r}") from None
+        return one_sided_label_smoothing(OBJECTIVES.get(base), value)
+    return OBJECTIVES.get(name)
+
 
 __all__ = [
     "OBJECTIVES",

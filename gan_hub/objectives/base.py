@@ -51,24 +51,6 @@ def register(objective: Objective) -> Objective:
     return objective
 
 
-def get_objective(name: str) -> Objective:
-    """Look an objective up by name.
-
-    A suffix ``+ls<target>`` (e.g. ``non-saturating+ls0.9``) applies one-sided label smoothing to
-    a registered binary-cross-entropy objective.
-    """
-    base, sep, target = name.rpartition("+ls")
-    if sep and base:
-        from .classic import one_sided_label_smoothing  # late import: classic imports this module
-
-        try:
-            value = float(target)
-        except ValueError:
-            raise ValueError(f"objective {name!r}: expected a number after '+ls', got {target!r}") from None
-        return one_sided_label_smoothing(OBJECTIVES.get(base), value)
-    return OBJECTIVES.get(name)
-
-
 def require_real_logits(real_logits: Optional[Tensor], objective_name: str) -> Tensor:
     if real_logits is None:
         raise ValueError(f"the {objective_name!r} generator loss compares fake against real scores: "

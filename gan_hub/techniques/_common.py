@@ -5,7 +5,8 @@ import numbers
 from typing import Any
 
 import torch
-from torch import nn
+
+from ..game import unwrap  # noqa: F401  (re-exported for the technique modules)
 
 
 def parse_options(name: str, options: Any, defaults: dict[str, Any], shorthand: str | None = None) -> dict[str, Any]:
@@ -98,8 +99,3 @@ class SeededTechnique:
             self.rng.set_state(state["rng"])
 
 
-def unwrap(module: nn.Module) -> nn.Module:
-    """The network inside a (Distributed)DataParallel wrapper."""
-    while isinstance(module, (nn.parallel.DistributedDataParallel, nn.DataParallel)):
-        module = module.module
-    return module

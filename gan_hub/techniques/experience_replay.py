@@ -4,8 +4,8 @@ from __future__ import annotations
 import torch
 
 from ..nn.conditioning import ProjectionHead
-from ..variants.base import StepContext, Technique
-from . import TECHNIQUES, TechniqueSetup
+from ..game import REPLAYS_PAST_FAKES, Batch, Technique
+from .setup import TECHNIQUES, TechniqueSetup
 from ._common import OwnedRNG, integer, number, parse_options, unwrap
 
 DEFAULTS = {"size": 1000, "fraction": 0.5, "seed": 0}
@@ -23,6 +23,7 @@ class ExperienceReplay(Technique):
     """
 
     name = "experience_replay"
+    effects = frozenset({REPLAYS_PAST_FAKES})
 
     def __init__(self, size: int = 1000, fraction: float = 0.5, seed: int = 0):
         self.size, self.fraction = size, fraction
@@ -57,7 +58,7 @@ class ExperienceReplay(Technique):
             slots = torch.randperm(self.size, generator=self.rng.generator)[:len(rest)]
             self.buffer[slots.to(self.buffer.device)] = rest.to(self.buffer.dtype)
 
-    def d_inputs(self, real, fake, ctx: StepContext):
+    def d_inputs(self, batch: Batch, real, fake):
         replayed = min(len(fake), round(self.fraction * len(fake)))
         out = fake
         if self.full and replayed > 0:

@@ -3,28 +3,25 @@ from __future__ import annotations
 
 import torch
 
-from ..variants.base import StepContext, Technique
-from . import TECHNIQUES, TechniqueSetup
-from ._common import parse_options, unwrap
+from ..game import REPLACES_GENERATOR_LOSS, Batch, Technique
+from .setup import TECHNIQUES, TechniqueSetup
+from ._common import parse_options
 
 
 class FeatureMatching(Technique):
-    """G minimises ||E_real f(x) - E_fake f(G(z))||_2^2 with f = D.body, instead of the adversarial loss.
+    """G minimises ||E_real f(x) - E_fake f(G(z))||_2^2 with f the variant's D features (``features``; D.body by default), instead of the adversarial loss.
 
     The real features are computed without gradient and averaged over processes (``ctx.reduce_mean``),
     so under data parallelism every process matches the same real statistic.
     """
 
     name = "feature_matching"
+    effects = frozenset({REPLACES_GENERATOR_LOSS})
 
-    def generator_loss(self, discriminator, real, fake, labels, ctx: StepContext) -> torch.Tensor:
-        body = getattr(unwrap(discriminator), "body", None)
-        if body is None:
-            raise ValueError(f"feature matching needs a discriminator with a .body (features); "
-                             f"{type(unwrap(discriminator)).__name__} has none")
+    def generator_loss(self, batch: Batch) -> torch.Tensor:
         with torch.no_grad():
-            real_mean = ctx.reduce_mean(body(real).float().flatten(1).mean(0))
-        fake_mean = body(fake).float().flatten(1).mean(0)
+            real_mean = batch.ctx.reduce_mean(batch.features(batch.real, batch.labels).float().flatten(1).mean(0))
+        fake_mean = batch.features(batch.fake, batch.fake_labels).float().flatten(1).mean(0)
         return (real_mean - fake_mean).pow(2).sum()
 
 

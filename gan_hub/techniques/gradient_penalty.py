@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import torch
 
-from ..variants.base import StepContext, Technique
-from . import TECHNIQUES, TechniqueSetup
+from ..game import SCORES_NEW_INPUTS, Batch, Technique
+from .setup import TECHNIQUES, TechniqueSetup
 from ._common import SeededTechnique, OwnedRNG, integer, number, parse_options
 
 
@@ -18,17 +18,18 @@ class GradientPenalty(SeededTechnique, Technique):
     """
 
     name = "gradient_penalty"
+    effects = frozenset({SCORES_NEW_INPUTS})
 
     def __init__(self, weight: float = 10.0, seed: int = 0):
         self.weight = weight
         self.rng = OwnedRNG(seed)
 
-    def d_penalty(self, generator, discriminator, real, fake, labels, ctx: StepContext) -> torch.Tensor:
-        real = real.detach()
-        fake = fake.detach().to(real.dtype)
+    def d_penalty(self, batch: Batch) -> torch.Tensor:
+        real = batch.real.detach()
+        fake = batch.fake.detach().to(real.dtype)
         eps = self.rng.rand((len(real),) + (1,) * (real.dim() - 1), like=real)
         x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
-        scores = discriminator(x_hat, labels).float()
+        scores = batch.discriminate(x_hat, batch.labels).logits.float()
         (grad,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)
         norm = (grad.float().flatten(1).pow(2).sum(1) + 1e-12).sqrt()  # +1e-12: finite gradient at grad = 0
         return self.weight * (norm - 1).pow(2).mean()

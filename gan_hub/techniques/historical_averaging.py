@@ -4,8 +4,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..variants.base import StepContext, Technique
-from . import TECHNIQUES, TechniqueSetup
+from ..game import Batch, StepContext, Technique
+from .setup import TECHNIQUES, TechniqueSetup
 from ._common import number, parse_options
 
 DEFAULT_WEIGHT = 1e-4
@@ -76,11 +76,11 @@ class HistoricalAveraging(Technique):
         self.g_average.reset(generator)
         self.d_average.reset(discriminator)
 
-    def d_penalty(self, generator, discriminator, real, fake, labels, ctx: StepContext):
-        return self.weight * self.d_average.penalty(discriminator, "D")
+    def d_penalty(self, batch: Batch):
+        return self.weight * self.d_average.penalty(batch.discriminator, "D")
 
-    def g_penalty(self, generator, discriminator, ctx: StepContext):
-        return self.weight * self.g_average.penalty(generator, "G")
+    def g_penalty(self, batch: Batch):
+        return self.weight * self.g_average.penalty(batch.generator, "G")
 
     def after_d_step(self, discriminator, ctx: StepContext) -> None:
         self.d_average.update(discriminator, "D")

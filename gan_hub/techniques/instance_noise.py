@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import torch
 
-from ..variants.base import StepContext, Technique
-from . import TECHNIQUES, TechniqueSetup
+from ..game import Batch, StepContext, Technique
+from .setup import TECHNIQUES, TechniqueSetup
 from ._common import SeededTechnique, OwnedRNG, integer, number, parse_options
 
 DEFAULTS = {"std": 0.1, "anneal": 0.5, "seed": 0}
@@ -30,14 +30,14 @@ class InstanceNoise(SeededTechnique, Technique):
     def _noisy(self, x: torch.Tensor, std: float) -> torch.Tensor:
         return x + std * self.rng.randn(x.shape, like=x)
 
-    def d_inputs(self, real, fake, ctx: StepContext):
-        std = self.current_std(ctx)
+    def d_inputs(self, batch: Batch, real, fake):
+        std = self.current_std(batch.ctx)
         if std == 0:
             return real, fake
         return self._noisy(real, std), self._noisy(fake, std)
 
-    def g_inputs(self, fake, ctx: StepContext):
-        std = self.current_std(ctx)
+    def g_inputs(self, batch: Batch, fake):
+        std = self.current_std(batch.ctx)
         return fake if std == 0 else self._noisy(fake, std)
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..objectives import one_sided_label_smoothing
-from . import TECHNIQUES, TechniqueSetup
+from .setup import TECHNIQUES, TechniqueSetup
 from ._common import number, parse_options
 
 

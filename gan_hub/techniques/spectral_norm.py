@@ -1,7 +1,7 @@
 """Spectral normalisation as a switch: applies gan_hub.nn.spectral to the training D."""
 from __future__ import annotations
 
-from . import TECHNIQUES, TechniqueSetup
+from .setup import TECHNIQUES, TechniqueSetup
 from ._common import parse_options
 
 
@@ -13,4 +13,4 @@ def spectral_norm(options, setup: TechniqueSetup) -> None:
     singular value, estimated by one power iteration per training forward.
     """
     parse_options("spectral_norm", options, {})
-    setup.discriminator_kwargs["d_spectral_norm"] = True
+    setup.discriminator_wrappers.append({"name": "spectral_norm"})

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import torch
 
-from ..variants.base import StepContext, Technique
-from . import TECHNIQUES, TechniqueSetup
+from ..game import StepContext, Technique
+from .setup import TECHNIQUES, TechniqueSetup
 from ._common import number, parse_options
 
 

@@ -1,13 +1,17 @@
-"""Variants: one small file per preset, registered by name. Adding one never touches the trainer."""
+"""Variants: one small file per preset, registered by name. Adding one never touches the trainer.
+
+Every module of this package is imported here (each registers its variants), so a new variant is a
+new file and nothing else.
+"""
+import importlib
+import pkgutil
+
 from ..registry import VARIANTS
 from .base import AdversarialAlgorithm, VariantSpec
-from . import cgan, dcgan, gan, improved, losses  # noqa: E402,F401  (registers the variants)
-from . import energy  # noqa: E402,F401  (registers ebgan and began)
-from . import sagan  # noqa: E402,F401  (registers sagan)
-from . import acgan, unrolled  # noqa: E402,F401  (registers acgan and unrolled)
-from . import bigan, infogan  # noqa: E402,F401  (registers bigan and infogan)
-from . import mixgan  # noqa: E402,F401  (registers mix-gan)
-from . import progan, semi_supervised  # noqa: E402,F401  (registers progan and semi-supervised)
+
+for _module in pkgutil.iter_modules(__path__):
+    if _module.name != "base" and not _module.name.startswith("_"):
+        importlib.import_module(f"{__name__}.{_module.name}")
 
 
 def get_variant(name: str) -> VariantSpec:

@@ -18,7 +18,7 @@ requested class. Techniques apply as in the base algorithm; a technique that rep
 generator loss (feature matching) replaces only the source term, the class term stays. When D is
 shown more fakes than labels (experience replay), the fake class term of the D step is left out.
 
-Logs: ``d_class`` (the D step's class loss), ``d_class_acc`` (class accuracy of D on the real batch),
+Logs: ``d_class`` (the D step's weighted class loss), ``d_class_acc`` (class accuracy of D on the real batch),
 ``d_fake_class_acc`` (on the fakes), ``g_class`` (the G step's class loss).
 """
 from __future__ import annotations
@@ -27,10 +27,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..nn.auxiliary import AuxiliaryClassifierHead, add_auxiliary_classifier, discriminate
+from ..game import Batch, DOutput
+from ..nn.auxiliary import add_auxiliary_classifier
 from ..objectives import Objective
 from ..registry import VARIANTS
-from .base import AdversarialAlgorithm, StepContext, Technique, VariantSpec
+from .base import AdversarialAlgorithm, Technique, VariantSpec
 
 Tensor = torch.Tensor
 
@@ -50,15 +51,10 @@ def class_accuracy(class_logits: Tensor, labels: Tensor) -> float:
     return (class_logits.argmax(1) == target).float().mean().item()
 
 
-def _head(discriminator: nn.Module) -> AuxiliaryClassifierHead:
-    head = getattr(getattr(discriminator, "module", discriminator), "head", None)
-    if not isinstance(head, AuxiliaryClassifierHead):
-        raise TypeError("acgan needs a discriminator with an auxiliary classifier: call the algorithm's setup first")
-    return head
-
-
 class ACGANAlgorithm(AdversarialAlgorithm):
     """AC-GAN's losses; ``class_weight`` (w, default 1) weighs the class terms of both players."""
+
+    g_terms_use_fake_scores = True  # the class term stays when feature matching replaces the source term
 
     def __init__(self, objective: Objective, techniques: list[Technique] | None = None, class_weight: float = 1.0):
         super().__init__(objective, techniques)
@@ -71,49 +67,37 @@ class ACGANAlgorithm(AdversarialAlgorithm):
         add_auxiliary_classifier(getattr(discriminator, "module", discriminator))
         super().setup(generator, discriminator)
 
+    def discriminator_wrappers(self) -> list[dict]:
+        return [{"name": "auxiliary_classifier"}]
+
+    def discriminate(self, discriminator: nn.Module, images: Tensor, labels: Tensor | None) -> DOutput:
+        out = DOutput.of(discriminator(images, None))  # D predicts the class instead of reading it
+        if "class_logits" not in out.extras:
+            raise TypeError("acgan needs a discriminator with an auxiliary classifier: call the algorithm's setup first")
+        return out
+
     @staticmethod
     def _require_labels(labels: Tensor | None) -> Tensor:
         if labels is None:
             raise ValueError("acgan trains on labelled data: run it as a class-conditional variant")
         return labels
 
-    def discriminator_loss(self, generator: nn.Module, discriminator: nn.Module, real: Tensor,
-                           labels: Tensor | None, z: Tensor, ctx: StepContext) -> tuple[Tensor, dict[str, float]]:
-        labels = self._require_labels(labels)
-        with torch.no_grad():
-            fake = generator(z, labels)
-        real_in, fake_in = self._d_inputs(real, fake.to(real.dtype), ctx)
-        # separate real and fake forwards, as in the base algorithm (batch norm sees each batch alone)
-        real_logits, real_classes = discriminate(discriminator, real_in)
-        fake_logits, fake_classes = discriminate(discriminator, fake_in)
-        adversarial = self.objective.discriminator_loss(real_logits.float(), fake_logits.float())
-        class_loss = auxiliary_class_loss(real_classes, labels)
-        fake_labels = self._fake_labels(labels, fake_in)
-        logs = {"d_class_acc": class_accuracy(real_classes, labels)}
-        if fake_labels is not None:
-            class_loss = class_loss + auxiliary_class_loss(fake_classes, fake_labels)
-            logs["d_fake_class_acc"] = class_accuracy(fake_classes, fake_labels)
-        loss = adversarial + self.class_weight * class_loss
-        prob = self.objective.probability
-        logs = {"d_loss": loss.item(), "d_real": prob(real_logits.float()).mean().item(),
-                "d_fake": prob(fake_logits.float()).mean().item(), "d_class": class_loss.item(), **logs}
-        loss = self._add_d_penalties(loss, logs, generator, discriminator, real, fake, labels, ctx)
-        _head(discriminator).class_logits = None  # a penalty's forward may have left some: keep no graph alive
-        return loss, logs
+    def d_logs(self, batch: Batch, real: DOutput, fake: DOutput) -> dict[str, float]:
+        logs = {**super().d_logs(batch, real, fake),
+                "d_class_acc": class_accuracy(real["class_logits"], self._require_labels(batch.labels))}
+        if len(fake.logits) == len(batch.labels):
+            logs["d_fake_class_acc"] = class_accuracy(fake["class_logits"], batch.fake_labels)
+        return logs
 
-    def generator_loss(self, generator: nn.Module, discriminator: nn.Module, z: Tensor, labels: Tensor | None,
-                       real: Tensor, ctx: StepContext) -> tuple[Tensor, dict[str, float]]:
-        labels = self._require_labels(labels)
-        fake = generator(z, labels)
-        fake_logits, fake_classes = discriminate(discriminator, self._g_inputs(fake, ctx))
-        adversarial = self.adversarial_generator_loss(discriminator, real, fake, labels, ctx, fake_logits,
-                                                      score=lambda x: discriminate(discriminator, x)[0])
-        class_loss = auxiliary_class_loss(fake_classes, labels)
-        loss = adversarial + self.class_weight * class_loss
-        logs = {"g_loss": loss.item(), "g_class": class_loss.item()}
-        loss = self._add_g_penalties(loss, logs, generator, discriminator, ctx)
-        _head(discriminator).class_logits = None
-        return loss, logs
+    def d_terms(self, batch: Batch, real: DOutput, fake: DOutput) -> dict[str, Tensor]:
+        labels = self._require_labels(batch.labels)
+        class_loss = auxiliary_class_loss(real["class_logits"], labels)
+        if len(fake.logits) == len(labels):  # replayed fakes carry no labels: their class term is left out
+            class_loss = class_loss + auxiliary_class_loss(fake["class_logits"], batch.fake_labels)
+        return {"class": self.class_weight * class_loss}
+
+    def g_terms(self, batch: Batch, fake: DOutput | None) -> dict[str, Tensor]:
+        return {"class": self.class_weight * auxiliary_class_loss(fake["class_logits"], self._require_labels(batch.labels))}
 
 
 VARIANTS.register("acgan", VariantSpec(

@@ -9,83 +9,45 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from torch import nn
 
+from ..game import Batch, DOutput, StepContext, Technique, check_compatible, unwrap
 from ..objectives import Objective
 
 Tensor = torch.Tensor
 
 
-@dataclass
-class StepContext:
-    """What a loss may need to know about the run: the step, the horizon, and a cross-process mean."""
+class AdversarialAlgorithm:
+    """The classic alternating game, as a template: D scores a real and a fake batch, then G is scored by D.
 
-    step: int
-    max_steps: int
-    reduce_mean: Callable[[Tensor], Tensor] = lambda t: t  # the mean over processes (identity in one process)
+    The base class owns both steps. A variant changes only what differs, by overriding hooks:
 
-    @property
-    def progress(self) -> float:
-        return min(1.0, self.step / max(1, self.max_steps))
-
-
-class Technique:
-    """A switch that changes training without changing the variant. Every hook is optional.
-
-    Hooks, in the order the algorithm calls them:
-      * ``setup(G, D)`` once, after the networks exist and before training (e.g. take averages);
-      * ``d_inputs(real, fake, ctx)`` -> (real, fake) seen by D in the D step (instance noise, replay);
-      * ``g_inputs(fake, ctx)`` -> fake seen by D in the G step (instance noise);
-      * ``d_penalty(G, D, real, fake, labels, ctx)`` -> scalar added to D's loss, or None;
-      * ``g_penalty(G, D, ctx)`` -> scalar added to G's loss, or None;
-      * ``generator_loss(D, real, fake, labels, ctx)`` -> scalar that REPLACES the adversarial G loss
-        (feature matching), or None;
-      * ``after_d_step(D, ctx)`` / ``after_g_step(G, ctx)`` after each optimizer step (clipping, averages);
-      * ``state_dict()`` / ``load_state_dict(state)``: tensors saved in checkpoints (per process).
+    * ``discriminate(D, images, labels)`` -> :class:`DOutput`: how D scores a batch (logits plus named
+      extras such as class logits or code predictions). Penalties and feature matching go through it.
+    * ``features(D, images, labels)``: the features feature matching compares (default ``D.body``).
+    * ``generate(G, z, labels, batch)``: the step's fakes (default ``G(z, labels)``).
+    * ``score_real(batch, images)`` / ``score_fake(batch, images)``: D on the step's real and fake
+      inputs (default: ``discriminate`` with the batch's labels), for variants whose D needs more
+      than the images (BiGAN's latent pairs).
+    * ``d_adversarial_loss(batch, real_out, fake_out)`` / ``g_adversarial_loss(batch, fake_out)``:
+      the game's two losses (default: the run's objective on the logits).
+    * ``d_terms(batch, real_out, fake_out)`` / ``g_terms(batch, fake_out)``: named extra loss terms
+      (AC-GAN's class loss, InfoGAN's information term), added to the loss and logged by name;
+      ``d_logs`` / ``g_logs``: what else to log.
+    * ``incompatible``: technique effects (gan_hub.game) the variant cannot take, with the reason.
     """
 
-    name = "technique"
-
-    def setup(self, generator: nn.Module, discriminator: nn.Module) -> None:
-        pass
-
-    def d_inputs(self, real: Tensor, fake: Tensor, ctx: StepContext) -> tuple[Tensor, Tensor]:
-        return real, fake
-
-    def g_inputs(self, fake: Tensor, ctx: StepContext) -> Tensor:
-        return fake
-
-    def d_penalty(self, generator, discriminator, real, fake, labels, ctx: StepContext) -> Tensor | None:
-        return None
-
-    def g_penalty(self, generator, discriminator, ctx: StepContext) -> Tensor | None:
-        return None
-
-    def generator_loss(self, discriminator, real, fake, labels, ctx: StepContext) -> Tensor | None:
-        return None
-
-    def after_d_step(self, discriminator: nn.Module, ctx: StepContext) -> None:
-        pass
-
-    def after_g_step(self, generator: nn.Module, ctx: StepContext) -> None:
-        pass
-
-    def state_dict(self) -> dict[str, Tensor]:
-        return {}
-
-    def load_state_dict(self, state: dict[str, Tensor]) -> None:
-        pass
-
-
-class AdversarialAlgorithm:
-    """The classic alternating game: D scores a real and a fake batch, then G is scored by D."""
+    incompatible: dict[str, str] = {}
+    # the G step scores the fakes even when a technique replaces the adversarial loss, because g_terms read them
+    g_terms_use_fake_scores = False
 
     def __init__(self, objective: Objective, techniques: list[Technique] | None = None):
         self.objective = objective
         self.techniques = list(techniques or [])
+        check_compatible(type(self).__name__, self.incompatible, self.techniques)
 
     # ---- hooks shared by every algorithm ----------------------------------------------------------
     def setup(self, generator: nn.Module, discriminator: nn.Module) -> None:
@@ -101,31 +63,22 @@ class AdversarialAlgorithm:
         network's own; an algorithm that keeps an average of them (semi-supervised) returns that."""
         return discriminator.state_dict()
 
-    def _d_inputs(self, real: Tensor, fake: Tensor, ctx: StepContext) -> tuple[Tensor, Tensor]:
-        for t in self.techniques:
-            real, fake = t.d_inputs(real, fake, ctx)
-        return real, fake
+    def options(self) -> dict[str, Any]:
+        """The variant options this algorithm runs with, defaults filled in (recorded as what ran)."""
+        return dict(getattr(self, "resolved_options", {}))
 
-    def _g_inputs(self, fake: Tensor, ctx: StepContext) -> Tensor:
-        for t in self.techniques:
-            fake = t.g_inputs(fake, ctx)
-        return fake
+    # ---- what the networks need from the algorithm (recorded in config.json) ----------------------
+    def generator_wrappers(self) -> list[dict[str, Any]]:
+        """Network wrappers (gan_hub.networks) the algorithm needs around the generator, e.g. InfoGAN's codes."""
+        return []
 
-    def _add_d_penalties(self, loss, logs, generator, discriminator, real, fake, labels, ctx):
-        for t in self.techniques:
-            penalty = t.d_penalty(generator, discriminator, real, fake, labels, ctx)
-            if penalty is not None:
-                loss = loss + penalty
-                logs[f"d_{t.name}"] = penalty.item()
-        return loss
+    def discriminator_wrappers(self) -> list[dict[str, Any]]:
+        """Network wrappers the algorithm needs around the discriminator, e.g. AC-GAN's class head."""
+        return []
 
-    def _add_g_penalties(self, loss, logs, generator, discriminator, ctx):
-        for t in self.techniques:
-            penalty = t.g_penalty(generator, discriminator, ctx)
-            if penalty is not None:
-                loss = loss + penalty
-                logs[f"g_{t.name}"] = penalty.item()
-        return loss
+    def discriminator_kwargs(self, dataset_info) -> dict[str, Any]:
+        """Constructor options the discriminator needs from the dataset (the semi-supervised D's classes)."""
+        return {}
 
     def after_d_step(self, discriminator: nn.Module, ctx: StepContext) -> None:
         for t in self.techniques:
@@ -143,54 +96,112 @@ class AdversarialAlgorithm:
             prefix = f"{i}.{t.name}."
             t.load_state_dict({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)})
 
-    # ---- the two losses -------------------------------------------------------------------------
-    def discriminator_loss(self, generator: nn.Module, discriminator: nn.Module, real: Tensor,
-                           labels: Tensor | None, z: Tensor, ctx: StepContext) -> tuple[Tensor, dict[str, float]]:
-        with torch.no_grad():
-            fake = generator(z, labels)
-        real_in, fake_in = self._d_inputs(real, fake.to(real.dtype), ctx)
-        # Separate forwards for real and fake, as in DCGAN: batch norm in D then normalises each batch
-        # the same way in the D step and the G step (a mixed batch would let D judge batch statistics
-        # that the generator step never sees).
-        real_logits = discriminator(real_in, labels).float()
-        fake_logits = discriminator(fake_in, self._fake_labels(labels, fake_in)).float()
-        loss = self.objective.discriminator_loss(real_logits, fake_logits)
-        prob = self.objective.probability
-        logs = {"d_loss": loss.item(), "d_real": prob(real_logits).mean().item(), "d_fake": prob(fake_logits).mean().item()}
-        loss = self._add_d_penalties(loss, logs, generator, discriminator, real, fake, labels, ctx)
-        return loss, logs
+    # ---- what a variant overrides -----------------------------------------------------------------
+    def discriminate(self, discriminator: nn.Module, images: Tensor, labels: Tensor | None) -> DOutput:
+        return DOutput.of(discriminator(images, labels))
 
-    @staticmethod
-    def _fake_labels(labels: Tensor | None, fake: Tensor) -> Tensor | None:
+    def features(self, discriminator: nn.Module, images: Tensor, labels: Tensor | None) -> Tensor:
+        body = getattr(unwrap(discriminator), "body", None)
+        if body is None:
+            raise ValueError(f"feature matching needs a discriminator with a .body (features); "
+                             f"{type(unwrap(discriminator)).__name__} has none")
+        return body(images)
+
+    def generate(self, generator: nn.Module, z: Tensor, labels: Tensor | None, batch: Batch) -> Tensor:
+        return generator(z, labels)
+
+    def scored_fakes(self, batch: Batch) -> Tensor:
+        """The fakes D scores in either step (before the techniques' input hooks): the step's fakes."""
+        return batch.fake
+
+    def score_real(self, batch: Batch, images: Tensor) -> DOutput:
+        return self.discriminate(batch.discriminator, images, batch.labels)
+
+    def score_fake(self, batch: Batch, images: Tensor) -> DOutput:
         # experience replay may hand D more (or fewer) fakes than labels; replayed fakes carry no labels
-        return labels if labels is None or len(labels) == len(fake) else None
+        labels = batch.fake_labels
+        return self.discriminate(batch.discriminator, images,
+                                 labels if labels is None or len(labels) == len(images) else None)
 
-    def adversarial_generator_loss(self, discriminator: nn.Module, real: Tensor, fake: Tensor, labels: Tensor | None,
-                                   ctx: StepContext, fake_logits: Tensor | None = None,
-                                   score: Callable[[Tensor], Tensor] | None = None) -> Tensor:
-        """The objective's G loss, or the loss a technique puts in its place (feature matching).
+    def score_fake_for_generator(self, batch: Batch, images: Tensor) -> DOutput:
+        """D on the G step's fakes (default ``score_fake``; the unrolled GAN scores them with an unrolled D)."""
+        return self.score_fake(batch, images)
 
-        ``fake_logits`` may be given when the caller already scored the fakes; ``score(x)`` gives D's
-        logits for x (default ``discriminator(x, labels)``), used for the real batch of relativistic objectives.
-        """
-        replaced = [loss for t in self.techniques
-                    if (loss := t.generator_loss(discriminator, real, fake, labels, ctx)) is not None]
-        if replaced:
-            return sum(replaced)
-        score = score or (lambda x: discriminator(x, labels))
-        if fake_logits is None:
-            fake_logits = score(self._g_inputs(fake, ctx))
+    def d_adversarial_loss(self, batch: Batch, real: DOutput, fake: DOutput) -> Tensor:
+        return self.objective.discriminator_loss(real.logits.float(), fake.logits.float())
+
+    def g_adversarial_loss(self, batch: Batch, fake: DOutput) -> Tensor:
         real_logits = None
         if self.objective.uses_real_logits_in_generator:
             with torch.no_grad():
-                real_logits = score(real).float()
-        return self.objective.generator_loss(fake_logits.float(), real_logits)
+                real_logits = self.score_real(batch, batch.real).logits.float()
+        return self.objective.generator_loss(fake.logits.float(), real_logits)
+
+    def d_logs(self, batch: Batch, real: DOutput, fake: DOutput) -> dict[str, float]:
+        prob = self.objective.probability
+        return {"d_real": prob(real.logits.float()).mean().item(), "d_fake": prob(fake.logits.float()).mean().item()}
+
+    def g_logs(self, batch: Batch, fake: DOutput | None) -> dict[str, float]:
+        return {}
+
+    def d_terms(self, batch: Batch, real: DOutput, fake: DOutput) -> dict[str, Tensor]:
+        return {}
+
+    def g_terms(self, batch: Batch, fake: DOutput | None) -> dict[str, Tensor]:
+        return {}
+
+    # ---- the template steps -----------------------------------------------------------------------
+    def batch(self, generator: nn.Module, discriminator: nn.Module, real: Tensor, labels: Tensor | None, z: Tensor,
+              ctx: StepContext) -> Batch:
+        return Batch(generator, discriminator, real, labels, z, ctx,
+                     discriminate=lambda x, y=None: self.discriminate(discriminator, x, y),
+                     features=lambda x, y=None: self.features(discriminator, x, y), fake_labels=labels)
+
+    @staticmethod
+    def _add(loss: Tensor, logs: dict[str, float], prefix: str, terms: dict[str, Tensor | None]) -> Tensor:
+        for name, term in terms.items():
+            if term is not None:
+                loss = loss + term
+                logs[f"{prefix}_{name}"] = term.item()
+        return loss
+
+    def discriminator_loss(self, generator: nn.Module, discriminator: nn.Module, real: Tensor,
+                           labels: Tensor | None, z: Tensor, ctx: StepContext) -> tuple[Tensor, dict[str, float]]:
+        batch = self.batch(generator, discriminator, real, labels, z, ctx)
+        with torch.no_grad():
+            batch.fake = self.generate(generator, z, labels, batch)
+        real_in, fake_in = real, self.scored_fakes(batch).to(real.dtype)
+        for t in self.techniques:
+            real_in, fake_in = t.d_inputs(batch, real_in, fake_in)
+        # Separate forwards for real and fake, as in DCGAN: batch norm in D then normalises each batch
+        # the same way in the D step and the G step (a mixed batch would let D judge batch statistics
+        # that the generator step never sees).
+        real_out, fake_out = self.score_real(batch, real_in), self.score_fake(batch, fake_in)
+        loss = self.d_adversarial_loss(batch, real_out, fake_out)
+        logs: dict[str, float] = {}
+        loss = self._add(loss, logs, "d", self.d_terms(batch, real_out, fake_out))
+        logs = {"d_loss": loss.item(), **self.d_logs(batch, real_out, fake_out), **logs}
+        batch.loss = loss
+        loss = self._add(loss, logs, "d", {t.name: t.d_penalty(batch) for t in self.techniques})
+        return loss, logs
 
     def generator_loss(self, generator: nn.Module, discriminator: nn.Module, z: Tensor, labels: Tensor | None,
                        real: Tensor, ctx: StepContext) -> tuple[Tensor, dict[str, float]]:
-        loss = self.adversarial_generator_loss(discriminator, real, generator(z, labels), labels, ctx)
-        logs = {"g_loss": loss.item()}
-        loss = self._add_g_penalties(loss, logs, generator, discriminator, ctx)
+        batch = self.batch(generator, discriminator, real, labels, z, ctx)
+        batch.fake = self.generate(generator, z, labels, batch)
+        replaced = [loss for t in self.techniques if (loss := t.generator_loss(batch)) is not None]
+        fake_out = None
+        if not replaced or self.g_terms_use_fake_scores:
+            fake_in = self.scored_fakes(batch)
+            for t in self.techniques:
+                fake_in = t.g_inputs(batch, fake_in)
+            fake_out = self.score_fake_for_generator(batch, fake_in)
+        loss = sum(replaced) if replaced else self.g_adversarial_loss(batch, fake_out)
+        logs: dict[str, float] = {}
+        loss = self._add(loss, logs, "g", self.g_terms(batch, fake_out))
+        logs = {"g_loss": loss.item(), **self.g_logs(batch, fake_out), **logs}
+        batch.loss = loss
+        loss = self._add(loss, logs, "g", {t.name: t.g_penalty(batch) for t in self.techniques})
         return loss, logs
 
 
@@ -231,9 +242,6 @@ class VariantSpec:
     ema_decay: float = 0.999
     latent_dim: int = 100
     batch_size: int = 64
-    # D classifies the dataset's K classes (the semi-supervised K+1 discriminator) while G stays
-    # unconditional: the trainer records the class names in arch_kwargs["d_classes"].
-    discriminator_classes: bool = False
     image_size: int | None = None  # the variant's resolution: the trainer pads or shrinks real images to it
 
     def algorithm_options(self) -> list[str]:
@@ -252,7 +260,10 @@ class VariantSpec:
         if unknown:
             raise ValueError(f"variant {self.name!r} has no option(s) {unknown}; its options are: "
                              f"{', '.join(known) or '(none)'}")
-        return self.algorithm(objective, techniques, **options)
+        algorithm = self.algorithm(objective, techniques, **options)
+        parameters = inspect.signature(self.algorithm).parameters
+        algorithm.resolved_options = {name: options.get(name, parameters[name].default) for name in known}
+        return algorithm
 
     @property
     def optimizer_spec(self) -> OptimizerSpec:

@@ -25,10 +25,10 @@ pairs real. For the non-saturating objective this is -log D(G(z), z) - log(1 - D
 for the Wasserstein objective it is the usual critic-difference loss for both.
 
 Techniques: ``d_inputs`` / ``g_inputs`` (instance noise) change the images of the pairs; penalties
-are added as usual, but techniques that call D on images alone (gradient penalty, consensus) fail,
-since D needs the latent too, and techniques that replace the generator loss (feature matching) are
-refused. Experience replay is refused too: it swaps some of the D step's fakes for past ones, which
-would then be paired with the wrong latents.
+that work on the step's losses (consensus, historical averaging) apply as usual. Refused, by their
+declared effects: penalties that score new images alone (gradient penalty: D needs the latent too),
+techniques that replace the generator loss (feature matching: G's loss also trains E), and
+experience replay (past fakes would be paired with this step's latents).
 """
 from __future__ import annotations
 
@@ -36,9 +36,10 @@ import torch
 from torch import nn
 
 from ..archs.bigan import BiGANGenerator, JointDiscriminator
-from ..objectives import Objective
+from ..networks import WRAPPERS
 from ..registry import VARIANTS
-from .base import AdversarialAlgorithm, StepContext, Technique, VariantSpec
+from ..game import REPLACES_GENERATOR_LOSS, REPLAYS_PAST_FAKES, SCORES_NEW_INPUTS, Batch, DOutput
+from .base import AdversarialAlgorithm, VariantSpec
 
 Tensor = torch.Tensor
 
@@ -50,14 +51,11 @@ def _unwrap(module: nn.Module) -> nn.Module:
 class BiGANAlgorithm(AdversarialAlgorithm):
     """BiGAN's losses on (image, latent) pairs; see the module docstring."""
 
-    def __init__(self, objective: Objective, techniques: list[Technique] | None = None):
-        super().__init__(objective, techniques)
-        replacing = [t.name for t in self.techniques if type(t).generator_loss is not Technique.generator_loss]
-        if replacing:
-            raise ValueError(f"technique(s) {replacing} replace the generator loss, which in bigan also trains the "
-                             "encoder: turn them off for this variant")
-        if any(t.name == "experience_replay" for t in self.techniques):
-            raise ValueError("experience_replay would pair past fakes with this step's latents: turn it off for bigan")
+    incompatible = {
+        REPLACES_GENERATOR_LOSS: "in bigan the generator loss also trains the encoder",
+        REPLAYS_PAST_FAKES: "bigan pairs every fake with its own latent",
+        SCORES_NEW_INPUTS: "bigan's D scores (image, latent) pairs, not images alone",
+    }
 
     def setup(self, generator: nn.Module, discriminator: nn.Module) -> None:
         g, d = _unwrap(generator), _unwrap(discriminator)
@@ -69,38 +67,38 @@ class BiGANAlgorithm(AdversarialAlgorithm):
         d.attach_latent(g.latent_dim)  # before the techniques' setup and before any optimizer exists
         super().setup(generator, discriminator)
 
-    @staticmethod
-    def _check_pairs(fake: Tensor, z: Tensor) -> None:
-        if len(fake) != len(z):
-            raise ValueError(f"bigan pairs every fake with its own latent, but a technique turned {len(z)} fakes into "
-                             f"{len(fake)}")
+    def discriminator_wrappers(self) -> list[dict]:
+        return [{"name": "latent_branch"}]
 
-    def discriminator_loss(self, generator: nn.Module, discriminator: nn.Module, real: Tensor,
-                           labels: Tensor | None, z: Tensor, ctx: StepContext) -> tuple[Tensor, dict[str, float]]:
-        with torch.no_grad():
-            fake, encoded = generator(z, None, real=real)
-        real_in, fake_in = self._d_inputs(real, fake.to(real.dtype), ctx)
-        self._check_pairs(fake_in, z)
-        # separate real and fake forwards, as in the base algorithm (batch norm sees each batch alone)
-        real_logits = discriminator(real_in, None, z=encoded).float()
-        fake_logits = discriminator(fake_in, None, z=z).float()
-        loss = self.objective.discriminator_loss(real_logits, fake_logits)
-        prob = self.objective.probability
-        logs = {"d_loss": loss.item(), "d_real": prob(real_logits).mean().item(), "d_fake": prob(fake_logits).mean().item()}
-        loss = self._add_d_penalties(loss, logs, generator, discriminator, real, fake, labels, ctx)
-        return loss, logs
+    def generate(self, generator: nn.Module, z: Tensor, labels: Tensor | None, batch: Batch) -> Tensor:
+        # one call: through DDP, G's and E's gradients are synchronised
+        fake, batch.extras["encoded"] = generator(z, None, real=batch.real)
+        return fake
 
-    def generator_loss(self, generator: nn.Module, discriminator: nn.Module, z: Tensor, labels: Tensor | None,
-                       real: Tensor, ctx: StepContext) -> tuple[Tensor, dict[str, float]]:
-        fake, encoded = generator(z, None, real=real)  # one call: through DDP, G's and E's gradients are synchronised
-        fake_in = self._g_inputs(fake, ctx)
-        self._check_pairs(fake_in, z)
-        fake_logits = discriminator(fake_in, None, z=z).float()
-        real_logits = discriminator(real, None, z=encoded).float()
-        loss = self.objective.discriminator_loss(fake_logits, real_logits)  # the labels swapped
-        logs = {"g_loss": loss.item(), "g_encoded_std": encoded.detach().float().std().item()}
-        loss = self._add_g_penalties(loss, logs, generator, discriminator, ctx)
-        return loss, logs
+    def discriminate(self, discriminator: nn.Module, images: Tensor, labels: Tensor | None) -> DOutput:
+        raise ValueError("bigan's discriminator scores (image, latent) pairs: it cannot score images alone")
+
+    def score_real(self, batch: Batch, images: Tensor) -> DOutput:
+        return DOutput.of(batch.discriminator(images, None, z=batch.extras["encoded"]))
+
+    def score_fake(self, batch: Batch, images: Tensor) -> DOutput:
+        if len(images) != len(batch.z):
+            raise ValueError(f"bigan pairs every fake with its own latent, but a technique turned {len(batch.z)} fakes "
+                             f"into {len(images)}")
+        return DOutput.of(batch.discriminator(images, None, z=batch.z))
+
+    def g_adversarial_loss(self, batch: Batch, fake: DOutput) -> Tensor:
+        real = self.score_real(batch, batch.real)  # E is trained through the real pairs' latents
+        return self.objective.discriminator_loss(fake.logits.float(), real.logits.float())  # the labels swapped
+
+    def g_logs(self, batch: Batch, fake: DOutput | None) -> dict[str, float]:
+        return {"g_encoded_std": batch.extras["encoded"].detach().float().std().item()}
+
+
+@WRAPPERS.register("latent_branch")
+def latent_branch(build, model) -> nn.Module:
+    """The joint discriminator's latent branch, for latents of the model's width."""
+    return build().attach_latent(model.latent_dim)
 
 
 VARIANTS.register("bigan", VariantSpec(

@@ -27,6 +27,7 @@ from torch import nn
 from ..archs.autoencoder import AutoencoderDiscriminator  # also registers the autoencoder architectures
 from ..objectives import Objective
 from ..registry import VARIANTS
+from ..game import REPLACES_GENERATOR_LOSS, Batch, DOutput
 from .base import AdversarialAlgorithm, StepContext, Technique, VariantSpec
 
 Tensor = torch.Tensor
@@ -82,14 +83,12 @@ def _autoencoder(discriminator: nn.Module) -> AutoencoderDiscriminator:
 
 
 class EnergyAlgorithm(AdversarialAlgorithm):
-    """Shared by EBGAN and BEGAN: the objective is ignored, and D's output is a reconstruction."""
+    """Shared by EBGAN and BEGAN: the objective is ignored, and D scores a batch by its reconstruction energy.
 
-    def __init__(self, objective: Objective | None = None, techniques: list[Technique] | None = None):
-        super().__init__(objective, techniques)
-        replacing = [t.name for t in self.techniques if type(t).generator_loss is not Technique.generator_loss]
-        if replacing:
-            raise ValueError(f"technique(s) {replacing} replace the generator loss, which in {type(self).__name__} is the "
-                             "energy of the fakes: turn them off for this variant")
+    ``discriminate`` gives the per-sample energy as D's score (``logits``) with the reconstruction and
+    the encoder's code as extras."""
+
+    incompatible = {REPLACES_GENERATOR_LOSS: "in energy-based variants the generator loss is the energy of the fakes"}
 
     def setup(self, generator: nn.Module, discriminator: nn.Module) -> None:
         _autoencoder(discriminator)
@@ -98,14 +97,12 @@ class EnergyAlgorithm(AdversarialAlgorithm):
     def energy(self, x: Tensor, reconstruction: Tensor) -> Tensor:
         raise NotImplementedError
 
-    def _d_energies(self, generator, discriminator, real, labels, z, ctx):
-        with torch.no_grad():
-            fake = generator(z, labels)
-        real_in, fake_in = self._d_inputs(real, fake.to(real.dtype), ctx)
-        # separate forwards for real and fake, as in the base algorithm (batch norm, if any, sees each alone)
-        real_energy = self.energy(real_in, discriminator(real_in, labels))
-        fake_energy = self.energy(fake_in, discriminator(fake_in, self._fake_labels(labels, fake_in)))
-        return fake, real_energy, fake_energy
+    def discriminate(self, discriminator: nn.Module, images: Tensor, labels: Tensor | None) -> DOutput:
+        reconstruction, code = discriminator(images, labels, return_code=True)
+        return DOutput(self.energy(images, reconstruction), {"reconstruction": reconstruction, "code": code})
+
+    def g_adversarial_loss(self, batch: Batch, fake: DOutput) -> Tensor:
+        return fake.logits.mean()
 
 
 class EBGAN(EnergyAlgorithm):
@@ -124,22 +121,17 @@ class EBGAN(EnergyAlgorithm):
 
     energy = staticmethod(mse_energy)
 
-    def discriminator_loss(self, generator, discriminator, real, labels, z, ctx: StepContext):
-        fake, real_energy, fake_energy = self._d_energies(generator, discriminator, real, labels, z, ctx)
-        loss = ebgan_discriminator_loss(real_energy, fake_energy, self.margin)
-        logs = {"d_loss": loss.item(), "d_real": real_energy.mean().item(), "d_fake": fake_energy.mean().item()}
-        loss = self._add_d_penalties(loss, logs, generator, discriminator, real, fake, labels, ctx)
-        return loss, logs
+    def d_adversarial_loss(self, batch: Batch, real: DOutput, fake: DOutput) -> Tensor:
+        return ebgan_discriminator_loss(real.logits, fake.logits, self.margin)
 
-    def generator_loss(self, generator, discriminator, z, labels, real, ctx: StepContext):
-        fake_in = self._g_inputs(generator(z, labels), ctx)
-        reconstruction, code = discriminator(fake_in, labels, return_code=True)
-        energy = self.energy(fake_in, reconstruction).mean()
-        pt = pulling_away_term(code)
-        loss = energy + self.pt_weight * pt
-        logs = {"g_loss": loss.item(), "g_energy": energy.item(), "g_pt": pt.item()}
-        loss = self._add_g_penalties(loss, logs, generator, discriminator, ctx)
-        return loss, logs
+    def d_logs(self, batch: Batch, real: DOutput, fake: DOutput) -> dict[str, float]:
+        return {"d_real": real.logits.mean().item(), "d_fake": fake.logits.mean().item()}
+
+    def g_logs(self, batch: Batch, fake: DOutput | None) -> dict[str, float]:
+        return {"g_energy": fake.logits.mean().item()}
+
+    def g_terms(self, batch: Batch, fake: DOutput | None) -> dict[str, Tensor]:
+        return {"pt": self.pt_weight * pulling_away_term(fake["code"])}
 
 
 class BEGAN(EnergyAlgorithm):
@@ -165,28 +157,21 @@ class BEGAN(EnergyAlgorithm):
 
     energy = staticmethod(l1_energy)
 
-    def discriminator_loss(self, generator, discriminator, real, labels, z, ctx: StepContext):
-        fake, real_energy, fake_energy = self._d_energies(generator, discriminator, real, labels, z, ctx)
-        real_loss, fake_loss = real_energy.mean(), fake_energy.mean()
-        loss = real_loss - self.k * fake_loss
-        real_mean, fake_mean = ctx.reduce_mean(torch.stack([real_loss, fake_loss]).detach()).tolist()
+    def d_adversarial_loss(self, batch: Batch, real: DOutput, fake: DOutput) -> Tensor:
+        real_loss, fake_loss = real.logits.mean(), fake.logits.mean()
+        real_mean, fake_mean = batch.ctx.reduce_mean(torch.stack([real_loss, fake_loss]).detach()).tolist()
         self._next_k = began_k_update(self.k, real_mean, fake_mean, self.gamma, self.lambda_k)
-        logs = {"d_loss": loss.item(), "d_real": real_mean, "d_fake": fake_mean,
-                "m_global": began_convergence(real_mean, fake_mean, self.gamma), "k_t": self._next_k}
-        loss = self._add_d_penalties(loss, logs, generator, discriminator, real, fake, labels, ctx)
-        return loss, logs
+        batch.extras["began"] = {"d_real": real_mean, "d_fake": fake_mean,
+                                 "m_global": began_convergence(real_mean, fake_mean, self.gamma), "k_t": self._next_k}
+        return real_loss - self.k * fake_loss
+
+    def d_logs(self, batch: Batch, real: DOutput, fake: DOutput) -> dict[str, float]:
+        return batch.extras["began"]
 
     def after_d_step(self, discriminator: nn.Module, ctx: StepContext) -> None:
         if self._next_k is not None:
             self.k, self._next_k = self._next_k, None
         super().after_d_step(discriminator, ctx)
-
-    def generator_loss(self, generator, discriminator, z, labels, real, ctx: StepContext):
-        fake_in = self._g_inputs(generator(z, labels), ctx)
-        loss = self.energy(fake_in, discriminator(fake_in, labels)).mean()
-        logs = {"g_loss": loss.item()}
-        loss = self._add_g_penalties(loss, logs, generator, discriminator, ctx)
-        return loss, logs
 
     def state_dict(self) -> dict[str, Tensor]:
         return {**super().state_dict(), "k_t": torch.tensor(self.k, dtype=torch.float64)}

@@ -35,10 +35,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..nn.info import add_info_head, discriminate_with_codes, find_info_generator, info_head, information_loss
+from ..game import REPLAYS_PAST_FAKES, Batch, DOutput
+from ..nn.info import add_info_head, find_info_generator, information_loss
 from ..objectives import Objective
 from ..registry import VARIANTS
-from .base import AdversarialAlgorithm, StepContext, Technique, VariantSpec
+from .base import AdversarialAlgorithm, Technique, VariantSpec
 
 Tensor = torch.Tensor
 
@@ -53,27 +54,36 @@ def _prefixed(prefix: str, logs: dict[str, float]) -> dict[str, float]:
 
 class InfoGANAlgorithm(AdversarialAlgorithm):
     """InfoGAN's losses. ``categorical_weight`` (1) and ``continuous_weight`` (0.1) weigh the two parts of
-    the information term; ``q_hidden`` (128) is the width of Q's hidden layer."""
+    the information term; ``q_hidden`` (128) is the width of Q's hidden layer; ``categorical`` (K, 10) and
+    ``continuous`` (C, 2) are the codes (the latent is noise + K + C wide: set latent_dim to match)."""
+
+    incompatible = {REPLAYS_PAST_FAKES: "infogan scores Q on the step's fakes, whose codes are those of its latents"}
+    g_terms_use_fake_scores = True  # the information term stays when feature matching replaces the adversarial one
 
     def __init__(self, objective: Objective, techniques: list[Technique] | None = None,
-                 categorical_weight: float = 1.0, continuous_weight: float = 0.1, q_hidden: int = 128):
+                 categorical_weight: float = 1.0, continuous_weight: float = 0.1, q_hidden: int = 128,
+                 categorical: int = DEFAULT_CATEGORICAL, continuous: int = DEFAULT_CONTINUOUS):
         super().__init__(objective, techniques)
+        self.categorical, self.continuous = categorical, continuous
         for name, value in (("categorical_weight", categorical_weight), ("continuous_weight", continuous_weight)):
             if not value >= 0:
                 raise ValueError(f"{name} must be non-negative, got {value!r}")
         self.categorical_weight, self.continuous_weight = float(categorical_weight), float(continuous_weight)
         self.q_hidden = q_hidden
         self.layout = None
-        if any(t.name == "experience_replay" for t in self.techniques):
-            raise ValueError("experience_replay shows D past fakes whose codes are unknown, so Q could not be scored "
-                             "on them: turn it off for infogan")
+
+    def generator_wrappers(self) -> list[dict]:
+        return [{"name": "info_codes", "categorical": self.categorical, "continuous": self.continuous}]
+
+    def discriminator_wrappers(self) -> list[dict]:
+        return [{"name": "info_head", "categorical": self.categorical, "continuous": self.continuous,
+                 "hidden": self.q_hidden}]
 
     def setup(self, generator: nn.Module, discriminator: nn.Module) -> None:
         info = find_info_generator(generator)
         if info is None:
-            raise TypeError("infogan needs a generator that reads latent codes: set info_categorical and/or "
-                            "info_continuous in arch_kwargs (they are dropped when --arch overrides the variant's "
-                            "architecture without repeating them)")
+            raise TypeError("infogan needs a generator that reads latent codes (the info_codes network wrapper, "
+                            "which the trainer adds from the algorithm's generator_wrappers)")
         self.layout = info.layout
         # before the techniques' own setup (which may record D's parameters) and before any optimizer exists
         add_info_head(getattr(discriminator, "module", discriminator), self.layout.categorical, self.layout.continuous,
@@ -89,44 +99,37 @@ class InfoGANAlgorithm(AdversarialAlgorithm):
     def _information(self, q: tuple[Tensor | None, Tensor | None], z: Tensor) -> tuple[Tensor, dict[str, float]]:
         return information_loss(*q, *self._codes(z), self.categorical_weight, self.continuous_weight)
 
-    def discriminator_loss(self, generator: nn.Module, discriminator: nn.Module, real: Tensor,
-                           labels: Tensor | None, z: Tensor, ctx: StepContext) -> tuple[Tensor, dict[str, float]]:
-        with torch.no_grad():
-            fake = generator(z, labels)
-        real_in, fake_in = self._d_inputs(real, fake.to(real.dtype), ctx)
-        # separate real and fake forwards, as in the base algorithm (batch norm sees each batch alone);
-        # Q is scored on the fakes only, whose codes are known
-        real_logits, _ = discriminate_with_codes(discriminator, real_in, labels)
-        fake_logits, q = discriminate_with_codes(discriminator, fake_in, self._fake_labels(labels, fake_in))
-        loss = self.objective.discriminator_loss(real_logits.float(), fake_logits.float())
-        prob = self.objective.probability
-        logs = {"d_real": prob(real_logits.float()).mean().item(), "d_fake": prob(fake_logits.float()).mean().item()}
-        info, info_logs = self._information(q, z)
-        loss = loss + info
-        logs = {"d_loss": loss.item(), **logs, "d_info": info.item(), **_prefixed("d", info_logs)}
-        loss = self._add_d_penalties(loss, logs, generator, discriminator, real, fake, labels, ctx)
-        info_head(discriminator).codes = None  # a penalty's forward may have left some: keep no graph alive
-        return loss, logs
+    def discriminate(self, discriminator: nn.Module, images: Tensor, labels: Tensor | None) -> DOutput:
+        out = DOutput.of(discriminator(images, labels))
+        if not {"q_categorical", "q_continuous"} & set(out.extras):
+            raise TypeError("infogan needs a discriminator with a Q head: call the algorithm's setup first")
+        return out
 
-    def generator_loss(self, generator: nn.Module, discriminator: nn.Module, z: Tensor, labels: Tensor | None,
-                       real: Tensor, ctx: StepContext) -> tuple[Tensor, dict[str, float]]:
-        fake = generator(z, labels)
-        fake_logits, q = discriminate_with_codes(discriminator, self._g_inputs(fake, ctx), labels)
-        adversarial = self.adversarial_generator_loss(discriminator, real, fake, labels, ctx, fake_logits,
-                                                      score=lambda x: discriminate_with_codes(discriminator, x, labels)[0])
-        info, info_logs = self._information(q, z)
-        loss = adversarial + info
-        logs = {"g_loss": loss.item(), "g_info": info.item(), **_prefixed("g", info_logs)}
-        loss = self._add_g_penalties(loss, logs, generator, discriminator, ctx)
-        info_head(discriminator).codes = None
-        return loss, logs
+    @staticmethod
+    def _q(out: DOutput) -> tuple[Tensor | None, Tensor | None]:
+        return out.extras.get("q_categorical"), out.extras.get("q_continuous")
+
+    def d_terms(self, batch: Batch, real: DOutput, fake: DOutput) -> dict[str, Tensor]:
+        info, info_logs = self._information(self._q(fake), batch.z)  # Q is scored on the fakes, whose codes are known
+        batch.extras["info_logs"] = info_logs
+        return {"info": info}
+
+    def d_logs(self, batch: Batch, real: DOutput, fake: DOutput) -> dict[str, float]:
+        return {**super().d_logs(batch, real, fake), **_prefixed("d", batch.extras.pop("info_logs", {}))}
+
+    def g_terms(self, batch: Batch, fake: DOutput | None) -> dict[str, Tensor]:
+        info, info_logs = self._information(self._q(fake), batch.z)
+        batch.extras["info_logs"] = info_logs
+        return {"info": info}
+
+    def g_logs(self, batch: Batch, fake: DOutput | None) -> dict[str, float]:
+        return _prefixed("g", batch.extras.pop("info_logs", {}))
 
 
 VARIANTS.register("infogan", VariantSpec(
     name="infogan", arch="dcgan", objective="non-saturating", algorithm=InfoGANAlgorithm,
     # InfoGAN's MNIST networks: fully connected layers of 1024 units in G and D (as in the dcgan-mnist preset)
-    arch_kwargs={"base_channels": 64, "g_hidden": 1024, "d_hidden": 1024,
-                 "info_categorical": DEFAULT_CATEGORICAL, "info_continuous": DEFAULT_CONTINUOUS},
+    arch_kwargs={"base_channels": 64, "g_hidden": 1024, "d_hidden": 1024},
     latent_dim=DEFAULT_NOISE + DEFAULT_CATEGORICAL + DEFAULT_CONTINUOUS,
     lr_g=1e-3, lr_d=2e-4, betas=(0.5, 0.999),
     summary=f"InfoGAN: {DEFAULT_NOISE} noise + a {DEFAULT_CATEGORICAL}-way categorical and {DEFAULT_CONTINUOUS} "

@@ -50,7 +50,8 @@ from torch import nn
 from ..archs.mixture import MixtureDiscriminator, MixtureGenerator
 from ..objectives import Objective
 from ..registry import VARIANTS
-from .base import AdversarialAlgorithm, StepContext, Technique, VariantSpec
+from ..game import REPLACES_GENERATOR_LOSS, REPLAYS_PAST_FAKES, Batch, DOutput
+from .base import AdversarialAlgorithm, Technique, VariantSpec
 
 Tensor = torch.Tensor
 
@@ -87,6 +88,9 @@ def _module(net: nn.Module) -> nn.Module:
 class MixGANAlgorithm(AdversarialAlgorithm):
     """MIX+GAN's weighted payoff; ``entropy_weight`` (lambda, 0.1) and ``entropy_form`` set R."""
 
+    incompatible = {REPLACES_GENERATOR_LOSS: "mix-gan's generator loss is the mixtures' payoff",
+                    REPLAYS_PAST_FAKES: "mix-gan shows D every generator's batch of this step separately"}
+
     def __init__(self, objective: Objective, techniques: list[Technique] | None = None, entropy_weight: float = 0.1,
                  entropy_form: str = "uniform-cross-entropy"):
         super().__init__(objective, techniques)
@@ -113,58 +117,64 @@ class MixGANAlgorithm(AdversarialAlgorithm):
         logs[f"{prefix}_weights_entropy"] = weights_entropy(w).item()
         return logs
 
-    def discriminator_loss(self, generator: nn.Module, discriminator: nn.Module, real: Tensor,
-                           labels: Tensor | None, z: Tensor, ctx: StepContext) -> tuple[Tensor, dict[str, float]]:
-        with torch.no_grad():
-            samples, w_g, index = generator(z, labels, components=True)
-        t_g, n = samples.shape[:2]
-        samples = samples.to(real.dtype)
-        real_in, fake_in = self._d_inputs(real, samples.flatten(0, 1), ctx)
-        if len(fake_in) != t_g * n:
-            raise ValueError("mix-gan shows D every generator's batch separately: techniques that change the number of "
-                             "fakes (experience replay) are not supported")
-        fakes = fake_in.unflatten(0, (t_g, n))
-        real_logits, w_d = discriminator(real_in, labels, components=True)  # [T_d, N], [T_d]
-        real_logits = real_logits.float()
-        fake_logits = torch.stack([discriminator(fakes[i], labels, components=True)[0] for i in range(t_g)]).float()
-        pair_losses = torch.stack([torch.stack([self.objective.discriminator_loss(real_logits[j], fake_logits[i, j])
-                                                for j in range(len(real_logits))]) for i in range(t_g)])
-        w_g = w_g.detach().float()
-        payoff = mixture_payoff(pair_losses, w_g, w_d)
-        loss = payoff + self.regularizer(w_d)
-        prob = self.objective.probability
-        with torch.no_grad():
-            d_real = (w_d * prob(real_logits).mean(1)).sum()
-            d_fake = w_g @ prob(fake_logits).mean(2) @ w_d
-        logs = {"d_loss": loss.item(), "d_payoff": payoff.item(), "d_real": d_real.item(), "d_fake": d_fake.item(),
-                **self._weight_logs("d", w_d)}
-        mixture_fake = samples[index, torch.arange(n, device=samples.device)]
-        loss = self._add_d_penalties(loss, logs, generator, discriminator, real, mixture_fake, labels, ctx)
-        return loss, logs
+    # The step's fakes are the mixture's (each latent's routed component, as in sampling: penalties and
+    # feature-style techniques see those); D scores every component's batch (``scored_fakes``) with
+    # every discriminator component, and the payoff weighs each (generator, discriminator) pair.
+    def generate(self, generator: nn.Module, z: Tensor, labels: Tensor | None, batch: Batch) -> Tensor:
+        samples, w_g, index = generator(z, labels, components=True)  # [T_g, N, ...], [T_g], [N]
+        batch.extras.update(samples=samples, w_g=w_g)
+        return samples[index, torch.arange(samples.shape[1], device=samples.device)]
 
-    def generator_loss(self, generator: nn.Module, discriminator: nn.Module, z: Tensor, labels: Tensor | None,
-                       real: Tensor, ctx: StepContext) -> tuple[Tensor, dict[str, float]]:
-        samples, w_g, index = generator(z, labels, components=True)  # [T_g, N, ...], [T_g] with gradient, [N]
-        t_g, n = samples.shape[:2]
-        mixture_fake = samples[index, torch.arange(n, device=samples.device)]
-        if any(t.generator_loss(discriminator, real, mixture_fake, labels, ctx) is not None for t in self.techniques):
-            raise ValueError("mix-gan's generator loss is the mixtures' payoff: techniques that replace it "
-                             "(feature matching) are not supported")
-        fake_logits = torch.stack([discriminator(self._g_inputs(samples[i], ctx), labels, components=True)[0]
-                                   for i in range(t_g)]).float()  # [T_g, T_d, N]
-        w_d = _module(discriminator).mixture_weights().detach()
+    def scored_fakes(self, batch: Batch) -> Tensor:
+        return batch.extras["samples"].flatten(0, 1)
+
+    def discriminate(self, discriminator: nn.Module, images: Tensor, labels: Tensor | None) -> DOutput:
+        logits, w_d = discriminator(images, labels, components=True)  # [T_d, N], [T_d]
+        return DOutput((w_d.to(logits.dtype)[:, None] * logits).sum(0), {"components": logits, "w_d": w_d})
+
+    def score_fake(self, batch: Batch, images: Tensor) -> DOutput:
+        t_g = batch.extras["samples"].shape[0]
+        if len(images) != len(batch.extras["samples"].flatten(0, 1)):
+            raise ValueError("mix-gan shows D every generator's batch separately: a technique changed the number of fakes")
+        outs = [self.discriminate(batch.discriminator, part, batch.fake_labels) for part in images.unflatten(0, (t_g, -1))]
+        return DOutput(torch.stack([o.logits for o in outs]), {"components": torch.stack([o["components"] for o in outs]),
+                                                               "w_d": outs[0]["w_d"]})  # [T_g, N], [T_g, T_d, N]
+
+    def d_adversarial_loss(self, batch: Batch, real: DOutput, fake: DOutput) -> Tensor:
+        real_logits, fake_logits = real["components"].float(), fake["components"].float()
+        pair_losses = torch.stack([torch.stack([self.objective.discriminator_loss(real_logits[j], fake_logits[i, j])
+                                                for j in range(len(real_logits))]) for i in range(len(fake_logits))])
+        batch.extras["payoff"] = payoff = mixture_payoff(pair_losses, batch.extras["w_g"].detach().float(), real["w_d"])
+        return payoff
+
+    def g_adversarial_loss(self, batch: Batch, fake: DOutput) -> Tensor:
+        fake_logits = fake["components"].float()  # [T_g, T_d, N]
         real_logits = None
         if self.objective.uses_real_logits_in_generator:
             with torch.no_grad():
-                real_logits = discriminator(real, labels, components=True)[0].float()
+                real_logits = self.score_real(batch, batch.real)["components"].float()
         pair_losses = torch.stack([torch.stack([
             self.objective.generator_loss(fake_logits[i, j], None if real_logits is None else real_logits[j])
-            for j in range(fake_logits.shape[1])]) for i in range(t_g)])
-        payoff = mixture_payoff(pair_losses, w_g.float(), w_d)
-        loss = payoff + self.regularizer(w_g.float())
-        logs = {"g_loss": loss.item(), "g_payoff": payoff.item(), **self._weight_logs("g", w_g)}
-        loss = self._add_g_penalties(loss, logs, generator, discriminator, ctx)
-        return loss, logs
+            for j in range(fake_logits.shape[1])]) for i in range(len(fake_logits))])
+        batch.extras["payoff"] = payoff = mixture_payoff(pair_losses, batch.extras["w_g"].float(), fake["w_d"].detach())
+        return payoff
+
+    def d_terms(self, batch: Batch, real: DOutput, fake: DOutput) -> dict[str, Tensor]:
+        return {"entropy": self.regularizer(real["w_d"])}
+
+    def g_terms(self, batch: Batch, fake: DOutput | None) -> dict[str, Tensor]:
+        return {"entropy": self.regularizer(batch.extras["w_g"].float())}
+
+    def d_logs(self, batch: Batch, real: DOutput, fake: DOutput) -> dict[str, float]:
+        prob, w_d, w_g = self.objective.probability, real["w_d"].detach(), batch.extras["w_g"].detach().float()
+        with torch.no_grad():
+            d_real = (w_d * prob(real["components"].float()).mean(1)).sum()
+            d_fake = w_g @ prob(fake["components"].float()).mean(2) @ w_d
+        return {"d_payoff": batch.extras["payoff"].item(), "d_real": d_real.item(), "d_fake": d_fake.item(),
+                **self._weight_logs("d", w_d)}
+
+    def g_logs(self, batch: Batch, fake: DOutput | None) -> dict[str, float]:
+        return {"g_payoff": batch.extras["payoff"].item(), **self._weight_logs("g", batch.extras["w_g"])}
 
 
 VARIANTS.register("mix-gan", VariantSpec(

@@ -50,6 +50,7 @@ from torch import nn
 from ..objectives import Objective
 from ..registry import VARIANTS
 from ..techniques._common import process_rank, unwrap
+from ..game import Batch, DOutput
 from .base import AdversarialAlgorithm, StepContext, Technique, VariantSpec
 
 Tensor = torch.Tensor
@@ -213,47 +214,39 @@ class SemiSupervisedAlgorithm(AdversarialAlgorithm):
             self.averaged_steps = int(state["averaged_steps"])
             self.average = {k[len("average."):]: v.clone() for k, v in state.items() if k.startswith("average.")}
 
-    # ---- losses -----------------------------------------------------------------------------------
-    @staticmethod
-    def _class_logits(discriminator: nn.Module, x: Tensor) -> Tensor:
-        logits = discriminator(x)
-        if logits.ndim != 2 or logits.shape[1] < 2:
+    def discriminator_kwargs(self, dataset_info) -> dict:
+        return {"d_classes": list(dataset_info.class_names)}  # D classifies the dataset's K classes; G stays unconditional
+
+    # ---- losses ----------------------------------------------------------------------------------
+    def discriminate(self, discriminator: nn.Module, images: Tensor, labels: Tensor | None) -> DOutput:
+        """D's score is the real/fake logit s(x) = logsumexp of the K class logits (kept as ``class_logits``)."""
+        class_logits = discriminator(images)
+        if class_logits.ndim != 2 or class_logits.shape[1] < 2:
             raise ValueError(f"semi-supervised training needs a discriminator that outputs K class logits [N, K]; "
-                             f"{type(unwrap(discriminator)).__name__} gave {tuple(logits.shape)} (use the "
+                             f"{type(unwrap(discriminator)).__name__} gave {tuple(class_logits.shape)} (use the "
                              "semi-supervised-mlp architecture)")
-        return logits
+        return DOutput(real_fake_logit(class_logits), {"class_logits": class_logits})
 
-    def discriminator_loss(self, generator: nn.Module, discriminator: nn.Module, real: Tensor,
-                           labels: Tensor | None, z: Tensor, ctx: StepContext) -> tuple[Tensor, dict[str, float]]:
-        labelled, targets = self.labelled_batch(len(real), real.device)
-        with torch.no_grad():
-            fake = generator(z, None)
-        real_in, fake_in = self._d_inputs(real, fake.to(real.dtype), ctx)
-        labelled_logits = self._class_logits(discriminator, labelled.to(real.dtype))
-        real_logits = self._class_logits(discriminator, real_in)
-        fake_logits = self._class_logits(discriminator, fake_in)
-        supervised = supervised_loss(labelled_logits, targets)
-        unsupervised = unsupervised_loss(real_logits, fake_logits)
-        loss = supervised + self.unlabelled_weight * unsupervised
-        logs = {"d_loss": loss.item(), "d_supervised": supervised.item(), "d_unsupervised": unsupervised.item(),
-                "d_real": real_probability(real_logits).mean().item(), "d_fake": real_probability(fake_logits).mean().item(),
-                "d_labelled_acc": (labelled_logits.argmax(1) == targets).float().mean().item()}
-        loss = self._add_d_penalties(loss, logs, generator, discriminator, real, fake, None, ctx)
-        return loss, logs
+    def d_adversarial_loss(self, batch: Batch, real: DOutput, fake: DOutput) -> Tensor:
+        unsupervised = unsupervised_loss(real["class_logits"], fake["class_logits"])
+        batch.extras["unsupervised"] = unsupervised.item()
+        return self.unlabelled_weight * unsupervised
 
-    def generator_loss(self, generator: nn.Module, discriminator: nn.Module, z: Tensor, labels: Tensor | None,
-                       real: Tensor, ctx: StepContext) -> tuple[Tensor, dict[str, float]]:
-        # feature matching (the variant's default) replaces this; without it G is scored on s(x) = logsumexp(l)
-        loss = self.adversarial_generator_loss(discriminator, real, generator(z, None), None, ctx,
-                                               score=lambda x: real_fake_logit(self._class_logits(discriminator, x)))
-        logs = {"g_loss": loss.item()}
-        loss = self._add_g_penalties(loss, logs, generator, discriminator, ctx)
-        return loss, logs
+    def d_terms(self, batch: Batch, real: DOutput, fake: DOutput) -> dict[str, Tensor]:
+        labelled, targets = self.labelled_batch(len(batch.real), batch.real.device)
+        labelled_logits = self.discriminate(batch.discriminator, labelled.to(batch.real.dtype), None)["class_logits"]
+        batch.extras["labelled_acc"] = (labelled_logits.argmax(1) == targets).float().mean().item()
+        return {"supervised": supervised_loss(labelled_logits, targets)}
+
+    def d_logs(self, batch: Batch, real: DOutput, fake: DOutput) -> dict[str, float]:
+        return {"d_real": real_probability(real["class_logits"]).mean().item(),
+                "d_fake": real_probability(fake["class_logits"]).mean().item(),
+                "d_labelled_acc": batch.extras["labelled_acc"], "d_unsupervised": batch.extras["unsupervised"]}
 
 
 VARIANTS.register("semi-supervised", VariantSpec(
     name="semi-supervised", arch="semi-supervised-mlp", objective="non-saturating", algorithm=SemiSupervisedAlgorithm,
-    techniques={"feature_matching": True}, discriminator_classes=True,
+    techniques={"feature_matching": True},
     lr_g=3e-3, lr_d=3e-3, betas=(0.5, 0.999), batch_size=100,
     summary=f"semi-supervised GAN: K+1 classifier D (fake logit fixed at 0, D(x) = sigmoid(logsumexp l)), "
             f"{DEFAULT_NUM_LABELLED} balanced labelled examples + the training set unlabelled, feature-matching G; "

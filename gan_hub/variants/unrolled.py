@@ -37,7 +37,8 @@ from torch.func import functional_call
 
 from ..objectives import Objective
 from ..registry import VARIANTS
-from .base import AdversarialAlgorithm, StepContext, Technique, VariantSpec
+from ..game import REPLACES_GENERATOR_LOSS, Batch, DOutput
+from .base import AdversarialAlgorithm, Technique, VariantSpec
 
 Tensor = torch.Tensor
 
@@ -84,6 +85,9 @@ class UnrolledAlgorithm(AdversarialAlgorithm):
     1e-2; see the module docstring for why plain gradient descent). The D step is the base algorithm's.
     """
 
+    incompatible = {REPLACES_GENERATOR_LOSS: "a replacement loss would read the current discriminator, not the "
+                                             "unrolled one"}
+
     def __init__(self, objective: Objective, techniques: list[Technique] | None = None,
                  unroll_steps: int = DEFAULT_UNROLL_STEPS, unroll_lr: float = DEFAULT_UNROLL_LR):
         super().__init__(objective, techniques)
@@ -91,27 +95,22 @@ class UnrolledAlgorithm(AdversarialAlgorithm):
             raise ValueError(f"unroll_steps must be a non-negative integer, got {unroll_steps!r}")
         if not unroll_lr > 0:
             raise ValueError(f"unroll_lr must be positive, got {unroll_lr!r}")
-        replacing = [t.name for t in self.techniques if type(t).generator_loss is not Technique.generator_loss]
-        if replacing:
-            raise ValueError(f"technique(s) {replacing} replace the generator loss and would read the current "
-                             "discriminator, not the unrolled one: turn them off for the unrolled variant")
         self.unroll_steps, self.unroll_lr = unroll_steps, float(unroll_lr)
 
-    def generator_loss(self, generator: nn.Module, discriminator: nn.Module, z: Tensor, labels: Tensor | None,
-                       real: Tensor, ctx: StepContext) -> tuple[Tensor, dict[str, float]]:
-        net = _unwrap(discriminator)
-        fake = generator(z, labels)
-        state = unroll_discriminator(net, self.objective, real, fake.to(real.dtype), labels,
+    def score_fake_for_generator(self, batch: Batch, images: Tensor) -> DOutput:
+        net = _unwrap(batch.discriminator)
+        state = unroll_discriminator(net, self.objective, batch.real, batch.fake.to(batch.real.dtype), batch.labels,
                                      self.unroll_steps, self.unroll_lr)
-        fake_logits = _loss_precision(functional_call(net, state, (self._g_inputs(fake, ctx), labels)))
+        batch.extras["unrolled"] = state
+        return DOutput(_loss_precision(functional_call(net, state, (images, batch.labels))))
+
+    def g_adversarial_loss(self, batch: Batch, fake: DOutput) -> Tensor:
         real_logits = None
         if self.objective.uses_real_logits_in_generator:
             # the unrolled D depends on G, so its real logits do too: keep their graph
-            real_logits = _loss_precision(functional_call(net, state, (real, labels)))
-        loss = self.objective.generator_loss(fake_logits, real_logits)
-        logs = {"g_loss": loss.item()}
-        loss = self._add_g_penalties(loss, logs, generator, discriminator, ctx)
-        return loss, logs
+            net = _unwrap(batch.discriminator)
+            real_logits = _loss_precision(functional_call(net, batch.extras["unrolled"], (batch.real, batch.labels)))
+        return self.objective.generator_loss(fake.logits, real_logits)
 
 
 VARIANTS.register("unrolled", VariantSpec(
