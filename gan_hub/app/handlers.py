@@ -85,11 +85,15 @@ def scorer_names() -> list[str]:
     return SCORERS.names()
 
 
-def prewarm() -> None:
+PREWARM_DELAY = 1.0  # s: long enough for the first page to go out before the imports take the GIL
+
+
+def prewarm(delay: float = PREWARM_DELAY) -> None:
     """Import what the handlers need (torch, the networks, the scorers, the figures) in the background,
     once the page is served, so the first click does not wait for it."""
 
     def load():
+        time.sleep(delay)
         from .. import hub, metrics, sampling  # noqa: F401
         from . import media, plots  # noqa: F401
 

@@ -18,7 +18,6 @@ import fastapi
 from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from ..sampling import grid_columns, image_grid
 from . import actions as act
 from .batching import BusyError, ForwardBatcher
 from .catalog import Catalog, CatalogError
@@ -40,6 +39,12 @@ def png_bytes(image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="png")
     return buffer.getvalue()
+
+
+def grid_png(images, count: int) -> bytes:
+    from ..sampling import grid_columns, image_grid  # (torch: imported after the first page, not before)
+
+    return png_bytes(image_grid(images, nrow=grid_columns(count)))
 
 
 class SamplingRoutes:
@@ -94,7 +99,7 @@ class SamplingRoutes:
             return error(503, f"model {name!r} cannot be served now: {err}", "name")
         except BusyError as err:
             return error(503, f"the server is busy: {err}")
-        body = await run_in_threadpool(lambda: png_bytes(image_grid(images, nrow=grid_columns(count))))
+        body = await run_in_threadpool(grid_png, images, count)
         return Response(body, media_type="image/png",
                         headers={"Content-Disposition": f'inline; filename="{name.replace("/", "_")}-{seed}.png"'})
 

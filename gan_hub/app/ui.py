@@ -131,9 +131,10 @@ def build_demo(models: Iterable[str] | Catalog = (), *, zoo_dir: str | Path | No
                 with gr.Column(scale=2):
                     samples = gr.Image(label="samples.png", type="filepath", height=320, interactive=False,
                                        elem_classes=["pixelated"])
-            with gr.Accordion("Add a model: a Hub repo id or a folder", open=False):
+            folders = " or a folder inside the allowed ones" if catalog.allowed_roots else ""
+            with gr.Accordion(f"Add a model: a Hub repo id{folders}", open=False):
                 with gr.Row():
-                    add_box = gr.Textbox(label="Hub repo id (org/name) or model folder", scale=3,
+                    add_box = gr.Textbox(label=f"Hub repo id (org/name){folders}", scale=3,
                                          placeholder="org/dcgan-mnist", elem_id="add-model-box")
                     add_button = gr.Button("Add", scale=1, elem_id="add-model-button")
                 with gr.Row():
