@@ -356,3 +356,29 @@ def test_the_app_s_spelled_out_constants_agree_with_the_library():
 
     assert catalog.CONFIG_NAME == CONFIG_NAME
     assert set(limits.METHODS) == set(INTERPOLATIONS)
+
+
+def test_an_abandoned_score_stops_and_frees_the_compute_queue(served, monkeypatch):
+    """A visitor starts the longest score and leaves: the server stops computing it."""
+    url, demo = served
+    g = demo.gan_hub_catalog.load("dcgan-tiny")
+    batches = [0]
+    original = g.generate_from_latents
+
+    def counted(*args, **kwargs):
+        batches[0] += 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(g, "generate_from_latents", counted)
+    fn_index = {fn.api_name: i for i, fn in demo.fns.items()}["score"]
+    with httpx.Client(base_url=url, timeout=60) as http:
+        http.post("gradio_api/queue/join", json={"data": ["dcgan-tiny", "mnist-classifier", 10_000, 10, 0],
+                                                 "fn_index": fn_index, "session_hash": "leaves"}).raise_for_status()
+        with http.stream("GET", "gradio_api/queue/data", params={"session_hash": "leaves"}) as stream:
+            for line in stream.iter_lines():
+                if "process_generating" in line:
+                    break  # the first running score arrived: the visitor closes the page
+    time.sleep(3.0)
+    after_leaving = batches[0]
+    time.sleep(3.0)
+    assert 0 < batches[0] == after_leaving < 1000  # stopped, well before its 1,000 batches
