@@ -1,13 +1,22 @@
-"""Load test of the app: N concurrent gradio_client users on /generate, against one user alone.
+"""Load test of the app: one user against many, on Gradio's /generate, on the HTTP route, and mixed.
 
     python bench/app_load.py                       # 32 clients, 20 s per phase, dcgan-mnist, 16 images
-    python bench/app_load.py --clients 8 --duration 10 --model cgan-mnist --count 64
+    python bench/app_load.py --clients 8 --duration 10 --count 64
+    python bench/app_load.py --before /work/main   # the same phases on another checkout first (before/after)
 
-Starts ``python app.py`` on a free loopback port (its own process, as a user would), measures the
-time from launch to the first page served, then runs two phases of ``--duration`` seconds each:
-one client calling /generate back to back, then ``--clients`` clients doing the same at once
-(each with a different seed, so no response can be a cached one). Prints errors (there must be
-none), throughput and p50/p95 latency of both phases and their ratios, and the server's memory.
+Starts ``python app.py`` from the checkout on a free loopback port (its own process, as a user
+would) and measures the cold start: launch to the first page served, and to the first /generate
+answered. Then runs phases of ``--duration`` seconds:
+
+- /generate through gradio_client: 1 client, then ``--clients`` clients at once (each its own seeds,
+  so no answer can be a cached one);
+- ``GET /v1/models/{name}/samples.png`` with httpx: 1 client, then ``--clients`` (skipped on a
+  checkout without the route);
+- mixed: ``--clients`` gradio_client users each cycling through generate, interpolate, class grid
+  and a live score (N=500), latency reported per kind.
+
+Prints errors (there must be none), throughput, p50/p95 per phase, the ratios of the crowd to one
+client against the targets (>= 5x throughput, p95 <= 1.5 s), and the server's memory after each phase.
 Exit status 1 if any request failed.
 """
 from __future__ import annotations
@@ -15,15 +24,17 @@ from __future__ import annotations
 import argparse
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import threading
 import time
 import urllib.request
+from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+CYCLE = "all classes (cycle)"
+TARGET_RATIO, TARGET_P95 = 5.0, 1.5
 
 
 def free_port() -> int:
@@ -32,11 +43,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(port: int, timeout: float = 180.0) -> tuple[subprocess.Popen, float]:
-    """Launch app.py; return the process and the seconds until GET / answered 200."""
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
+def start_app(root: Path, port: int, model: str, count: int, timeout: float = 300.0):
+    """Launch root/app.py; return the process, seconds to the first page, and to the first /generate answer."""
+    from gradio_client import Client
+
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "GAN_HUB_MODELS": ""}
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port)], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, str(root / "app.py"), "--port", str(port)], cwd=root, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}/"
     while time.perf_counter() - start < timeout:
@@ -45,23 +58,25 @@ def start_app(port: int, timeout: float = 180.0) -> tuple[subprocess.Popen, floa
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
-                    return proc, time.perf_counter() - start
+                    break
         except OSError:
             time.sleep(0.05)
-    proc.kill()
-    raise SystemExit(f"app.py did not serve {url} within {timeout:.0f} s")
+    else:
+        proc.kill()
+        raise SystemExit(f"app.py did not serve {url} within {timeout:.0f} s")
+    first_page = time.perf_counter() - start
+    Client(url, verbose=False).predict(model, 0, count, CYCLE, 0, api_name="/generate")
+    return proc, first_page, time.perf_counter() - start
 
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))] if ordered else float("nan")
 
 
-def run_phase(url: str, clients: int, duration: float, model: str, count: int) -> dict:
-    """``clients`` threads, each with its own Client, calling /generate until ``duration`` is over."""
-    from gradio_client import Client
-
-    latencies: list[float] = []
+def run_phase(clients: int, duration: float, make_user, label: str) -> dict:
+    """``clients`` threads; ``make_user(index)`` returns a function ``call(seed) -> kind`` run back to back."""
+    latencies: dict[str, list[float]] = defaultdict(list)
     errors: list[str] = []
     lock = threading.Lock()
     ready = threading.Barrier(clients + 1)   # every client connected...
@@ -69,7 +84,7 @@ def run_phase(url: str, clients: int, duration: float, model: str, count: int) -
     stop_at = [0.0]
 
     def user(index: int) -> None:
-        client = Client(url, verbose=False)
+        call = make_user(index)
         seed = index * 1_000_000
         ready.wait()
         go.wait()
@@ -77,9 +92,9 @@ def run_phase(url: str, clients: int, duration: float, model: str, count: int) -
             seed += 1
             began = time.perf_counter()
             try:
-                client.predict(model, seed, count, "all classes (cycle)", 0, api_name="/generate")
+                kind = call(seed)
                 with lock:
-                    latencies.append(time.perf_counter() - began)
+                    latencies[kind].append(time.perf_counter() - began)
             except Exception as err:  # every failure is counted and reported, whatever its kind
                 with lock:
                     errors.append(f"{type(err).__name__}: {err}")
@@ -94,11 +109,66 @@ def run_phase(url: str, clients: int, duration: float, model: str, count: int) -
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - began  # includes the requests still running at the deadline
-    return {"clients": clients, "requests": len(latencies), "errors": errors, "seconds": elapsed,
-            "throughput": len(latencies) / elapsed,
-            "p50": percentile(latencies, 0.5) if latencies else float("nan"),
-            "p95": percentile(latencies, 0.95) if latencies else float("nan"),
-            "mean": statistics.fmean(latencies) if latencies else float("nan")}
+    every = [x for values in latencies.values() for x in values]
+    return {"label": label, "clients": clients, "requests": len(every), "errors": errors, "seconds": elapsed,
+            "throughput": len(every) / elapsed, "p50": percentile(every, 0.5), "p95": percentile(every, 0.95),
+            "kinds": {k: (len(v), percentile(v, 0.5), percentile(v, 0.95)) for k, v in latencies.items()}}
+
+
+def gradio_user(url: str, model: str, count: int):
+    from gradio_client import Client
+
+    def make(index: int):
+        client = Client(url, verbose=False)
+
+        def call(seed: int) -> str:
+            client.predict(model, seed, count, CYCLE, 0, api_name="/generate")
+            return "generate"
+
+        return call
+
+    return make
+
+
+def route_user(url: str, model: str, count: int):
+    import httpx
+
+    def make(index: int):
+        http = httpx.Client(base_url=url, timeout=120)
+
+        def call(seed: int) -> str:
+            http.get(f"/v1/models/{model}/samples.png", params={"n": count, "seed": seed}).raise_for_status()
+            return "GET samples.png"
+
+        return call
+
+    return make
+
+
+def mixed_user(url: str, model: str, conditional: str, count: int):
+    """Each user cycles through the four kinds of work, starting at a different one."""
+    from gradio_client import Client
+
+    def make(index: int):
+        client = Client(url, verbose=False)
+        turn = [index]
+
+        def call(seed: int) -> str:
+            turn[0] += 1
+            kind = ("generate", "interpolate", "class grid", "score")[turn[0] % 4]
+            if kind == "generate":
+                client.predict(model, seed, count, CYCLE, 0, api_name="/generate")
+            elif kind == "interpolate":
+                client.predict(conditional, seed, seed + 1, 8, "slerp", "0", "1", api_name="/interpolate")
+            elif kind == "class grid":
+                client.predict(conditional, 8, seed, api_name="/class_grid")
+            else:
+                client.predict(model, "mnist-classifier", 500, 250, seed, api_name="/score")
+            return kind
+
+        return call
+
+    return make
 
 
 def rss_mib(pid: int) -> float:
@@ -107,40 +177,84 @@ def rss_mib(pid: int) -> float:
     return psutil.Process(pid).memory_info().rss / 2**20
 
 
+def has_route(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}v1/models", timeout=10) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def measure(root: Path, args) -> dict:
+    port = free_port()
+    proc, first_page, first_sample = start_app(root, port, args.model, args.count)
+    url = f"http://127.0.0.1:{port}/"
+    rss = {"after start": rss_mib(proc.pid)}
+    phases = []
+    try:
+        run_phase(1, 2.0, gradio_user(url, args.model, args.count), "warm-up")
+        phases.append(run_phase(1, args.duration, gradio_user(url, args.model, args.count), "/generate"))
+        phases.append(run_phase(args.clients, args.duration, gradio_user(url, args.model, args.count), "/generate"))
+        rss["after /generate"] = rss_mib(proc.pid)
+        if has_route(url):
+            phases.append(run_phase(1, args.duration, route_user(url, args.model, args.count), "HTTP route"))
+            phases.append(run_phase(args.clients, args.duration, route_user(url, args.model, args.count),
+                                    "HTTP route"))
+            rss["after HTTP route"] = rss_mib(proc.pid)
+        phases.append(run_phase(args.clients, args.duration,
+                                mixed_user(url, args.model, args.conditional, args.count), "mixed"))
+        rss["after mixed"] = rss_mib(proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return {"root": root, "first_page": first_page, "first_sample": first_sample, "rss": rss, "phases": phases}
+
+
+def report(result: dict, args) -> list[str]:
+    print(f"\n## {result['root']}")
+    print(f"app.py to first page served: {result['first_page']:.2f} s; to the first /generate answered: "
+          f"{result['first_sample']:.2f} s")
+    print("server RSS: " + ", ".join(f"{k} {v:.0f} MiB" for k, v in result["rss"].items()))
+    print("\n| phase | clients | requests | errors | throughput (req/s) | p50 (ms) | p95 (ms) |")
+    print("|---|--:|--:|--:|--:|--:|--:|")
+    for p in result["phases"]:
+        print(f"| {p['label']} | {p['clients']} | {p['requests']} | {len(p['errors'])} | {p['throughput']:.1f} | "
+              f"{p['p50'] * 1e3:.0f} | {p['p95'] * 1e3:.0f} |")
+    by = defaultdict(dict)
+    for p in result["phases"]:
+        by[p["label"]][p["clients"]] = p
+    for label in ("/generate", "HTTP route"):
+        if 1 in by[label] and args.clients in by[label]:
+            one, crowd = by[label][1], by[label][args.clients]
+            ratio = crowd["throughput"] / one["throughput"]
+            ok = ratio >= TARGET_RATIO and crowd["p95"] <= TARGET_P95 and not crowd["errors"]
+            print(f"{label}: {args.clients} clients / 1 client throughput {ratio:.2f}x, p95 {crowd['p95']:.2f} s "
+                  f"(targets >= {TARGET_RATIO:g}x, p95 <= {TARGET_P95:g} s, no errors: {'met' if ok else 'NOT met'})")
+    mixed = by["mixed"].get(args.clients)
+    if mixed:
+        print(f"mixed, {args.clients} clients, per kind (requests, p50 ms, p95 ms): " + "; ".join(
+            f"{k} {n}, {p50 * 1e3:.0f}, {p95 * 1e3:.0f}" for k, (n, p50, p95) in sorted(mixed["kinds"].items())))
+    return [e for p in result["phases"] for e in p["errors"]]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per phase")
     parser.add_argument("--model", default="dcgan-mnist", help="a model of model_zoo/")
-    parser.add_argument("--count", type=int, default=16, help="images per /generate call")
+    parser.add_argument("--conditional", default="cgan-mnist", help="a conditional model of model_zoo/ (mixed phase)")
+    parser.add_argument("--count", type=int, default=16, help="images per sampling call")
+    parser.add_argument("--before", type=Path, default=None, help="another checkout to measure first (e.g. main)")
     args = parser.parse_args(argv)
 
-    port = free_port()
-    proc, startup = start_app(port)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        idle_rss = rss_mib(proc.pid)
-        run_phase(url, 1, 2.0, args.model, args.count)  # warm-up: loads the model, first-call costs
-        alone = run_phase(url, 1, args.duration, args.model, args.count)
-        crowd = run_phase(url, args.clients, args.duration, args.model, args.count)
-        loaded_rss = rss_mib(proc.pid)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-
-    print(f"app.py to first page served: {startup:.2f} s; server RSS {idle_rss:.0f} MiB after start, "
-          f"{loaded_rss:.0f} MiB after the load test")
-    print(f"/generate, model {args.model}, {args.count} images per call, {args.duration:.0f} s per phase, "
-          f"{os.cpu_count()} CPU(s)\n")
-    print(f"| clients | requests | errors | throughput (req/s) | p50 (ms) | p95 (ms) |")
-    print(f"|--------:|---------:|-------:|-------------------:|---------:|---------:|")
-    for phase in (alone, crowd):
-        print(f"| {phase['clients']} | {phase['requests']} | {len(phase['errors'])} | {phase['throughput']:.1f} | "
-              f"{phase['p50'] * 1e3:.0f} | {phase['p95'] * 1e3:.0f} |")
-    print(f"\nratios ({args.clients} clients / 1 client): throughput {crowd['throughput'] / alone['throughput']:.2f}x, "
-          f"p50 {crowd['p50'] / alone['p50']:.1f}x, p95 {crowd['p95'] / alone['p95']:.1f}x")
-    errors = alone["errors"] + crowd["errors"]
+    load = os.getloadavg()
+    print(f"{os.cpu_count()} CPU(s), load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} at the start; "
+          f"{args.count} images per sampling call, {args.duration:.0f} s per phase")
+    roots = ([args.before.resolve()] if args.before else []) + [ROOT]
+    errors = []
+    for root in roots:
+        errors += report(measure(root, args), args)
     for message in sorted(set(errors))[:10]:
         print(f"error: {message}")
     return 1 if errors else 0

@@ -1,18 +1,22 @@
-"""Latency of the app's /generate endpoint versus the generator's forward pass alone.
+"""Latency of the app's ways to sample (Gradio's /generate, the HTTP route) versus the forward pass alone.
 
     python bench/sample.py                              # model_zoo/dcgan-mnist
     python bench/sample.py --model runs/x/model --reps 50
     python bench/sample.py --random                     # a random-weight DCGAN (smoke run, no zoo needed)
 
-Serves the app in-process on a free loopback port with one model, calls /generate through
-gradio_client for ``--count`` images (after warm-up calls), then times ``g.generate(count, seed)``
-for the same seeds in the same process, and prints median and p95 of both and their ratio.
-The difference is the app's overhead: queueing, grid drawing, PNG encoding, HTTP and the
-client's download of the file.
+Serves the app in-process on a free loopback port with one model and times, interleaved per seed:
+/generate through gradio_client; the same call over raw HTTP (Gradio's queue/join, its event
+stream, then the download of the PNG: the server's share without the client library);
+``GET /v1/models/{name}/samples.png`` with httpx; ``g.generate(count, seed)`` alone; forward + grid +
+PNG encode; and a round trip that computes nothing (/random_seed), through gradio_client and over
+raw HTTP. The differences locate the overhead: the client library's polling, Gradio's queue and
+event stream, its file serving, our grid and PNG.
 """
 from __future__ import annotations
 
 import argparse
+import io
+import json
 import os
 import platform
 import socket
@@ -63,6 +67,22 @@ def timed(fn, seeds) -> list[float]:
     return out
 
 
+def raw_gradio_call(http, fn_index: int, data: list, session: list[int]) -> dict:
+    """One event through Gradio's own protocol (queue/join, then its event stream until completed)."""
+    session[0] += 1
+    session_hash = f"bench{session[0]}"
+    http.post("/gradio_api/queue/join", json={"data": data, "fn_index": fn_index, "session_hash": session_hash,
+                                              "event_data": None, "trigger_id": None}).raise_for_status()
+    with http.stream("GET", "/gradio_api/queue/data", params={"session_hash": session_hash}) as stream:
+        for line in stream.iter_lines():
+            if line.startswith("data:") and '"process_completed"' in line:
+                message = json.loads(line[5:])
+                if not message.get("success"):
+                    raise RuntimeError(f"event failed: {message}")
+                return message["output"]
+    raise RuntimeError("the event stream ended without a result")
+
+
 def random_model(folder: Path) -> Path:
     from gan_hub import Generator, GeneratorConfig
 
@@ -75,6 +95,7 @@ def main(argv=None) -> int:
     if not 1 <= args.count <= 64:
         print(f"bench/sample.py: --count must be 1..64 (the app's limit), got {args.count}", file=sys.stderr)
         return 2
+    import httpx
     from gradio_client import Client
 
     from gan_hub import Generator
@@ -94,56 +115,74 @@ def main(argv=None) -> int:
         name = demo.gan_hub_catalog.names[0]
         port = free_port()
         launch(demo, host="127.0.0.1", port=port, prevent_thread_lock=True, quiet=True)
+        base = f"http://127.0.0.1:{port}"
+        http = httpx.Client(base_url=base, timeout=60)
+        fn_index = {fn.api_name: i for i, fn in demo.fns.items()}
+        session = [0]
         try:
-            client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+            client = Client(f"{base}/", verbose=False)
             g = Generator.from_pretrained(model)
 
             def via_app(seed):
-                client.predict(name, seed, args.count, act.CYCLE, api_name="/generate")
+                client.predict(name, seed, args.count, act.CYCLE, 0, api_name="/generate")
+
+            def via_raw(seed):
+                out = raw_gradio_call(http, fn_index["generate"], [name, seed, args.count, act.CYCLE, 0], session)
+                http.get(out["data"][0]["url"]).raise_for_status()
+
+            def via_route(seed):
+                response = http.get(f"/v1/models/{name}/samples.png", params={"n": args.count, "seed": seed})
+                response.raise_for_status()
 
             def round_trip(seed):
                 client.predict(api_name="/random_seed")
+
+            def raw_round_trip(seed):
+                raw_gradio_call(http, fn_index["random_seed"], [], session)
 
             def forward(seed):
                 g.generate(args.count, seed=seed)
 
             def forward_and_png(seed):
-                import io
-
                 act.sample_grid(g, seed, args.count).save(io.BytesIO(), format="png")
 
+            rows = [("/generate via gradio_client", via_app), ("/generate over raw HTTP (+ PNG download)", via_raw),
+                    ("GET /v1/.../samples.png (httpx)", via_route), ("g.generate(n, seed) forward only", forward),
+                    ("forward + grid + PNG encode", forward_and_png),
+                    ("/random_seed via gradio_client (no compute)", round_trip),
+                    ("/random_seed over raw HTTP (no compute)", raw_round_trip)]
             warm = range(args.seed - args.warmup, args.seed)
-            for fn in (via_app, round_trip, forward, forward_and_png):
+            for _, fn in rows:
                 timed(fn, warm)
             # Interleaved (one of each per seed), so drifting load from other processes hits all rows alike.
-            app_t, fwd_t, png_t, rt_t = [], [], [], []
+            times: dict[str, list[float]] = {label: [] for label, _ in rows}
             for seed in range(args.seed, args.seed + args.reps):
-                for fn, out in ((via_app, app_t), (forward, fwd_t), (forward_and_png, png_t), (round_trip, rt_t)):
-                    out += timed(fn, [seed])
+                for label, fn in rows:
+                    times[label] += timed(fn, [seed])
         finally:
+            http.close()
             demo.close()
 
-    app_med, app_p95 = stats(app_t)
-    fwd_med, fwd_p95 = stats(fwd_t)
-    png_med, png_p95 = stats(png_t)
-    rt_med, rt_p95 = stats(rt_t)
+    medians = {label: stats(t) for label, t in times.items()}
+    fwd_med = medians["g.generate(n, seed) forward only"][0]
+    png_med = medians["forward + grid + PNG encode"][0]
+    route_med = medians["GET /v1/.../samples.png (httpx)"][0]
     cfg = g.config
     print(f"\nmodel: {model if not args.random else 'random-weight dcgan (--random)'}  "
           f"({cfg.variant}, {cfg.channels}x{cfg.image_size}x{cfg.image_size}, latent {cfg.latent_dim})")
     print(f"images per call: {args.count}; warm-up {args.warmup}, {args.reps} interleaved repetitions, seeds "
           f"{args.seed}..{args.seed + args.reps - 1}; torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"CPU ({platform.processor() or platform.machine()})\n")
-    rows = [
-        ("/generate via gradio_client", app_med, app_p95),
-        ("g.generate(n, seed) forward only", fwd_med, fwd_p95),
-        ("forward + grid + PNG encode", png_med, png_p95),
-        ("/random_seed round trip (no compute)", rt_med, rt_p95),
-    ]
-    print(f"| {'what':<36} | {'median ms':>9} | {'p95 ms':>8} | {'/ forward (median)':>18} |")
-    print(f"|{'-' * 38}|{'-' * 11}|{'-' * 10}|{'-' * 20}|")
-    for label, med, p95 in rows:
-        print(f"| {label:<36} | {med:>9.1f} | {p95:>8.1f} | {med / fwd_med:>17.2f}x |")
-    print(f"\napp overhead over the forward pass (median): {app_med - fwd_med:.1f} ms")
+    print(f"| {'what':<44} | {'median ms':>9} | {'p95 ms':>8} | {'/ forward (median)':>18} |")
+    print(f"|{'-' * 46}|{'-' * 11}|{'-' * 10}|{'-' * 20}|")
+    for label, (med, p95) in medians.items():
+        print(f"| {label:<44} | {med:>9.1f} | {p95:>8.1f} | {med / fwd_med:>17.2f}x |")
+    ratio = route_med / png_med
+    print(f"\nHTTP route / (forward + grid + PNG), medians: {ratio:.2f}x (target <= 1.2x: "
+          f"{'met' if ratio <= 1.2 else 'NOT met'})")
+    client_share = medians["/random_seed via gradio_client (no compute)"][0] - \
+        medians["/random_seed over raw HTTP (no compute)"][0]
+    print(f"gradio_client's own share of a no-op round trip (its polling): {client_share:.1f} ms")
     return 0
 
 

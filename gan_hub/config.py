@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .networks import NetworkConfig, split_kwargs
 
 CONFIG_NAME = "config.json"
 FORMAT_VERSION = 2
@@ -28,6 +27,36 @@ READABLE_VERSIONS = (1, 2)
 # version-1 arch_kwargs keys that were network wrappers, not constructor arguments
 _V1_GENERATOR_WRAPPER_KEYS = ("g_norm", "g_vbn_reference_size", "info_categorical", "info_continuous")
 _V1_DISCRIMINATOR_WRAPPER_KEYS = ("d_spectral_norm", "d_minibatch")
+
+
+@dataclass
+class NetworkConfig:
+    """One network: ``arch`` (a registered architecture), its constructor's ``kwargs``, and ``wrappers``
+    ([{"name": ..., **options}], applied in order around it)."""
+
+    arch: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    wrappers: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"arch": self.arch, "kwargs": dict(self.kwargs), "wrappers": [dict(w) for w in self.wrappers]}
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "network") -> "NetworkConfig":
+        if not isinstance(data, dict):
+            raise ValueError(f"{where} must be a mapping with arch, kwargs and wrappers, got {type(data).__name__}")
+        unknown = sorted(set(data) - {"arch", "kwargs", "wrappers"})
+        if unknown:
+            raise ValueError(f"{where} has unknown key(s) {unknown}; known: arch, kwargs, wrappers")
+        arch, kwargs, wrappers = data.get("arch"), data.get("kwargs", {}), data.get("wrappers", [])
+        if not isinstance(arch, str) or not arch:
+            raise ValueError(f"{where}.arch must be an architecture name, got {arch!r}")
+        if not isinstance(kwargs, dict):
+            raise ValueError(f"{where}.kwargs must be a mapping of option: value, got {type(kwargs).__name__}")
+        if not isinstance(wrappers, list) or not all(isinstance(w, dict) and isinstance(w.get("name"), str)
+                                                     for w in wrappers):
+            raise ValueError(f"{where}.wrappers must be a list of mappings each with a 'name', got {wrappers!r}")
+        return cls(arch, dict(kwargs), [dict(w) for w in wrappers])
 
 
 class ConfigError(ValueError):
@@ -196,6 +225,8 @@ def _networks_from_bag(arch: str, bag: dict[str, Any], discriminator_arch: str |
         d_wrappers.append({"name": "spectral_norm"})
     for key in _V1_DISCRIMINATOR_WRAPPER_KEYS:
         bag.pop(key, None)
+    from .networks import split_kwargs  # the architectures (and torch) load only when a config is converted
+
     try:
         split = split_kwargs(arch, bag, discriminator_arch)
     except (KeyError, ValueError) as err:

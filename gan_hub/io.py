@@ -12,6 +12,16 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 
+def _default_file_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+# mkstemp makes owner-only files; the written file gets the mode any new file gets (readable like the repo)
+FILE_MODE = _default_file_mode()
+
+
 class CheckpointError(ValueError):
     """A weights file that is unreadable or does not fit the architecture it is loaded into."""
 
@@ -23,6 +33,7 @@ def _atomic(path: Path, write) -> Path:
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -10,48 +10,18 @@ registers its own in its file.
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from torch import nn
 
 from . import archs  # noqa: F401  (registers the architectures)
+from .config import NetworkConfig
 from .registry import ARCHS, Registry
 
 WRAPPERS: Registry = Registry("network wrapper")
 ROLES = ("generator", "discriminator")
 # keys that shape one network only, whatever the constructor accepts: g_* the generator, d_* the discriminator
 _OTHER_PREFIX = {"generator": "d_", "discriminator": "g_"}
-
-
-@dataclass
-class NetworkConfig:
-    """One network: ``arch`` (a registered architecture), its constructor's ``kwargs``, and ``wrappers``
-    ([{"name": ..., **options}], applied in order around it)."""
-
-    arch: str
-    kwargs: dict[str, Any] = field(default_factory=dict)
-    wrappers: list[dict[str, Any]] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"arch": self.arch, "kwargs": dict(self.kwargs), "wrappers": [dict(w) for w in self.wrappers]}
-
-    @classmethod
-    def from_dict(cls, data: Any, where: str = "network") -> "NetworkConfig":
-        if not isinstance(data, dict):
-            raise ValueError(f"{where} must be a mapping with arch, kwargs and wrappers, got {type(data).__name__}")
-        unknown = sorted(set(data) - {"arch", "kwargs", "wrappers"})
-        if unknown:
-            raise ValueError(f"{where} has unknown key(s) {unknown}; known: arch, kwargs, wrappers")
-        arch, kwargs, wrappers = data.get("arch"), data.get("kwargs", {}), data.get("wrappers", [])
-        if not isinstance(arch, str) or not arch:
-            raise ValueError(f"{where}.arch must be an architecture name, got {arch!r}")
-        if not isinstance(kwargs, dict):
-            raise ValueError(f"{where}.kwargs must be a mapping of option: value, got {type(kwargs).__name__}")
-        if not isinstance(wrappers, list) or not all(isinstance(w, dict) and isinstance(w.get("name"), str)
-                                                     for w in wrappers):
-            raise ValueError(f"{where}.wrappers must be a list of mappings each with a 'name', got {wrappers!r}")
-        return cls(arch, dict(kwargs), [dict(w) for w in wrappers])
 
 
 def constructor(arch: str, role: str) -> Callable[..., nn.Module]:

@@ -76,18 +76,20 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(models: dict[str, Path]):
-    """Serve the app on a free loopback port for the duration of the block; yields its URL."""
+def running_app(models: dict[str, Path], allowed_roots=(), with_demo: bool = False):
+    """Serve the app on a free loopback port for the duration of the block; yields its URL (and the demo)."""
     from gan_hub.app import build_demo, launch
+    from gan_hub.app.ui import close
 
     demo = build_demo([str(models["dcgan"]), str(models["cgan"])], zoo_dir=None,
-                      scorer_weights={"mnist-classifier": models["scorer"]})
+                      scorer_weights={"mnist-classifier": models["scorer"]}, allowed_roots=allowed_roots)
     port = free_port()
     launch(demo, host="127.0.0.1", port=port, prevent_thread_lock=True, quiet=True)
     try:
-        yield f"http://127.0.0.1:{port}/"
+        url = f"http://127.0.0.1:{port}/"
+        yield (url, demo) if with_demo else url
     finally:
-        demo.close()
+        close(demo)
 
 
 def grid_size(n: int, cols: int, size: int = 28) -> tuple[int, int]:
@@ -106,10 +108,11 @@ def models(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def client(models):
+def client(models, tmp_path_factory):
     from gradio_client import Client
 
-    with running_app(models) as url:
+    # visitors may add folders from pytest's temporary folders only
+    with running_app(models, allowed_roots=[tmp_path_factory.getbasetemp()]) as url:
         yield Client(url, verbose=False)
 
 
@@ -294,6 +297,7 @@ def test_model_info_and_random_seed(client):
     assert [v for _, v in sample_class["choices"]] == [act.CYCLE] + [str(k) for k in range(10)]
     assert (class_a["value"], class_b["value"]) == ("0", "1")
     assert "0, 1, 2" in note
+    assert scorer["value"] == "mnist-classifier"  # MNIST's scorer, which runs everywhere (its weights ship)
     summary, _, _, sample_class, *_ = client.predict("dcgan-tiny", api_name="/model_info")
     assert "unconditional" in summary
     assert sample_class["value"] == act.NO_CLASS and sample_class["interactive"] is False
@@ -310,20 +314,25 @@ def test_every_event_has_an_api_name(client):
 
 def test_browse_lists_every_model_with_scores_and_filters(client, models):
     gallery, table, variants, datasets = client.predict("(all)", "(all)", api_name="/browse")  # (State not sent)
+    table = table.get("value", table)  # an update of the table (its columns follow the scores reported)
     assert [item["caption"] for item in gallery] == ["dcgan-tiny · dcgan · mnist", "cgan-tiny · cgan · mnist"]
     assert np.array_equal(np.array(Image.open(gallery[1]["image"])), np.array(Image.open(models["cgan"] / "samples.png")))
-    rows = {row[0]: dict(zip(table["headers"], row)) for row in table["data"]}
-    assert rows["cgan-tiny"]["conditional"] == "yes (10 classes)" and rows["dcgan-tiny"]["conditional"] == "no"
-    # a reported score always comes with its protocol
-    assert ("classifier IS@10k = 2.5 ± 0.1 (scorer=mnist-classifier, num_samples=10000, splits=10, seed=0)"
-            in rows["cgan-tiny"]["reported scores (protocol)"])
+    assert [row[1] for row in table["data"]] == ["cgan-tiny", "dcgan-tiny"]  # best classifier IS first
+    assert table["headers"][:5] == ["thumbnail", "model", "variant", "paper", "dataset"]
+    rows = {row[1]: dict(zip(table["headers"], row)) for row in table["data"]}
+    # the leaderboard: each model with thumbnail, paper, and its score (sortable number) with the protocol
+    assert rows["cgan-tiny"]["thumbnail"] == "![cgan-tiny](/v1/models/cgan-tiny/thumbnail.png)"
+    assert rows["cgan-tiny"]["paper"] == "Mirza & Osindero, 2014" and rows["dcgan-tiny"]["paper"] == "Radford et al., 2015"
+    assert rows["cgan-tiny"]["classifier IS"] == 2.5 and "IS" not in table["headers"]  # a classifier IS, never "IS"
+    assert "scorer=mnist-classifier, num_samples=10000, seed=0; classifier IS: splits=10" in rows["cgan-tiny"]["protocol"]
+    assert rows["dcgan-tiny"]["protocol"] == "no scores reported"
     assert [v for v, _ in variants["choices"]] == ["(all)", "cgan", "dcgan"]
     assert [v for v, _ in datasets["choices"]] == ["(all)", "mnist"]
     gallery, table, *_ = client.predict("cgan", "(all)", api_name="/browse")
     assert [item["caption"] for item in gallery] == ["cgan-tiny · cgan · mnist"]
-    assert [row[0] for row in table["data"]] == ["cgan-tiny"]
+    assert [row[1] for row in table["value"]["data"]] == ["cgan-tiny"]
     gallery, table, *_ = client.predict("dcgan", "mnist", api_name="/browse")
-    assert [row[0] for row in table["data"]] == ["dcgan-tiny"] and len(gallery) == 1
+    assert [row[1] for row in table["value"]["data"]] == ["dcgan-tiny"] and len(gallery) == 1
 
 
 def test_compare_runs_the_same_seed_through_each_model(client, gens):
@@ -357,14 +366,23 @@ def test_add_model_by_folder_and_clear_errors(client, models, tmp_path):
     assert "Added **extra-dcgan**" in message
     assert client.predict(str(extra), api_name="/add_model")[0]["value"] == "extra-dcgan"  # once only
     assert Image.open(client.predict("extra-dcgan", 0, 4, act.CYCLE, api_name="/generate")).size == grid_size(4, 2)
-    with pytest.raises(AppError, match="neither a model folder nor a valid Hub repo id"):
+    with pytest.raises(AppError, match="neither a Hub repo id .* nor a model folder inside the folders this app allows"):
         client.predict("not a repo id!", api_name="/add_model")
     with pytest.raises(AppError, match="type a Hub repo id"):
         client.predict("  ", api_name="/add_model")
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "config.json").write_text("{not json")
-    with pytest.raises(AppError, match="cannot add"):
+    with pytest.raises(AppError, match="cannot add") as refused:
         client.predict(str(tmp_path / "broken"), api_name="/add_model")
+    # the message names no server path but the one typed
+    assert str(tmp_path) not in str(refused.value).replace(str(tmp_path / "broken"), "")
+    # outside the allowed folders: the same answer for a model folder, a plain folder and nothing at all
+    answers = set()
+    for outside in (str(DEFAULT_ZOO / "dcgan-mnist"), "/etc", "/no/such/folder", "../../etc"):
+        with pytest.raises(AppError) as refused:
+            client.predict(outside, api_name="/add_model")
+        answers.add(str(refused.value).replace(outside, "PATH"))
+    assert len(answers) == 1, answers
 
 
 def test_hub_search_and_add_by_repo_id(client, hub_env, gens):
@@ -381,7 +399,7 @@ def test_hub_search_and_add_by_repo_id(client, hub_env, gens):
     path = client.predict(repo_id, 3, 4, "5", api_name="/generate")
     expected = image_grid(gens["cgan"].generate(4, seed=3, labels=[5] * 4), nrow=2)
     assert torch.equal(pixels(path), torch.from_numpy(np.array(expected)))
-    with pytest.raises(AppError, match="cannot add 'test-user/no-such-repo'"):
+    with pytest.raises(AppError, match="no Hub repo 'test-user/no-such-repo'"):
         client.predict("test-user/no-such-repo", api_name="/add_model")
 
 
@@ -496,7 +514,7 @@ def test_app_py_starts_on_the_zoo_within_a_free_space_memory(tmp_path):
     from gradio_client import Client
 
     port = free_port()
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "GAN_HUB_MODELS": ""}
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "GAN_HUB_MODELS": "", "TMPDIR": str(tmp_path)}
     root = Path(__file__).resolve().parents[1]
     proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=root, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -517,9 +535,11 @@ def test_app_py_starts_on_the_zoo_within_a_free_space_memory(tmp_path):
             assert Image.open(client.predict(name, 0, 16, act.CYCLE, 0, api_name="/generate")).size == grid_size(16, 4)
         rss = psutil.Process(proc.pid).memory_info().rss
         assert rss < 2 * 2**30, f"app.py uses {rss / 2**20:.0f} MiB"
+        assert len(list(tmp_path.glob("gan-hub-exports-*"))) == 1
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+    assert not list(tmp_path.glob("gan-hub-exports-*"))  # SIGTERM ends it cleanly: no temporary folder left
 
 
 def test_score_tab_crops_padded_models_to_the_scorer_and_refuses_misfits(models):

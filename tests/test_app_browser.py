@@ -79,7 +79,10 @@ def test_browse_shows_every_model_and_a_click_selects_it(page):
     gallery.get_by_text("dcgan-tiny · dcgan · mnist").first.wait_for(state="visible")
     assert gallery.get_by_text("cgan-tiny · cgan · mnist").count() >= 1
     table = page.locator("#model-table")
-    assert "scorer=mnist-classifier, num_samples=10000, splits=10, seed=0" in table.inner_text()
+    page.wait_for_function("() => document.querySelector('#model-table').innerText.includes('Mirza & Osindero, 2014')")
+    assert "scorer=mnist-classifier, num_samples=10000, seed=0; classifier IS: splits=10" in table.inner_text()
+    page.wait_for_function("() => [...document.querySelectorAll('#model-table img')].some("
+                           "img => img.complete && img.naturalWidth > 0)")  # thumbnails from /v1/.../thumbnail.png
     page.wait_for_function("() => document.querySelector('#model-card').innerText.includes('dcgan on MNIST')")
     assert "library_name" not in page.locator("#model-card").inner_text()  # front matter stripped
     assert picked_model(page) == "dcgan-tiny"
@@ -110,10 +113,10 @@ def test_out_of_range_seed_shows_its_message_in_the_page(page):
 
 def test_a_bad_repo_id_shows_its_message_in_the_page(page):
     open_tab(page, "Browse")
-    page.get_by_text("Add a model: a Hub repo id or a folder").click()
+    page.get_by_text("Add a model: a Hub repo id", exact=True).click()  # (folders: only where the operator allows)
     page.locator("#add-model-box textarea, #add-model-box input").first.fill("not a repo id!")
     page.locator("#add-model-button").click()
-    error_toast(page, "is neither a model folder nor a valid Hub repo id")
+    error_toast(page, "is not a Hub repo id (org/name): this app adds models from the Hub only")
     screenshot(page, "add-model-error")
 
 
@@ -138,6 +141,9 @@ def test_class_grid_tab_names_the_rows(page):
 
 def test_score_tab_streams_and_stops(page):
     open_tab(page, "Score")
+    scorer = page.locator("#scorer input")
+    page.wait_for_function("() => document.querySelector('#scorer input').value === 'mnist-classifier'")
+    assert scorer.input_value() == "mnist-classifier"  # preselected: it runs here (its weights ship)
     for field, value in (("#score-n", "10000"), ("#score-batch", "100")):
         box = page.locator(f"{field} input[type=number]")
         box.fill(value)
@@ -172,3 +178,34 @@ def test_class_grid_of_unconditional_model_shows_the_error_in_the_page(page):
     press(page, "Class grid", "Draw class grid")
     error_toast(page, "is unconditional (it has no classes)")
     screenshot(page, "class-grid-error")
+
+
+def test_browse_with_a_zoo_of_thirty_models(page, tmp_path_factory):
+    """The zoo will hold ~30 models: the gallery and the leaderboard list them all, sortable, uncrowded."""
+    import shutil
+
+    from gan_hub.app import build_demo, launch
+    from gan_hub.app.ui import close
+    from tests.test_app import free_port
+
+    models = make_test_models(tmp_path_factory.mktemp("zoo-models"))
+    zoo = tmp_path_factory.mktemp("zoo30")
+    for i in range(30):
+        shutil.copytree(models["cgan" if i % 3 == 0 else "dcgan"], zoo / f"{'cgan' if i % 3 == 0 else 'dcgan'}-{i:02d}")
+    demo = build_demo([], zoo_dir=zoo)
+    port = free_port()
+    launch(demo, host="127.0.0.1", port=port, prevent_thread_lock=True, quiet=True)
+    zoo_page = page.context.browser.new_page(viewport={"width": 1280, "height": 1100})  # the same browser
+    try:
+        zoo_page.set_default_timeout(TIMEOUT_MS)
+        zoo_page.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded")
+        zoo_page.locator("#model-gallery").get_by_text("dcgan-29 · dcgan · mnist").first.wait_for(state="attached")
+        assert zoo_page.locator("#model-gallery img").count() == 30
+        # the table renders the rows in view (it scrolls): it counts all 30 and a header
+        zoo_page.wait_for_function("() => document.querySelector('#model-table [role=grid]')"
+                                   "?.getAttribute('aria-rowcount') === '31'")
+        assert "cgan-00" in zoo_page.locator("#model-table").inner_text()  # best classifier IS first
+        screenshot(zoo_page, "browse-zoo-30")
+    finally:
+        zoo_page.close()
+        close(demo)

@@ -8,74 +8,53 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
-from ..config import GeneratorConfig
-from ..sampling import INTERPOLATIONS, grid_columns, image_grid
-from .media import labelled_grid
+    from ..config import GeneratorConfig
 
-# Bounds of the inputs; the UI's sliders use the same numbers.
-SEED_RANGE = (0, 2**32 - 1)
-COUNT_RANGE = (1, 64)
-STEPS_RANGE = (2, 32)
-COLUMNS_RANGE = (1, 16)
-SCORE_N_RANGE = (100, 10_000)
-BATCH_RANGE = (10, 1_000)
-SCORE_SPLITS = 10
-SCORE_ASSIGNMENT = "shuffled"   # see gan_hub.metrics.inception_score._split_ids
-TRUNCATION_RANGE = (0.0, 3.0)   # 0 = off; else the |z| threshold of the truncation trick
-COMPARE_RANGE = (2, 4)          # models side by side
-COMPARE_COUNT_RANGE = (1, 16)
-ANIMATION_FPS = 8
+# forward(z, labels) -> uint8 images: the generator's own, or the app's ForwardBatcher for one model.
+# (torch and gan_hub.sampling are imported in the functions: the UI is built before they are needed.)
+Forward = Callable[..., "torch.Tensor"]
 
-CYCLE = "all classes (cycle)"
-NO_CLASS = "(unconditional model)"
-ISCORE = "inception_score"
-
-
-class InputError(ValueError):
-    """An input the user can fix: the message says what is allowed."""
-
-
-# ---- validation ---------------------------------------------------------------------------------
-def check_int(name: str, value: Any, bounds: tuple[int, int]) -> int:
-    """``value`` as an int within ``bounds`` (inclusive), else InputError naming the field and the limits."""
-    lo, hi = bounds
-    if value is None or value == "":
-        raise InputError(f"{name} is required (an integer from {lo} to {hi})")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be an integer from {lo} to {hi}, got {value!r}") from None
-    if not math.isfinite(number) or number != int(number):
-        raise InputError(f"{name} must be a whole number from {lo} to {hi}, got {value!r}")
-    number = int(number)
-    if not lo <= number <= hi:
-        raise InputError(f"{name} must be between {lo} and {hi}, got {number}")
-    return number
-
-
-def check_float(name: str, value: Any, bounds: tuple[float, float]) -> float:
-    lo, hi = bounds
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a number from {lo:g} to {hi:g}, got {value!r}") from None
-    if not math.isfinite(number) or not lo <= number <= hi:
-        raise InputError(f"{name} must be between {lo:g} and {hi:g}, got {value!r}")
-    return number
+from .limits import (  # noqa: F401  (re-exported: act.X is what handlers and tests use)
+    ANIMATION_FPS,
+    BATCH_RANGE,
+    COLUMNS_RANGE,
+    COMPARE_COUNT_RANGE,
+    COMPARE_RANGE,
+    COUNT_RANGE,
+    CYCLE,
+    ISCORE,
+    METHODS,
+    NO_CLASS,
+    SCORE_ASSIGNMENT,
+    SCORE_N_RANGE,
+    SCORE_SPLITS,
+    SEED_RANGE,
+    STEPS_RANGE,
+    TRUNCATION_FLOOR,
+    TRUNCATION_RANGE,
+    InputError,
+    check_float,
+    check_int,
+)
 
 
 def check_truncation(g, value: Any) -> float | None:
-    """The truncation threshold (None = off) for this generator; refused where the variant has no truncation."""
+    """The truncation threshold (None = off) for this generator; refused where the variant has no truncation
+    and below TRUNCATION_FLOOR (where the redraw would take minutes)."""
     threshold = check_float("truncation", 0.0 if value in (None, "") else value, TRUNCATION_RANGE)
     if threshold == 0.0:
         return None
+    if threshold < TRUNCATION_FLOOR:
+        raise InputError(f"truncation must be 0 (off) or from {TRUNCATION_FLOOR:g} to {TRUNCATION_RANGE[1]:g}, got "
+                         f"{value!r}: below {TRUNCATION_FLOOR:g} redrawing the latents would take minutes", "truncation")
     if not g.supports_truncation:
         raise InputError(f"{g.config.variant} models do not support truncation (part of their latent is not "
-                         "normal noise): set truncation to 0")
+                         "normal noise): set truncation to 0", "truncation")
     return threshold
 
 
@@ -111,13 +90,55 @@ def class_caption(config: GeneratorConfig, columns: int, start_seed: int) -> str
 
 
 # ---- images -------------------------------------------------------------------------------------
-def sample_grid(g, seed: Any, count: Any, class_choice: Any = CYCLE, truncation: Any = 0.0):
+def parse_labels(config: GeneratorConfig, value: Any, count: int, field: str = "labels") -> list[int] | None:
+    """Comma-separated classes (ids or names): one for every image, or one per image; empty = cycle."""
+    text = "" if value is None else str(value).strip()
+    if not text:
+        return None
+    if not config.conditional:
+        raise InputError(f"this {config.variant} model is not class-conditional: leave {field} out", field)
+    names, ids = list(config.class_names), []
+    for item in (part.strip() for part in text.split(",")):
+        if item in names:
+            ids.append(names.index(item))
+        elif item.isascii() and item.isdigit() and int(item) < config.num_classes:
+            ids.append(int(item))
+        else:
+            raise InputError(f"{field}: unknown class {item!r}; this model's classes are ids 0..{config.num_classes - 1}"
+                             f" or the names {', '.join(names)}", field)
+    if len(ids) == 1:
+        return ids * count
+    if len(ids) != count:
+        raise InputError(f"{field} has {len(ids)} classes for {count} images: give one class for all, or one per "
+                         "image", field)
+    return ids
+
+
+def sample_inputs(g, seed: int, count: int, labels: list[int] | None = None,
+                  truncation: float | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """(z, class ids) of ``g.generate(count, seed, labels, truncation=truncation)`` (validated inputs);
+    conditional models cycle through the classes when ``labels`` is None, as generate does."""
+    import torch
+
+    from ..sampling import cycle_labels, latents
+
+    z = latents(count, g.config.latent_dim, seed, truncation)
+    if not g.config.conditional:
+        return z, None
+    return z, torch.tensor(labels if labels is not None else cycle_labels(count, g.config.num_classes))
+
+
+def sample_grid(g, seed: Any, count: Any, class_choice: Any = CYCLE, truncation: Any = 0.0,
+                forward: Forward | None = None):
     """A near-square grid of ``count`` samples from ``seed`` (one class, or cycling through all)."""
     seed = check_int("seed", seed, SEED_RANGE)
     count = check_int("count", count, COUNT_RANGE)
     label = resolve_class(g.config, class_choice)
     threshold = check_truncation(g, truncation)
-    images = g.generate(count, seed=seed, labels=None if label is None else [label] * count, truncation=threshold)
+    z, labels = sample_inputs(g, seed, count, None if label is None else [label] * count, threshold)
+    images = (forward or g.generate_from_latents)(z, labels)
+    from ..sampling import grid_columns, image_grid
+
     return image_grid(images, nrow=grid_columns(count))
 
 
@@ -128,6 +149,8 @@ def compare_grids(models: list[tuple[str, Any]], seed: Any, count: Any) -> list[
     """
     if not COMPARE_RANGE[0] <= len(models) <= COMPARE_RANGE[1]:
         raise InputError(f"pick {COMPARE_RANGE[0]} to {COMPARE_RANGE[1]} models to compare, got {len(models)}")
+    from ..sampling import grid_columns, image_grid
+
     seed = check_int("seed", seed, SEED_RANGE)
     count = check_int("count", count, COMPARE_COUNT_RANGE)
     out = []
@@ -139,27 +162,35 @@ def compare_grids(models: list[tuple[str, Any]], seed: Any, count: Any) -> list[
 
 
 def interpolation_frames(g, seed_a: Any, seed_b: Any, steps: Any, method: str = "slerp",
-                         class_a: Any = None, class_b: Any = None) -> Iterator[torch.Tensor]:
+                         class_a: Any = None, class_b: Any = None,
+                         forward: Forward | None = None) -> Iterator[torch.Tensor]:
     """The frames from seed A's latent to seed B's (and class A to class B), yielded as they are made:
     each item is every frame so far (uint8 [k, C, H, W]); the last one holds all ``steps``."""
     seed_a = check_int("seed A", seed_a, SEED_RANGE)
     seed_b = check_int("seed B", seed_b, SEED_RANGE)
     steps = check_int("steps", steps, STEPS_RANGE)
-    if method not in INTERPOLATIONS:
-        raise InputError(f"method must be one of {', '.join(INTERPOLATIONS)}, got {method!r}")
+    import torch
+
+    if method not in METHODS:
+        raise InputError(f"method must be one of {', '.join(METHODS)}, got {method!r}", "method")
     label_a = resolve_class(g.config, class_a, "class A")
     label_b = resolve_class(g.config, class_b, "class B")
     z, labels = g.interpolation_inputs(seed_a, seed_b, steps, method, label_a, label_b)
     chunk = max(1, math.ceil(steps / 8))  # at most 8 updates, whatever the number of frames
+    forward = forward or g.generate_from_latents
     frames = []
     for start in range(0, steps, chunk):
         part = slice(start, start + chunk)
-        frames.append(g.generate_from_latents(z[part], None if labels is None else labels[part]))
+        frames.append(forward(z[part], None if labels is None else labels[part]))
         yield torch.cat(frames)
 
 
 def partial_strip(frames: torch.Tensor, steps: int):
     """The strip of ``steps`` frames with the first ``len(frames)`` drawn and the rest black (still to come)."""
+    import torch
+
+    from ..sampling import image_grid
+
     missing = torch.zeros(steps - len(frames), *frames.shape[1:], dtype=frames.dtype)
     return image_grid(torch.cat([frames, missing]), nrow=steps)
 
@@ -172,6 +203,8 @@ def class_grid_image(g, columns: Any, start_seed: Any):
     if not config.conditional:
         raise InputError(f"this {config.variant} model is unconditional (it has no classes), so there is no class "
                          "grid: pick a class-conditional model, or use the Sample tab")
+    from .media import labelled_grid
+
     seeds = range(start_seed, start_seed + columns)
     grid = labelled_grid(g.class_grid(seeds), nrow=columns, row_names=list(config.class_names),
                          column_names=[f"seed {s}" for s in seeds])

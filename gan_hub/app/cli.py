@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 
-from .catalog import DEFAULT_CACHE_SIZE, ENV_MODELS, CatalogError, local_zoo
+from .catalog import DEFAULT_CACHE_SIZE, ENV_ALLOWED_ROOTS, ENV_MODELS, CatalogError, local_zoo
 
 
 def parse_args(argv: list[str] | None = None, prog: str | None = None,
@@ -20,18 +21,29 @@ def parse_args(argv: list[str] | None = None, prog: str | None = None,
     parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT") or 7860),
                         help="port to serve on (env GRADIO_SERVER_PORT)")
     parser.add_argument("--cache-size", type=int, default=DEFAULT_CACHE_SIZE, help="generators kept in memory at once")
+    parser.add_argument("--allow-folders", default=os.environ.get(ENV_ALLOWED_ROOTS, ""),
+                        help=f"folders ({os.pathsep!r}-separated) inside which visitors may add model folders; empty: "
+                        f"visitors add Hub repo ids only (env {ENV_ALLOWED_ROOTS})")
     parser.add_argument("--scorer-weights", default=None,
                         help="weights file for the mnist-classifier scorer (overrides the shipped one)")
     return parser.parse_args(argv)
 
 
+def _stop(signum, frame):
+    """SIGTERM (how services and Spaces stop an app) ends the app like Ctrl-C: its exit handlers run
+    (temporary folders are removed)."""
+    raise SystemExit(0)
+
+
 def main(argv: list[str] | None = None, prog: str = "app.py", **parser_options) -> int:
     args = parse_args(argv, prog=prog, **parser_options)
+    signal.signal(signal.SIGTERM, _stop)
     from . import build_demo, launch
 
     try:
         demo = build_demo(args.models, zoo_dir=args.zoo or None, cache_size=args.cache_size,
-                          scorer_weights={"mnist-classifier": args.scorer_weights} if args.scorer_weights else None)
+                          scorer_weights={"mnist-classifier": args.scorer_weights} if args.scorer_weights else None,
+                          allowed_roots=[p for p in args.allow_folders.split(os.pathsep) if p.strip()])
     except CatalogError as err:
         print(f"{prog}: error: {err}", file=sys.stderr)
         return 2

@@ -5,7 +5,9 @@ anything the user can fix; its message is shown in the page.
 """
 from __future__ import annotations
 
+import atexit
 import functools
+import shutil
 import tempfile
 import threading
 import time
@@ -16,19 +18,21 @@ from typing import Any, Callable
 import gradio as gr
 import pandas as pd
 
-from ..metrics import load_scorer
-from ..metrics.evaluate import SCORER_FOR_DATASET, reference_scores
-from ..registry import SCORERS
-from ..sampling import image_grid
 from . import actions as act
+from .batching import BusyError, ForwardBatcher
 from .catalog import Catalog, CatalogError, search_hub
-from .media import write_gif, write_mp4
-from .plots import histogram_figure, score_figure
+from .leaderboard import leaderboard, model_record, score_columns
+from .memory import release_free_memory
+
+# torch, the scorers, matplotlib and PyAV are imported by the handlers that use them, so the first page
+# is served before they load (see prewarm()).
 
 ALL = "(all)"
 SCORE_UPDATE_SECONDS = 0.4   # the Score tab redraws at most this often (plus the first and last update)
 EXPORT_TTL_SECONDS = 30 * 60  # GIF/MP4 exports older than this are deleted
-GALLERY_COLUMNS = ["model", "variant", "dataset", "conditional", "reported scores (protocol)"]
+FORWARD_TIMEOUT = 120.0       # s: a sampling request waits at most this long for its forward
+LEADERBOARD_INFO = ["thumbnail", "model", "variant", "paper", "dataset"]
+LEADERBOARD_WIDTHS = ["96px", "150px", "110px", "150px", "80px"]
 
 
 def user_error(message: str) -> gr.Error:
@@ -36,7 +40,7 @@ def user_error(message: str) -> gr.Error:
     return gr.Error(message, print_exception=False)
 
 
-USER_ERRORS = (ValueError, FileNotFoundError, ConnectionError)  # InputError and CatalogError are ValueErrors
+USER_ERRORS = (ValueError, FileNotFoundError, ConnectionError, BusyError)  # InputError, CatalogError: ValueErrors
 
 
 def user_errors(fn: Callable) -> Callable:
@@ -73,6 +77,29 @@ def model_summary(config) -> str:
             f"{config.channels}×{config.image_size}×{config.image_size} · latent {config.latent_dim} · {classes}")
 
 
+def scorer_names() -> list[str]:
+    """Every registered scorer (importing gan_hub.metrics registers them)."""
+    from .. import metrics  # noqa: F401
+    from ..registry import SCORERS
+
+    return SCORERS.names()
+
+
+PREWARM_DELAY = 1.0  # s: long enough for the first page to go out before the imports take the GIL
+
+
+def prewarm(delay: float = PREWARM_DELAY) -> None:
+    """Import what the handlers need (torch, the networks, the scorers, the figures) in the background,
+    once the page is served, so the first click does not wait for it."""
+
+    def load():
+        time.sleep(delay)
+        from .. import hub, metrics, sampling  # noqa: F401
+        from . import media, plots  # noqa: F401
+
+    threading.Thread(target=load, name="gan-hub-prewarm", daemon=True).start()
+
+
 class ScorerCache:
     """Scorers by name, loaded once; ``weights`` maps a scorer name to a weights file that overrides the shipped one."""
 
@@ -81,7 +108,36 @@ class ScorerCache:
         self._scorers: dict[str, Any] = {}
         self._lock = threading.Lock()
 
+    def unavailable(self, name: str) -> str | None:
+        """Why scorer ``name`` cannot run on this machine (its weights are missing), or None when it can.
+
+        Only the Inception network's weights can be missing (they are not shipped); finding them does not
+        load them and never downloads."""
+        if not name.startswith("inception"):
+            return None
+        from ..metrics.inception_v3 import find_weights
+
+        try:
+            find_weights(self.weights.get(name), download=False)
+        except (FileNotFoundError, ValueError) as err:
+            reason = str(err).split(". ")[0].removeprefix(f"{name}: ")  # the cause; the README says where to put it
+            return f"{reason} (see the README's Scores section)"
+        return None
+
+    def default_for(self, dataset: str | None, names: list[str]) -> tuple[str | None, str]:
+        """(the scorer to preselect for a model of ``dataset``, a note on the scorers that cannot run here)."""
+        from ..metrics.evaluate import SCORER_FOR_DATASET
+
+        available = [n for n in names if self.unavailable(n) is None]
+        preferred = SCORER_FOR_DATASET.get(dataset or "")
+        choice = preferred if preferred in available else next(iter(available), None)
+        missing = [n for n in names if n not in available]
+        note = "; ".join(f"{n} is unavailable here: {self.unavailable(n)}" for n in missing)
+        return choice, note
+
     def get(self, name: str):
+        from ..metrics import load_scorer
+
         with self._lock:
             if name not in self._scorers:
                 try:
@@ -99,6 +155,11 @@ class ExportFolder:
     def __init__(self, ttl: float = EXPORT_TTL_SECONDS):
         self.root = Path(tempfile.mkdtemp(prefix="gan-hub-exports-"))
         self.ttl = ttl
+        atexit.register(self.remove)
+
+    def remove(self) -> None:
+        """Delete the folder and its exports (at exit, and when the app is closed)."""
+        shutil.rmtree(self.root, ignore_errors=True)
 
     def new_stem(self, stem: str) -> Path:
         cutoff = time.time() - self.ttl
@@ -114,33 +175,49 @@ class App:
     def __init__(self, catalog: Catalog, scorers: ScorerCache):
         self.catalog, self.scorers = catalog, scorers
         self.exports = ExportFolder()
+        self.batcher = ForwardBatcher(catalog.load)
+
+    def forward(self, name: str):
+        """forward(z, labels) for model ``name``, through the batcher that merges concurrent requests."""
+        return functools.partial(self.batcher.run, name, timeout=FORWARD_TIMEOUT)
+
+    def close(self) -> None:
+        self.batcher.close()
+        self.exports.remove()
 
     # ---- browse --------------------------------------------------------------------------------
-    def _row(self, name: str) -> dict[str, Any]:
-        try:
-            config = self.catalog.config(name)
-            scores = act.model_scores(self.catalog.metrics(name))
-            return {"model": name, "variant": config.variant, "dataset": config.dataset or "unspecified",
-                    "conditional": f"yes ({config.num_classes} classes)" if config.conditional else "no",
-                    "reported scores (protocol)": "; ".join(scores) or "none reported",
-                    "thumbnail": self.catalog.samples_path(name)}
-        except (CatalogError, ValueError, OSError) as err:
-            return {"model": name, "variant": "?", "dataset": "?", "conditional": "?",
-                    "reported scores (protocol)": f"cannot read this model: {err}", "thumbnail": None}
-
     def browse(self, variant: str | None = ALL, dataset: str | None = ALL):
-        """(gallery items, table, names in gallery order, variant choices, dataset choices)."""
-        rows = [self._row(name) for name in self.catalog.names]
+        """(gallery items, leaderboard table, names in gallery order, variant choices, dataset choices)."""
+        records = [model_record(self.catalog, name) for name in self.catalog.names]
+        rows = leaderboard(records)
         variants = [ALL] + sorted({r["variant"] for r in rows})
         datasets = [ALL] + sorted({r["dataset"] for r in rows})
         shown = [r for r in rows if variant in (None, ALL, r["variant"]) and dataset in (None, ALL, r["dataset"])]
-        gallery = [(str(r["thumbnail"]), f"{r['model']} · {r['variant']} · {r['dataset']}")
-                   for r in shown if r["thumbnail"]]
-        named = [r["model"] for r in shown if r["thumbnail"]]
-        table = pd.DataFrame([{k: r[k] for k in GALLERY_COLUMNS} for r in shown], columns=GALLERY_COLUMNS)
-        return (gallery, table, named,
+        in_catalog_order = sorted(shown, key=lambda r: self.catalog.names.index(r["model"]))
+        thumbnails = {r["model"]: self._thumbnail(r["model"]) for r in shown}
+        gallery = [(str(thumbnails[r["model"]]), f"{r['model']} · {r['variant']} · {r['dataset']}")
+                   for r in in_catalog_order if thumbnails[r["model"]]]
+        named = [r["model"] for r in in_catalog_order if thumbnails[r["model"]]]
+        return (gallery, self.leaderboard_table(shown, rows), named,
                 gr.Dropdown(choices=variants, value=variant if variant in variants else ALL),
                 gr.Dropdown(choices=datasets, value=dataset if dataset in datasets else ALL))
+
+    def _thumbnail(self, name: str) -> Path | None:
+        try:
+            return self.catalog.samples_path(name)
+        except (CatalogError, OSError):
+            return None
+
+    @staticmethod
+    def leaderboard_table(shown: list[dict], rows: list[dict]) -> gr.Dataframe:
+        """The leaderboard as a sortable table: thumbnail, model, variant, paper, dataset, scores, protocol."""
+        scores = score_columns(rows)
+        columns = LEADERBOARD_INFO + scores + ["protocol"]
+        data = [{**r, "thumbnail": f"![{r['model']}](/v1/models/{r['model']}/thumbnail.png)"} for r in shown]
+        frame = pd.DataFrame([{k: r.get(k) for k in columns} for r in data], columns=columns)
+        datatype = ["markdown"] + ["str"] * (len(LEADERBOARD_INFO) - 1) + ["number"] * len(scores) + ["str"]
+        widths = LEADERBOARD_WIDTHS + ["96px"] * len(scores) + ["360px"]
+        return gr.Dataframe(value=frame, datatype=datatype, headers=columns, column_widths=widths)
 
     def pick_from_gallery(self, names: list[str], event: gr.SelectData):
         index = event.index if isinstance(event.index, int) else event.index[0]
@@ -182,7 +259,8 @@ class App:
         sample_classes = act.class_choices(config)
         note = (act.class_caption(config, 8, 0).split(";")[0] + "." if conditional else
                 f"**{name}** is unconditional: a class grid needs a class-conditional model.")
-        scorer_default = SCORER_FOR_DATASET.get(config.dataset)
+        scorers = scorer_names()
+        scorer_default, scorer_note = self.scorers.default_for(config.dataset, scorers)
         truncation = self._supports_truncation(name, config)
         return (
             model_summary(config),
@@ -192,7 +270,7 @@ class App:
             gr.Dropdown(choices=names, value=names[0], interactive=conditional),
             gr.Dropdown(choices=names, value=names[1] if len(names) > 1 else names[0], interactive=conditional),
             note,
-            gr.Dropdown(value=scorer_default) if scorer_default in SCORERS else gr.Dropdown(),
+            gr.Dropdown(choices=scorers, value=scorer_default, info=scorer_note or "every scorer can run here"),
             gr.Slider(value=0.0, interactive=truncation,
                       info="0 = off; else redraw latent entries with |z| above it" if truncation
                       else f"{config.variant} models do not support truncation"),
@@ -205,16 +283,19 @@ class App:
     # ---- images --------------------------------------------------------------------------------
     @user_errors
     def generate(self, name, seed, count, class_choice, truncation=0.0):
-        return act.sample_grid(self.catalog.load(name), seed, count, class_choice, truncation)
+        return act.sample_grid(self.catalog.load(name), seed, count, class_choice, truncation, self.forward(name))
 
     @user_errors_stream
     def interpolate(self, name, seed_a, seed_b, steps, method, class_a, class_b):
         """Streams the strip as frames are made; the last update adds the GIF and MP4 exports."""
         frames = None
         for frames in act.interpolation_frames(self.catalog.load(name), seed_a, seed_b, steps, method,
-                                               class_a, class_b):
+                                               class_a, class_b, self.forward(name)):
             if len(frames) < int(steps):
                 yield act.partial_strip(frames, int(steps)), None, None
+        from ..sampling import image_grid
+        from .media import write_gif, write_mp4
+
         stem = self.exports.new_stem(f"{name.replace('/', '_')}-seeds-{int(seed_a)}-{int(seed_b)}-{method}")
         gif = write_gif(frames, stem.with_suffix(".gif"), fps=act.ANIMATION_FPS)
         mp4 = write_mp4(frames, stem.with_suffix(".mp4"), fps=act.ANIMATION_FPS)
@@ -235,6 +316,9 @@ class App:
     # ---- live score ------------------------------------------------------------------------------
     @user_errors_stream
     def score(self, name, scorer_name, num_samples, batch_size, seed):
+        from ..metrics.evaluate import reference_scores
+        from .plots import histogram_figure, score_figure
+
         g = self.catalog.load(name)
         scorer = self.scorers.get(scorer_name)
         reference = act.inception_entries(reference_scores(scorer_name))
@@ -253,6 +337,7 @@ class App:
             yield (act.score_markdown(update, scorer_name, reference, card), figure, histogram,
                    act.score_payload(update, scorer_name, int(seed), int(batch_size)), status)
             last_drawn = time.monotonic()
+        release_free_memory()  # a score allocates the most (batches of images through the scorer)
 
 
 __all__ = ["ALL", "App", "ScorerCache", "model_summary", "user_error", "user_errors", "user_errors_stream"]

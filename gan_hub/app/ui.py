@@ -15,13 +15,17 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
-from ..registry import SCORERS  # noqa: E402
-from . import actions as act  # noqa: E402
+from . import actions as act  # noqa: E402  (imports no torch: the page is built before torch loads)
 from .catalog import DEFAULT_CACHE_SIZE, DEFAULT_ZOO, Catalog  # noqa: E402
-from .handlers import ALL, App, ScorerCache, user_error  # noqa: E402
+from .handlers import ALL, App, ScorerCache, prewarm, user_error  # noqa: E402
 
-COMPUTE = "compute"          # the one concurrency group of every event that runs a network
-COMPUTE_LIMIT = 1            # small CPU machines: one generator/scorer call at a time
+COMPUTE = "compute"          # the concurrency group of the events that run a network themselves (score, grids)
+COMPUTE_LIMIT = 1            # small CPU machines: one such call at a time
+SAMPLE = "sample"            # generate: the forwards are merged by the app's ForwardBatcher, so many requests
+SAMPLE_LIMIT = 32            # may wait together; the batcher runs one forward at a time
+HUB = "hub"                  # adding and searching: bounded by the Hub timeout, apart from the compute queue
+HUB_LIMIT = 2
+MAX_THREADS = 64             # Gradio's worker threads: the sample events wait on the batcher, not on a core
 CSS = """
 .pixelated img {
   image-rendering: pixelated; width: 100%; height: 100%; object-fit: contain;
@@ -91,16 +95,18 @@ def output_image(label: str, **kwargs) -> gr.Image:
 
 
 def build_demo(models: Iterable[str] | Catalog = (), *, zoo_dir: str | Path | None = DEFAULT_ZOO,
-               cache_size: int = DEFAULT_CACHE_SIZE, scorer_weights: dict[str, str | Path] | None = None) -> gr.Blocks:
+               cache_size: int = DEFAULT_CACHE_SIZE, scorer_weights: dict[str, str | Path] | None = None,
+               allowed_roots: Iterable[str | Path] | None = None) -> gr.Blocks:
     """The app's Blocks for the zoo's models plus ``models`` (folders or Hub repo ids), or a ready Catalog.
 
     ``zoo_dir=None`` leaves the bundled zoo out. ``scorer_weights`` overrides a scorer's shipped weights
-    file, e.g. ``{"mnist-classifier": "my/model.safetensors"}``.
+    file, e.g. ``{"mnist-classifier": "my/model.safetensors"}``. ``allowed_roots``: folders a visitor may
+    add models from (default: env GAN_HUB_ALLOWED_ROOTS; none: Hub repo ids only).
     """
-    catalog = models if isinstance(models, Catalog) else Catalog(models, zoo_dir=zoo_dir, cache_size=cache_size)
+    catalog = models if isinstance(models, Catalog) else Catalog(models, zoo_dir=zoo_dir, cache_size=cache_size,
+                                                                 allowed_roots=allowed_roots)
     app = App(catalog, ScorerCache(scorer_weights))
     first = catalog.names[0] if catalog.names else None
-    scorer_names = SCORERS.names()
 
     with gr.Blocks(title=TITLE, delete_cache=(3600, 3600)) as demo:
         gr.Markdown(f"# {TITLE}\nBrowse the models, sample them, walk their latent space, compare them and "
@@ -114,19 +120,21 @@ def build_demo(models: Iterable[str] | Catalog = (), *, zoo_dir: str | Path | No
             with gr.Row():
                 variant_filter = gr.Dropdown(choices=[ALL], value=ALL, label="variant", scale=1)
                 dataset_filter = gr.Dropdown(choices=[ALL], value=ALL, label="dataset", scale=1)
-            gallery = gr.Gallery(label="models (click one to select it)", columns=4, height=300,
+            gallery = gr.Gallery(label="models (click one to select it)", columns=6, height=260,
                                  object_fit="contain", allow_preview=False, elem_id="model-gallery")
             gallery_names = gr.State([])
-            table = gr.Dataframe(label="models", interactive=False, wrap=True, elem_id="model-table")
+            table = gr.Dataframe(label="leaderboard (click a column to sort; scores with their protocol)",
+                                 interactive=False, wrap=True, elem_id="model-table", max_height=560)
             with gr.Row():
                 with gr.Column(scale=3):
                     card = gr.Markdown(elem_id="model-card")
                 with gr.Column(scale=2):
                     samples = gr.Image(label="samples.png", type="filepath", height=320, interactive=False,
                                        elem_classes=["pixelated"])
-            with gr.Accordion("Add a model: a Hub repo id or a folder", open=False):
+            folders = " or a folder inside the allowed ones" if catalog.allowed_roots else ""
+            with gr.Accordion(f"Add a model: a Hub repo id{folders}", open=False):
                 with gr.Row():
-                    add_box = gr.Textbox(label="Hub repo id (org/name) or model folder", scale=3,
+                    add_box = gr.Textbox(label=f"Hub repo id (org/name){folders}", scale=3,
                                          placeholder="org/dcgan-mnist", elem_id="add-model-box")
                     add_button = gr.Button("Add", scale=1, elem_id="add-model-button")
                 with gr.Row():
@@ -158,7 +166,7 @@ def build_demo(models: Iterable[str] | Catalog = (), *, zoo_dir: str | Path | No
                         seed_a = seed_box("seed A", 0)
                         seed_b = seed_box("seed B", 1)
                     steps = slider("steps", act.STEPS_RANGE, 8)
-                    method = gr.Radio(list(act.INTERPOLATIONS), value="slerp", label="method")
+                    method = gr.Radio(list(act.METHODS), value="slerp", label="method")
                     with gr.Row():
                         class_a = gr.Dropdown(choices=[act.NO_CLASS], value=act.NO_CLASS, label="class A",
                                               allow_custom_value=True)
@@ -189,8 +197,8 @@ def build_demo(models: Iterable[str] | Catalog = (), *, zoo_dir: str | Path | No
         with gr.Tab("Score", id="score"):
             with gr.Row():
                 with gr.Column(scale=1):
-                    scorer = gr.Dropdown(choices=scorer_names, value=scorer_names[0] if scorer_names else None,
-                                         label="scorer", info="inception-v3 needs its weights file (see README)")
+                    # choices, the preselected scorer and why others cannot run: set for each model (model_info)
+                    scorer = gr.Dropdown(choices=[], label="scorer", elem_id="scorer", allow_custom_value=True)
                     num_samples = slider("N (samples)", act.SCORE_N_RANGE, 1000, step=100, elem_id="score-n")
                     batch_size = slider("batch size", act.BATCH_RANGE, 250, step=10, elem_id="score-batch")
                     score_seed = seed_box("seed", 0)
@@ -219,8 +227,10 @@ def build_demo(models: Iterable[str] | Catalog = (), *, zoo_dir: str | Path | No
                     comparison = gr.Gallery(label="same seed, each model", columns=2, height=480, format="png",
                                             object_fit="contain", elem_id="compare-output")
 
-        compute = dict(concurrency_id=COMPUTE, concurrency_limit=COMPUTE_LIMIT)
-        light = dict(concurrency_limit=None)
+        compute = {"concurrency_id": COMPUTE, "concurrency_limit": COMPUTE_LIMIT}
+        sample = {"concurrency_id": SAMPLE, "concurrency_limit": SAMPLE_LIMIT}
+        hub = {"concurrency_id": HUB, "concurrency_limit": HUB_LIMIT}
+        light = {"concurrency_limit": None}
         browse_outputs = [gallery, table, gallery_names, variant_filter, dataset_filter]
         info_outputs = [summary, card, samples, sample_class, class_a, class_b, class_note, scorer, truncation]
         demo.load(app.browse, [variant_filter, dataset_filter], browse_outputs, api_name="browse_on_load", **light)
@@ -230,15 +240,16 @@ def build_demo(models: Iterable[str] | Catalog = (), *, zoo_dir: str | Path | No
         gallery.select(app.pick_from_gallery, gallery_names, model, api_name="pick_from_gallery", **light)
         model.change(app.model_info, model, info_outputs, api_name="model_info", **light)
         added = add_button.click(app.add_model, add_box, [model, compare_models, add_message], api_name="add_model",
-                                 **compute)
+                                 **hub)
         added_found = add_found_button.click(app.add_model, found, [model, compare_models, add_message],
-                                             api_name="add_found_model", **compute)
+                                             api_name="add_found_model", **hub)
         for event in (added, added_found):
             event.success(app.browse, [variant_filter, dataset_filter], browse_outputs, api_name=False, **light)
-        search_button.click(app.search, search_box, [found, add_message], api_name="search_hub", **light)
+        search_button.click(app.search, search_box, [found, add_message], api_name="search_hub", **hub)
         random_button.click(act.random_seed, None, seed, api_name="random_seed", **light)
         generate_button.click(app.generate, [model, seed, count, sample_class, truncation], grid,
-                              api_name="generate", **compute)
+                              api_name="generate", **sample)
+        # (its forwards go through the batcher too; its GIF and MP4 encoding is the heavy part)
         interpolate_button.click(app.interpolate, [model, seed_a, seed_b, steps, method, class_a, class_b],
                                  [strip, animation, exports], api_name="interpolate", **compute)
         grid_button.click(app.class_grid, [model, columns, start_seed], [class_image, class_caption],
@@ -252,12 +263,40 @@ def build_demo(models: Iterable[str] | Catalog = (), *, zoo_dir: str | Path | No
         compare_button.click(app.compare, [compare_models, compare_seed, compare_count], comparison,
                              api_name="compare", **compute)
     demo.gan_hub_catalog = catalog  # for tests and tools
+    demo.gan_hub_app = app
     return demo
 
 
 def launch(demo: gr.Blocks, host: str | None = None, port: int | None = None, **kwargs):
-    """Launch with the app's theme and CSS (Gradio 6 takes them in launch()); never shares publicly."""
+    """Launch with the app's theme and CSS (Gradio 6 takes them in launch()) and the /v1 HTTP routes on the
+    same server; never shares publicly. Blocks like ``demo.launch`` unless ``prevent_thread_lock=True``."""
+    from .http_api import SamplingRoutes
+    from .memory import cap_arenas, trim_periodically
+
+    cap_arenas()  # before Gradio starts its worker threads
     host = host or os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1"
     port = int(port or os.environ.get("GRADIO_SERVER_PORT") or 7860)
     kwargs.pop("share", None)
-    return demo.launch(server_name=host, server_port=port, share=False, theme=theme(), css=CSS, **kwargs)
+    block = not kwargs.pop("prevent_thread_lock", False)
+    kwargs.setdefault("max_threads", MAX_THREADS)
+    result = demo.launch(server_name=host, server_port=port, share=False, theme=theme(), css=CSS,
+                         prevent_thread_lock=True, **kwargs)
+    app = getattr(demo, "gan_hub_app", None)
+    if app is not None:
+        SamplingRoutes(demo.gan_hub_catalog, app.batcher).install(demo.app)
+    prewarm()
+    trim_periodically()
+    if block:
+        try:
+            demo.block_thread()
+        finally:
+            close(demo)
+    return result
+
+
+def close(demo: gr.Blocks) -> None:
+    """Stop the server, the forward worker, and delete the exports folder."""
+    demo.close()
+    app = getattr(demo, "gan_hub_app", None)
+    if app is not None:
+        app.close()
