@@ -200,7 +200,7 @@ def test_runs_killed_at_random_moments_resume_to_the_uninterrupted_weights(strai
     assert_same(weights(tmp_path / "model", "discriminator.safetensors"),
                 weights(straight_run / "model", "discriminator.safetensors"))
     leftovers = [p.name for p in [*tmp_path.iterdir(), *ckpts.iterdir()] if p.name.startswith(".")]
-    assert leftovers == [] and json.loads((tmp_path / "train_config.json").read_text())["max_steps"] == 6
+    assert leftovers == [] and json.loads((tmp_path / "train_config.json").read_text())["training_config"]["max_steps"] == 6
 
     # A complete checkpoint whose bytes were flipped on disk is named, skipped, and the older one used.
     damaged = ckpts / "step_00000006" / "model.safetensors"
