@@ -7,6 +7,7 @@
 
 The same as ``gan-hub app`` once the package is installed (gan_hub/app/cli.py).
 """
+
 from __future__ import annotations
 
 import os

@@ -19,6 +19,7 @@ Prints errors (there must be none), throughput, p50/p95 per phase, the ratios of
 client against the targets (>= 5x throughput, p95 <= 1.5 s), and the server's memory after each phase.
 Exit status 1 if any request failed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,8 +50,14 @@ def start_app(root: Path, port: int, model: str, count: int, timeout: float = 30
 
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "GAN_HUB_MODELS": ""}
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, str(root / "app.py"), "--port", str(port)], cwd=root, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(root / "app.py"), "--port", str(port)],
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}/"
     while time.perf_counter() - start < timeout:
         if proc.poll() is not None:
@@ -79,8 +86,8 @@ def run_phase(clients: int, duration: float, make_user, label: str) -> dict:
     latencies: dict[str, list[float]] = defaultdict(list)
     errors: list[str] = []
     lock = threading.Lock()
-    ready = threading.Barrier(clients + 1)   # every client connected...
-    go = threading.Event()                   # ...then all start together, once the deadline is set
+    ready = threading.Barrier(clients + 1)  # every client connected...
+    go = threading.Event()  # ...then all start together, once the deadline is set
     stop_at = [0.0]
 
     def user(index: int) -> None:
@@ -110,9 +117,17 @@ def run_phase(clients: int, duration: float, make_user, label: str) -> dict:
         t.join()
     elapsed = time.perf_counter() - began  # includes the requests still running at the deadline
     every = [x for values in latencies.values() for x in values]
-    return {"label": label, "clients": clients, "requests": len(every), "errors": errors, "seconds": elapsed,
-            "throughput": len(every) / elapsed, "p50": percentile(every, 0.5), "p95": percentile(every, 0.95),
-            "kinds": {k: (len(v), percentile(v, 0.5), percentile(v, 0.95)) for k, v in latencies.items()}}
+    return {
+        "label": label,
+        "clients": clients,
+        "requests": len(every),
+        "errors": errors,
+        "seconds": elapsed,
+        "throughput": len(every) / elapsed,
+        "p50": percentile(every, 0.5),
+        "p95": percentile(every, 0.95),
+        "kinds": {k: (len(v), percentile(v, 0.5), percentile(v, 0.95)) for k, v in latencies.items()},
+    }
 
 
 def gradio_user(url: str, model: str, count: int):
@@ -198,11 +213,11 @@ def measure(root: Path, args) -> dict:
         rss["after /generate"] = rss_mib(proc.pid)
         if has_route(url):
             phases.append(run_phase(1, args.duration, route_user(url, args.model, args.count), "HTTP route"))
-            phases.append(run_phase(args.clients, args.duration, route_user(url, args.model, args.count),
-                                    "HTTP route"))
+            phases.append(run_phase(args.clients, args.duration, route_user(url, args.model, args.count), "HTTP route"))
             rss["after HTTP route"] = rss_mib(proc.pid)
-        phases.append(run_phase(args.clients, args.duration,
-                                mixed_user(url, args.model, args.conditional, args.count), "mixed"))
+        phases.append(
+            run_phase(args.clients, args.duration, mixed_user(url, args.model, args.conditional, args.count), "mixed")
+        )
         rss["after mixed"] = rss_mib(proc.pid)
     finally:
         proc.terminate()
@@ -212,14 +227,18 @@ def measure(root: Path, args) -> dict:
 
 def report(result: dict, args) -> list[str]:
     print(f"\n## {result['root']}")
-    print(f"app.py to first page served: {result['first_page']:.2f} s; to the first /generate answered: "
-          f"{result['first_sample']:.2f} s")
+    print(
+        f"app.py to first page served: {result['first_page']:.2f} s; to the first /generate answered: "
+        f"{result['first_sample']:.2f} s"
+    )
     print("server RSS: " + ", ".join(f"{k} {v:.0f} MiB" for k, v in result["rss"].items()))
     print("\n| phase | clients | requests | errors | throughput (req/s) | p50 (ms) | p95 (ms) |")
     print("|---|--:|--:|--:|--:|--:|--:|")
     for p in result["phases"]:
-        print(f"| {p['label']} | {p['clients']} | {p['requests']} | {len(p['errors'])} | {p['throughput']:.1f} | "
-              f"{p['p50'] * 1e3:.0f} | {p['p95'] * 1e3:.0f} |")
+        print(
+            f"| {p['label']} | {p['clients']} | {p['requests']} | {len(p['errors'])} | {p['throughput']:.1f} | "
+            f"{p['p50'] * 1e3:.0f} | {p['p95'] * 1e3:.0f} |"
+        )
     by = defaultdict(dict)
     for p in result["phases"]:
         by[p["label"]][p["clients"]] = p
@@ -228,18 +247,25 @@ def report(result: dict, args) -> list[str]:
             one, crowd = by[label][1], by[label][args.clients]
             ratio = crowd["throughput"] / one["throughput"]
             ok = ratio >= TARGET_RATIO and crowd["p95"] <= TARGET_P95 and not crowd["errors"]
-            print(f"{label}: {args.clients} clients / 1 client throughput {ratio:.2f}x, p95 {crowd['p95']:.2f} s "
-                  f"(targets >= {TARGET_RATIO:g}x, p95 <= {TARGET_P95:g} s, no errors: {'met' if ok else 'NOT met'})")
+            print(
+                f"{label}: {args.clients} clients / 1 client throughput {ratio:.2f}x, p95 {crowd['p95']:.2f} s "
+                f"(targets >= {TARGET_RATIO:g}x, p95 <= {TARGET_P95:g} s, no errors: {'met' if ok else 'NOT met'})"
+            )
     mixed = by["mixed"].get(args.clients)
     if mixed:
-        print(f"mixed, {args.clients} clients, per kind (requests, p50 ms, p95 ms): " + "; ".join(
-            f"{k} {n}, {p50 * 1e3:.0f}, {p95 * 1e3:.0f}" for k, (n, p50, p95) in sorted(mixed["kinds"].items())))
+        print(
+            f"mixed, {args.clients} clients, per kind (requests, p50 ms, p95 ms): "
+            + "; ".join(
+                f"{k} {n}, {p50 * 1e3:.0f}, {p95 * 1e3:.0f}" for k, (n, p50, p95) in sorted(mixed["kinds"].items())
+            )
+        )
     return [e for p in result["phases"] for e in p["errors"]]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per phase")
     parser.add_argument("--model", default="dcgan-mnist", help="a model of model_zoo/")
@@ -249,8 +275,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     load = os.getloadavg()
-    print(f"{os.cpu_count()} CPU(s), load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} at the start; "
-          f"{args.count} images per sampling call, {args.duration:.0f} s per phase")
+    print(
+        f"{os.cpu_count()} CPU(s), load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} at the start; "
+        f"{args.count} images per sampling call, {args.duration:.0f} s per phase"
+    )
     roots = ([args.before.resolve()] if args.before else []) + [ROOT]
     errors = []
     for root in roots:

@@ -8,6 +8,7 @@ phase (generate, interpolate, class grid, score) with ``--clients`` gradio_clien
 the RSS after start and after each round, requests and errors per round, and whether the app left a
 temporary folder behind once stopped. Bounded memory reads as a flat tail, not a steady climb.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,8 +38,9 @@ def soak(root: Path, args) -> int:
     errors = 0
     try:
         for round_ in range(1, args.rounds + 1):
-            phase = run_phase(args.clients, args.duration, mixed_user(url, args.model, args.conditional, args.count),
-                              "mixed")
+            phase = run_phase(
+                args.clients, args.duration, mixed_user(url, args.model, args.conditional, args.count), "mixed"
+            )
             errors += len(phase["errors"])
             rows.append((f"after round {round_}", rss_mib(proc.pid), phase["requests"], len(phase["errors"])))
     finally:
@@ -54,8 +56,9 @@ def soak(root: Path, args) -> int:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=float, default=60.0, help="seconds per round")

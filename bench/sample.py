@@ -12,6 +12,7 @@ PNG encode; and a round trip that computes nothing (/random_seed), through gradi
 raw HTTP. The differences locate the overhead: the client library's polling, Gradio's queue and
 event stream, its file serving, our grid and PNG.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,8 +37,9 @@ DEFAULT_MODEL = ROOT / "model_zoo" / "dcgan-mnist"
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     parser.add_argument("--model", default=str(DEFAULT_MODEL), help="model folder (or Hub repo id)")
     parser.add_argument("--random", action="store_true", help="benchmark a random-weight DCGAN on MNIST shapes instead")
     parser.add_argument("--count", type=int, default=64, help="images per /generate call (the app allows 1..64)")
@@ -71,8 +73,10 @@ def raw_gradio_call(http, fn_index: int, data: list, session: list[int]) -> dict
     """One event through Gradio's own protocol (queue/join, then its event stream until completed)."""
     session[0] += 1
     session_hash = f"bench{session[0]}"
-    http.post("/gradio_api/queue/join", json={"data": data, "fn_index": fn_index, "session_hash": session_hash,
-                                              "event_data": None, "trigger_id": None}).raise_for_status()
+    http.post(
+        "/gradio_api/queue/join",
+        json={"data": data, "fn_index": fn_index, "session_hash": session_hash, "event_data": None, "trigger_id": None},
+    ).raise_for_status()
     with http.stream("GET", "/gradio_api/queue/data", params={"session_hash": session_hash}) as stream:
         for line in stream.iter_lines():
             if line.startswith("data:") and '"process_completed"' in line:
@@ -108,8 +112,11 @@ def main(argv=None) -> int:
 
         meant_as_folder = looks_like_path(args.model) or model.parent.name != "" and model.parent.is_dir()
         if not args.random and not model.is_dir() and meant_as_folder:
-            print(f"bench/sample.py: model folder {model} does not exist. Train and export it (see README), pass "
-                  "--model FOLDER_OR_REPO_ID, or run with --random for a random-weight smoke run.", file=sys.stderr)
+            print(
+                f"bench/sample.py: model folder {model} does not exist. Train and export it (see README), pass "
+                "--model FOLDER_OR_REPO_ID, or run with --random for a random-weight smoke run.",
+                file=sys.stderr,
+            )
             return 2
         demo = build_demo([str(model)], zoo_dir=None, cache_size=1)
         name = demo.gan_hub_catalog.names[0]
@@ -146,11 +153,15 @@ def main(argv=None) -> int:
             def forward_and_png(seed):
                 act.sample_grid(g, seed, args.count).save(io.BytesIO(), format="png")
 
-            rows = [("/generate via gradio_client", via_app), ("/generate over raw HTTP (+ PNG download)", via_raw),
-                    ("GET /v1/.../samples.png (httpx)", via_route), ("g.generate(n, seed) forward only", forward),
-                    ("forward + grid + PNG encode", forward_and_png),
-                    ("/random_seed via gradio_client (no compute)", round_trip),
-                    ("/random_seed over raw HTTP (no compute)", raw_round_trip)]
+            rows = [
+                ("/generate via gradio_client", via_app),
+                ("/generate over raw HTTP (+ PNG download)", via_raw),
+                ("GET /v1/.../samples.png (httpx)", via_route),
+                ("g.generate(n, seed) forward only", forward),
+                ("forward + grid + PNG encode", forward_and_png),
+                ("/random_seed via gradio_client (no compute)", round_trip),
+                ("/random_seed over raw HTTP (no compute)", raw_round_trip),
+            ]
             warm = range(args.seed - args.warmup, args.seed)
             for _, fn in rows:
                 timed(fn, warm)
@@ -168,20 +179,28 @@ def main(argv=None) -> int:
     png_med = medians["forward + grid + PNG encode"][0]
     route_med = medians["GET /v1/.../samples.png (httpx)"][0]
     cfg = g.config
-    print(f"\nmodel: {model if not args.random else 'random-weight dcgan (--random)'}  "
-          f"({cfg.variant}, {cfg.channels}x{cfg.image_size}x{cfg.image_size}, latent {cfg.latent_dim})")
-    print(f"images per call: {args.count}; warm-up {args.warmup}, {args.reps} interleaved repetitions, seeds "
-          f"{args.seed}..{args.seed + args.reps - 1}; torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"CPU ({platform.processor() or platform.machine()})\n")
+    print(
+        f"\nmodel: {model if not args.random else 'random-weight dcgan (--random)'}  "
+        f"({cfg.variant}, {cfg.channels}x{cfg.image_size}x{cfg.image_size}, latent {cfg.latent_dim})"
+    )
+    print(
+        f"images per call: {args.count}; warm-up {args.warmup}, {args.reps} interleaved repetitions, seeds "
+        f"{args.seed}..{args.seed + args.reps - 1}; torch {torch.__version__}, {torch.get_num_threads()} threads, "
+        f"CPU ({platform.processor() or platform.machine()})\n"
+    )
     print(f"| {'what':<44} | {'median ms':>9} | {'p95 ms':>8} | {'/ forward (median)':>18} |")
     print(f"|{'-' * 46}|{'-' * 11}|{'-' * 10}|{'-' * 20}|")
     for label, (med, p95) in medians.items():
         print(f"| {label:<44} | {med:>9.1f} | {p95:>8.1f} | {med / fwd_med:>17.2f}x |")
     ratio = route_med / png_med
-    print(f"\nHTTP route / (forward + grid + PNG), medians: {ratio:.2f}x (target <= 1.2x: "
-          f"{'met' if ratio <= 1.2 else 'NOT met'})")
-    client_share = medians["/random_seed via gradio_client (no compute)"][0] - \
-        medians["/random_seed over raw HTTP (no compute)"][0]
+    print(
+        f"\nHTTP route / (forward + grid + PNG), medians: {ratio:.2f}x (target <= 1.2x: "
+        f"{'met' if ratio <= 1.2 else 'NOT met'})"
+    )
+    client_share = (
+        medians["/random_seed via gradio_client (no compute)"][0]
+        - medians["/random_seed over raw HTTP (no compute)"][0]
+    )
     print(f"gradio_client's own share of a no-op round trip (its polling): {client_share:.1f} ms")
     return 0
 

@@ -31,6 +31,7 @@ reported), so load from other processes drifts over all rows alike. Each network
 count) gets one untimed 1-image warm-up pass first. On a shared machine the absolute numbers move
 with the other load: compare the ratios, and rerun (``--reps``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,33 +54,52 @@ import torch  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     default_device = "cuda" if torch.cuda.is_available() else "cpu"
     parser.add_argument("--device", default=default_device, help="torch device to run every path on")
-    parser.add_argument("--images", type=int, default=100,
-                        help="MNIST-shaped images per pass (candidates and reference)")
+    parser.add_argument(
+        "--images", type=int, default=100, help="MNIST-shaped images per pass (candidates and reference)"
+    )
     parser.add_argument("--rgb-images", type=int, default=25, help="3x32x32 images for the RGB row")
     parser.add_argument("--baseline-images", type=int, default=25, help="images per pass of the torchvision baseline")
     parser.add_argument("--mnist-images", type=int, default=2000, help="images per pass of the mnist-classifier")
-    parser.add_argument("--batch", type=int, default=50, help="batch size of the reference, the baseline and the "
-                        "layout/grad-mode/threads candidates")
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=50,
+        help="batch size of the reference, the baseline and the layout/grad-mode/threads candidates",
+    )
     parser.add_argument("--batch-sizes", default="25,50,100", help="batch sizes tried with channels_last")
     parser.add_argument("--reps", type=int, default=1, help="timed passes per path (interleaved); median reported")
-    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads for every path "
-                        "(default: torch's choice)")
-    parser.add_argument("--grid", action="store_true", help="every batch size x channels_last on/off x "
-                        "inference_mode/no_grad (default: batch sizes with channels_last, grad mode at --batch)")
-    parser.add_argument("--compile", action="store_true", help="also try torch.compile(network) "
-                        "(~80 s of compiling on a 2-core CPU, so off by default)")
-    parser.add_argument("--data-dir", default=None, help="folder with MNIST IDX files (t10k-images-idx3-ubyte[.gz]); "
-                        "real test digits are used when found there or in gan_hub's data dir, else random noise")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch.set_num_threads for every path (default: torch's choice)"
+    )
+    parser.add_argument(
+        "--grid",
+        action="store_true",
+        help="every batch size x channels_last on/off x "
+        "inference_mode/no_grad (default: batch sizes with channels_last, grad mode at --batch)",
+    )
+    parser.add_argument(
+        "--compile",
+        action="store_true",
+        help="also try torch.compile(network) (~80 s of compiling on a 2-core CPU, so off by default)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="folder with MNIST IDX files (t10k-images-idx3-ubyte[.gz]); "
+        "real test digits are used when found there or in gan_hub's data dir, else random noise",
+    )
     parser.add_argument("--splits", type=int, default=10, help="Inception Score splits")
     parser.add_argument("--logit-scale", type=float, default=1.0, help="random_weights_state(logit_scale=...)")
     parser.add_argument("--tolerance", type=float, default=1e-4, help="largest relative difference called exact")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random weights and images")
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke run: 8 images, batch 4, batch sizes 4,8, 2 IS splits")
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run: 8 images, batch 4, batch sizes 4,8, 2 IS splits"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.images, args.rgb_images, args.baseline_images, args.mnist_images = 8, 4, 4, 1000
@@ -89,6 +109,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 # ----------------------------------------------------------------------------------------------- helpers
+
 
 def cpu_model() -> str:
     with contextlib.suppress(OSError):
@@ -142,12 +163,12 @@ class Row:
     threads: int
     run: Callable[[torch.Tensor], object]
     images: torch.Tensor
-    ref_key: str | None = None        # which reference outputs to compare with
+    ref_key: str | None = None  # which reference outputs to compare with
     times: list[float] = field(default_factory=list)
     outputs: object = None
     note: str = ""
-    warm: bool = True                 # False: already warmed (a compiled path must not see a new shape)
-    network: object = None            # rows sharing a network (and thread count) share one warm-up
+    warm: bool = True  # False: already warmed (a compiled path must not see a new shape)
+    network: object = None  # rows sharing a network (and thread count) share one warm-up
 
     @property
     def n(self) -> int:
@@ -188,6 +209,7 @@ def warm_up(path: Row, device: torch.device, count: int = 1) -> None:
 
 # ----------------------------------------------------------------------------------------------- paths
 
+
 def reference_runner(network, device: torch.device, batch: int):
     """torch-fidelity's network on contiguous NCHW uint8 input, fp32, no_grad: (logits, features) on the CPU."""
 
@@ -220,8 +242,11 @@ def scorer_runner(scorer, grad: str):
 def baseline_runner(device: torch.device, batch: int):
     import torchvision
 
-    net = torchvision.models.inception_v3(weights=None, aux_logits=False, init_weights=False,
-                                          transform_input=False).eval().to(device)
+    net = (
+        torchvision.models.inception_v3(weights=None, aux_logits=False, init_weights=False, transform_input=False)
+        .eval()
+        .to(device)
+    )
 
     @torch.no_grad()
     def run(images: torch.Tensor):
@@ -244,10 +269,10 @@ def main(argv=None) -> int:
         torch.set_num_threads(args.threads)
     threads = torch.get_num_threads()
 
-    from safetensors.torch import save_file
-
     import torch_fidelity
     import torchvision
+    from safetensors.torch import save_file
+
     from gan_hub.metrics import load_scorer
     from gan_hub.metrics.inception_v3 import build_network, random_weights_state, read_weights
 
@@ -267,8 +292,9 @@ def main(argv=None) -> int:
     def scorer(batch: int, channels_last: bool):
         """load_scorer(..., batch_size=batch, channels_last=channels_last); one network per layout, shared."""
         if channels_last not in loaded:
-            loaded[channels_last] = load_scorer("inception-v3", weights_path=weights, device=device,
-                                                channels_last=channels_last)
+            loaded[channels_last] = load_scorer(
+                "inception-v3", weights_path=weights, device=device, channels_last=channels_last
+            )
         s = copy.copy(loaded[channels_last])
         s.batch_size = batch
         return s
@@ -277,34 +303,84 @@ def main(argv=None) -> int:
     b = args.batch
     few = max(1, threads // 2)  # the "fewer threads" candidate
     paths: list[Row] = [
-        Row("baseline: torchvision eager fp32", "float 3x299x299", b, "NCHW", "no_grad", threads,
-            baseline_runner(device, b), float299),
-        Row("reference: torch-fidelity net", "uint8 1x28x28", b, "NCHW", "no_grad", threads,
-            reference_runner(ref_net, device, b), grey, ref_key="grey", network=ref_net),
+        Row(
+            "baseline: torchvision eager fp32",
+            "float 3x299x299",
+            b,
+            "NCHW",
+            "no_grad",
+            threads,
+            baseline_runner(device, b),
+            float299,
+        ),
+        Row(
+            "reference: torch-fidelity net",
+            "uint8 1x28x28",
+            b,
+            "NCHW",
+            "no_grad",
+            threads,
+            reference_runner(ref_net, device, b),
+            grey,
+            ref_key="grey",
+            network=ref_net,
+        ),
     ]
     # Default: every batch size with channels_last, plus grad mode at --batch; channels_last off is the
     # reference row itself (same network, same contiguous input). --grid: every layout x batch x grad mode.
     combos = [(bs, True, "inference_mode") for bs in args.batch_sizes] + [(b, True, "no_grad")]
     if args.grid:
-        combos = [(bs, cl, grad) for cl in (True, False) for bs in args.batch_sizes
-                  for grad in ("inference_mode", "no_grad")]
+        combos = [
+            (bs, cl, grad) for cl in (True, False) for bs in args.batch_sizes for grad in ("inference_mode", "no_grad")
+        ]
     default = None
     for bs, cl, grad in combos:
         s = scorer(bs, cl)
-        row = Row("scorer", "uint8 1x28x28", bs, "channels_last" if cl else "NCHW", grad, threads,
-                  scorer_runner(s, grad), grey, ref_key="grey", network=s.module)
+        row = Row(
+            "scorer",
+            "uint8 1x28x28",
+            bs,
+            "channels_last" if cl else "NCHW",
+            grad,
+            threads,
+            scorer_runner(s, grad),
+            grey,
+            ref_key="grey",
+            network=s.module,
+        )
         paths.append(row)
         if (bs, cl, grad) == (b, True, "inference_mode"):
             default = row
     if device.type == "cpu" and few < threads:
         s = scorer(b, True)
-        paths.append(Row("scorer", "uint8 1x28x28", b, "channels_last", "inference_mode", few,
-                         scorer_runner(s, "inference_mode"), grey, ref_key="grey", network=s.module))
+        paths.append(
+            Row(
+                "scorer",
+                "uint8 1x28x28",
+                b,
+                "channels_last",
+                "inference_mode",
+                few,
+                scorer_runner(s, "inference_mode"),
+                grey,
+                ref_key="grey",
+                network=s.module,
+            )
+        )
     if args.compile:
         s = load_scorer("inception-v3", weights_path=weights, device=device, batch_size=b, channels_last=True)
         s.module.network = torch.compile(s.module.network, dynamic=False)
-        compiled = Row("scorer + torch.compile", "uint8 1x28x28", b, "channels_last", "inference_mode", threads,
-                       scorer_runner(s, "inference_mode"), grey, ref_key="grey")
+        compiled = Row(
+            "scorer + torch.compile",
+            "uint8 1x28x28",
+            b,
+            "channels_last",
+            "inference_mode",
+            threads,
+            scorer_runner(s, "inference_mode"),
+            grey,
+            ref_key="grey",
+        )
         start = time.perf_counter()
         try:
             with torch.inference_mode():
@@ -314,15 +390,40 @@ def main(argv=None) -> int:
             paths.append(compiled)
         except Exception as err:  # no compiler, unsupported backend: report and go on
             print(f"torch.compile failed, skipped: {type(err).__name__}: {str(err).splitlines()[0][:200]}")
-    rgb_ref = Row("reference: torch-fidelity net", "uint8 3x32x32", b, "NCHW", "no_grad", threads,
-                  reference_runner(ref_net, device, b), rgb, network=ref_net)
+    rgb_ref = Row(
+        "reference: torch-fidelity net",
+        "uint8 3x32x32",
+        b,
+        "NCHW",
+        "no_grad",
+        threads,
+        reference_runner(ref_net, device, b),
+        rgb,
+        network=ref_net,
+    )
     defaults = load_scorer("inception-v3", weights_path=weights, device=device)  # the load_inception_v3 defaults
     paths += [
-        Row("scorer (defaults)", "uint8 3x32x32", defaults.batch_size,
-            "channels_last" if defaults.module.channels_last else "NCHW", "inference_mode", threads,
-            scorer_runner(defaults, "inference_mode"), rgb, ref_key="rgb"),
-        Row("mnist-classifier scorer", "uint8 1x28x28", 1000, "NCHW", "inference_mode", threads,
-            load_scorer("mnist-classifier", device=device).logits, digits),
+        Row(
+            "scorer (defaults)",
+            "uint8 3x32x32",
+            defaults.batch_size,
+            "channels_last" if defaults.module.channels_last else "NCHW",
+            "inference_mode",
+            threads,
+            scorer_runner(defaults, "inference_mode"),
+            rgb,
+            ref_key="rgb",
+        ),
+        Row(
+            "mnist-classifier scorer",
+            "uint8 1x28x28",
+            1000,
+            "NCHW",
+            "inference_mode",
+            threads,
+            load_scorer("mnist-classifier", device=device).logits,
+            digits,
+        ),
     ]
 
     warmed = set()
@@ -344,15 +445,21 @@ def main(argv=None) -> int:
 
     load = " ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
     gpu = f", {torch.cuda.get_device_name(device)}" if device.type == "cuda" else ""
-    print(f"\ntorch {torch.__version__}, torchvision {torchvision.__version__}, torch-fidelity "
-          f"{torch_fidelity.__version__}; device {device}{gpu}; {threads} threads (of {os.cpu_count()} CPUs); "
-          f"CPU {cpu_model()}; load average {load}")
-    print(f"images: {args.images} x 1x28x28 ({grey_source}), {args.rgb_images} x 3x32x32 (random); "
-          f"random Inception weights (seed {args.seed}); {args.reps} interleaved timed pass(es) per row after a "
-          f"1-image warm-up per network; IS over {args.splits} splits; exact = every rel diff <= {args.tolerance:g}; "
-          f"run took {elapsed:.0f} s\n")
-    head = (f"| {'path':<33} | {'input':<15} | {'batch':>5} | {'layout':<13} | {'grad mode':<14} | {'thr':>3} "
-            f"| {'img/s':>8} | {'x base':>8} | {'logits rel':>10} | {'feat rel':>9} | {'IS rel':>9} | exact |")
+    print(
+        f"\ntorch {torch.__version__}, torchvision {torchvision.__version__}, torch-fidelity "
+        f"{torch_fidelity.__version__}; device {device}{gpu}; {threads} threads (of {os.cpu_count()} CPUs); "
+        f"CPU {cpu_model()}; load average {load}"
+    )
+    print(
+        f"images: {args.images} x 1x28x28 ({grey_source}), {args.rgb_images} x 3x32x32 (random); "
+        f"random Inception weights (seed {args.seed}); {args.reps} interleaved timed pass(es) per row after a "
+        f"1-image warm-up per network; IS over {args.splits} splits; exact = every rel diff <= {args.tolerance:g}; "
+        f"run took {elapsed:.0f} s\n"
+    )
+    head = (
+        f"| {'path':<33} | {'input':<15} | {'batch':>5} | {'layout':<13} | {'grad mode':<14} | {'thr':>3} "
+        f"| {'img/s':>8} | {'x base':>8} | {'logits rel':>10} | {'feat rel':>9} | {'IS rel':>9} | exact |"
+    )
     print(head)
     print("|" + "|".join("-" * len(c) for c in head.split("|")[1:-1]) + "|")
     best = None
@@ -369,18 +476,27 @@ def main(argv=None) -> int:
             exact = "yes" if ok else "NO"
             if ok and p.ref_key == "grey" and p.label.startswith("scorer") and (best is None or p.rate() > best.rate()):
                 best = p
-        print(f"| {p.label:<33} | {p.input:<15} | {p.batch:>5} | {p.layout:<13} | {p.grad:<14} | {p.threads:>3} "
-              f"| {p.rate():>8.2f} | {p.rate() / base_rate:>7.2f}x | {cells[0]:>10} | {cells[1]:>9} | {cells[2]:>9} "
-              f"| {exact:<5} |" + (f"  {p.note}" if p.note else ""))
+        print(
+            f"| {p.label:<33} | {p.input:<15} | {p.batch:>5} | {p.layout:<13} | {p.grad:<14} | {p.threads:>3} "
+            f"| {p.rate():>8.2f} | {p.rate() / base_rate:>7.2f}x | {cells[0]:>10} | {cells[1]:>9} | {cells[2]:>9} "
+            f"| {exact:<5} |" + (f"  {p.note}" if p.note else "")
+        )
 
-    print(f"\nInception Score of the {args.images} grey images (random weights, so only agreement matters): "
-          f"reference {ref_is['grey']:.9f}" + (f", scorer at batch {b} channels_last "
-                                              f"{inception_score(default.outputs[0], args.splits):.9f}"
-                                              if default is not None else ""))
+    print(
+        f"\nInception Score of the {args.images} grey images (random weights, so only agreement matters): "
+        f"reference {ref_is['grey']:.9f}"
+        + (
+            f", scorer at batch {b} channels_last {inception_score(default.outputs[0], args.splits):.9f}"
+            if default is not None
+            else ""
+        )
+    )
     if best is not None:
-        print(f"fastest exact scorer path: batch {best.batch}, {best.layout}, {best.grad}, {best.threads} threads"
-              f"{' (' + best.label + ')' if best.label != 'scorer' else ''}: {best.rate():.2f} img/s, "
-              f"{best.rate() / paths[1].rate():.2f}x the reference path, {best.rate() / base_rate:.2f}x the baseline")
+        print(
+            f"fastest exact scorer path: batch {best.batch}, {best.layout}, {best.grad}, {best.threads} threads"
+            f"{' (' + best.label + ')' if best.label != 'scorer' else ''}: {best.rate():.2f} img/s, "
+            f"{best.rate() / paths[1].rate():.2f}x the reference path, {best.rate() / base_rate:.2f}x the baseline"
+        )
     return 0
 
 

@@ -13,6 +13,7 @@ run the same command again. The labelled subset (10 per class) is drawn with the
 at the end is the exported classifier's (`gan_hub.classifier.Classifier`), checked to equal the
 in-training measurement. Prints a table per seed and the mean +/- std (ddof 1) over seeds.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,7 +53,7 @@ def test_errors(discriminator: torch.nn.Module, images: torch.Tensor, labels: to
     was_training = discriminator.training
     discriminator.eval()
     x = images.float().div(127.5).sub(1.0)
-    predictions = torch.cat([discriminator(x[i:i + 2000]).argmax(1) for i in range(0, len(x), 2000)])
+    predictions = torch.cat([discriminator(x[i : i + 2000]).argmax(1) for i in range(0, len(x), 2000)])
     discriminator.train(was_training)
     return int((predictions != labels).sum())
 
@@ -67,11 +68,22 @@ def averaged_discriminator(trainer: Trainer) -> torch.nn.Module:
 
 def run_seed(seed: int, args, test, record: dict, save) -> None:
     per_epoch = 60000 // args.batch_size
-    cfg = TrainConfig(variant="semi-supervised", dataset="mnist", data_dir=args.data_dir, seed=seed,
-                      output_dir=str(Path(args.runs) / f"seed_{seed}"), max_steps=args.epochs * per_epoch,
-                      batch_size=args.batch_size, eval_samples=0, eval_samples_during_training=0,
-                      log_every=per_epoch, sample_every=10**9, eval_every=10**9, checkpoint_every=10**9,
-                      variant_options={"num_labelled": args.labels, "average_decay": args.average_decay})
+    cfg = TrainConfig(
+        variant="semi-supervised",
+        dataset="mnist",
+        data_dir=args.data_dir,
+        seed=seed,
+        output_dir=str(Path(args.runs) / f"seed_{seed}"),
+        max_steps=args.epochs * per_epoch,
+        batch_size=args.batch_size,
+        eval_samples=0,
+        eval_samples_during_training=0,
+        log_every=per_epoch,
+        sample_every=10**9,
+        eval_every=10**9,
+        checkpoint_every=10**9,
+        variant_options={"num_labelled": args.labels, "average_decay": args.average_decay},
+    )
     trainer = Trainer(cfg)
     trainer.resume()
     discriminator = trainer.accelerator.unwrap_model(trainer.D)
@@ -86,15 +98,28 @@ def run_seed(seed: int, args, test, record: dict, save) -> None:
         if trainer.step % per_epoch == 0:
             epoch = trainer.step // per_epoch
             errors = test_errors(averaged_discriminator(trainer), *test)
-            record["epochs"][str(epoch)] = {"test_errors": errors, "seconds": round(time.time() - started, 1),
-                                            "test_errors_last_weights": test_errors(discriminator, *test),
-                                            "logs": {k: round(v, 4) for k, v in trainer.last_logs.items()}}
+            record["epochs"][str(epoch)] = {
+                "test_errors": errors,
+                "seconds": round(time.time() - started, 1),
+                "test_errors_last_weights": test_errors(discriminator, *test),
+                "logs": {k: round(v, 4) for k, v in trainer.last_logs.items()},
+            }
             record["wall_seconds"] = round(record.get("wall_seconds", 0) + time.time() - started, 1)
             started = time.time()
-            save_checkpoint(trainer.accelerator, trainer.checkpoint_dir, trainer.step, trainer.ema, 1, trainer.noise,
-                            trainer.algorithm)
+            save_checkpoint(
+                trainer.accelerator,
+                trainer.checkpoint_dir,
+                trainer.step,
+                trainer.ema,
+                1,
+                trainer.noise,
+                trainer.algorithm,
+            )
             save()
-            print(f"seed {seed} epoch {epoch}: {errors} test errors ({record['epochs'][str(epoch)]['seconds']} s)", flush=True)
+            print(
+                f"seed {seed} epoch {epoch}: {errors} test errors ({record['epochs'][str(epoch)]['seconds']} s)",
+                flush=True,
+            )
     model_dir = trainer.export()
     exported = Classifier.from_pretrained(model_dir)
     predictions = exported.predict(test[0])
@@ -114,12 +139,16 @@ def table(results: dict) -> str:
         final = "test_errors" in r
         if final:
             done.append(errors)
-        rows.append(f"| {seed} | {epochs}{'' if final else ' (running)'} | {errors} | "
-                    f"{'' if errors is None else f'{errors / 100:.2f} %'} | {r.get('wall_seconds', 0) / 60:.1f} min |")
+        rows.append(
+            f"| {seed} | {epochs}{'' if final else ' (running)'} | {errors} | "
+            f"{'' if errors is None else f'{errors / 100:.2f} %'} | {r.get('wall_seconds', 0) / 60:.1f} min |"
+        )
     if done:
         spread = statistics.stdev(done) if len(done) > 1 else 0.0
-        rows.append(f"| mean ± std ({len(done)} seeds) | | **{statistics.mean(done):.1f} ± {spread:.1f}** | "
-                    f"{statistics.mean(done) / 100:.2f} % | |")
+        rows.append(
+            f"| mean ± std ({len(done)} seeds) | | **{statistics.mean(done):.1f} ± {spread:.1f}** | "
+            f"{statistics.mean(done) / 100:.2f} % | |"
+        )
     rows.append(f"| paper (feature matching) | | {PAPER['errors_mean']} ± {PAPER['errors_std']} | 0.93 % | |")
     return "\n".join(rows)
 
@@ -131,7 +160,9 @@ def main(argv=None) -> int:
     p.add_argument("--epochs", type=int, default=10, help="passes over the 60,000 unlabelled training images per seed")
     p.add_argument("--labels", type=int, default=100, help="labelled examples, balanced over the 10 classes")
     p.add_argument("--batch-size", type=int, default=100)
-    p.add_argument("--average-decay", type=float, default=0.999, help="of the classifier's weight average (0: last weights)")
+    p.add_argument(
+        "--average-decay", type=float, default=0.999, help="of the classifier's weight average (0: last weights)"
+    )
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--runs", default="runs/semi-supervised-mnist-bench", help="run folders (checkpoints, exports)")
     p.add_argument("--output", default="bench/results/semi_supervised_mnist.json")
@@ -141,10 +172,19 @@ def main(argv=None) -> int:
     results = json.loads(out.read_text()) if out.is_file() else {}
     if not args.table_only:
         torch.set_num_threads(args.threads)
-        results.update({"paper": PAPER, "cpu": cpu_name(), "threads": args.threads, "torch": torch.__version__,
-                        "epochs": args.epochs, "labels": args.labels, "batch_size": args.batch_size,
-                        "average_decay": args.average_decay,
-                        "command": " ".join(["python", "bench/semi_supervised_mnist.py", *sys.argv[1:]])})
+        results.update(
+            {
+                "paper": PAPER,
+                "cpu": cpu_name(),
+                "threads": args.threads,
+                "torch": torch.__version__,
+                "epochs": args.epochs,
+                "labels": args.labels,
+                "batch_size": args.batch_size,
+                "average_decay": args.average_decay,
+                "command": " ".join(["python", "bench/semi_supervised_mnist.py", *sys.argv[1:]]),
+            }
+        )
         results.setdefault("seeds", {})
         save = lambda: atomic_write_text(out, json.dumps(results, indent=1) + "\n")  # noqa: E731
         test_set = load_dataset("mnist", args.data_dir, train=False)

@@ -4,7 +4,8 @@
     python bench/train_speed.py --variants dcgan --steps 40 --rounds 5 --threads 2
     python bench/train_speed.py --data-dir /path/to/mnist --json results.json
 
-Both loops run on the device accelerate picks (a GPU when there is one) and train the same networks from the same initial weights with the same objective, optimizer,
+Both loops run on the device accelerate picks (a GPU when there is one) and train the same networks from the same
+initial weights with the same objective, optimizer,
 learning rates, critic steps and batch size, on the same data, in one process. The trainer's loop is
 ``Trainer.train``'s body (accelerate's prepared loader, models and optimizers, the variant's algorithm,
 techniques, EMA, the logs). The plain loop is what one writes by hand: the dataset kept as a uint8
@@ -14,9 +15,11 @@ A step is one discriminator batch (the generator steps every ``n_critic``-th), a
 Timing: ``--rounds`` rounds of ``--steps`` steps per loop (after ``--warmup`` untimed ones), the two
 loops taking single steps in turn, so a change in machine load hits both alike; the table shows each
 loop's median steps/s (wall clock), the median of the per-round ratios, and the same ratio in steps
-per CPU second of the process (steadier on a shared machine). MNIST from ``--data-dir`` (IDX files); without one, the built-in
+per CPU second of the process (steadier on a shared machine). MNIST from ``--data-dir`` (IDX files); without one, the
+built-in
 synthetic set of the same shape.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,25 +33,33 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import torch
-import torch.nn.functional as F
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
-from bench.semi_supervised_mnist import cpu_name
-from gan_hub.data import load_dataset
-from gan_hub.hub import build_discriminator_network, build_generator_network
-from train.config import TrainConfig
-from train.trainer import Trainer
+from bench.semi_supervised_mnist import cpu_name  # noqa: E402
+from gan_hub.data import load_dataset  # noqa: E402
+from gan_hub.hub import build_discriminator_network, build_generator_network  # noqa: E402
+from train.config import TrainConfig  # noqa: E402
+from train.trainer import Trainer  # noqa: E402
 
 SHARED_MNIST = Path("/work/shared/data/mnist")
 PLAIN_LOSSES = ("non-saturating", "wasserstein")  # objectives the plain loop writes out (dcgan, wgan-gp)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--variants", default="dcgan,wgan-gp", help="comma-separated; their objective must be one of "
-                                                               + ", ".join(PLAIN_LOSSES))
-    p.add_argument("--data-dir", default=str(SHARED_MNIST) if SHARED_MNIST.is_dir() else None,
-                   help="MNIST IDX files; none: the synthetic set")
+    p = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    p.add_argument(
+        "--variants",
+        default="dcgan,wgan-gp",
+        help="comma-separated; their objective must be one of " + ", ".join(PLAIN_LOSSES),
+    )
+    p.add_argument(
+        "--data-dir",
+        default=str(SHARED_MNIST) if SHARED_MNIST.is_dir() else None,
+        help="MNIST IDX files; none: the synthetic set",
+    )
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--steps", type=int, default=30, help="timed steps per round and loop")
     p.add_argument("--warmup", type=int, default=5, help="untimed steps per loop before the first round")
@@ -65,7 +76,9 @@ class PlainLoop:
         cfg = trainer.gen_config
         self.objective = trainer.objective.name
         if self.objective not in PLAIN_LOSSES:
-            raise SystemExit(f"{cfg.variant}: the plain loop writes out {', '.join(PLAIN_LOSSES)} only, not {self.objective}")
+            raise SystemExit(
+                f"{cfg.variant}: the plain loop writes out {', '.join(PLAIN_LOSSES)} only, not {self.objective}"
+            )
         self.penalty = trainer.settings["techniques"].get("gradient_penalty")
         self.penalty_weight = float(self.penalty["weight"] if isinstance(self.penalty, dict) else self.penalty or 0)
         unwrap = trainer.accelerator.unwrap_model
@@ -80,13 +93,18 @@ class PlainLoop:
         self.opt_g = opt(self.G.parameters(), lr=trainer.base_lr_g, **kwargs)
         self.opt_d = opt(self.D.parameters(), lr=trainer.base_lr_d, **kwargs)
         self.images = dataset.images.to(device)  # uint8, converted per batch on the device
-        self.latent_dim, self.batch, self.n_critic, self.device = cfg.latent_dim, trainer.batch_size, trainer.n_critic, device
+        self.latent_dim, self.batch, self.n_critic, self.device = (
+            cfg.latent_dim,
+            trainer.batch_size,
+            trainer.n_critic,
+            device,
+        )
         self.step, self.order, self.cursor = 0, torch.empty(0, dtype=torch.long), 0
 
     def next_batch(self) -> torch.Tensor:
         if self.cursor + self.batch > len(self.order):
             self.order, self.cursor = torch.randperm(len(self.images), device=self.device), 0
-        index = self.order[self.cursor:self.cursor + self.batch]
+        index = self.order[self.cursor : self.cursor + self.batch]
         self.cursor += self.batch
         return self.images[index].float().div_(127.5).sub_(1.0)
 
@@ -156,31 +174,55 @@ def interleaved(loops: dict, steps: int, device: torch.device) -> dict[str, tupl
 
 def bench_variant(variant: str, args, run_dir: Path) -> dict:
     dataset_name = "mnist" if args.data_dir else "synthetic"
-    cfg = TrainConfig(variant=variant, dataset=dataset_name, data_dir=args.data_dir, batch_size=args.batch_size,
-                      output_dir=str(run_dir / variant), max_steps=10**9, eval_samples=0, seed=0)
+    cfg = TrainConfig(
+        variant=variant,
+        dataset=dataset_name,
+        data_dir=args.data_dir,
+        batch_size=args.batch_size,
+        output_dir=str(run_dir / variant),
+        max_steps=10**9,
+        eval_samples=0,
+        seed=0,
+    )
     trainer = Trainer(cfg)
     device = trainer.accelerator.device
-    loops = {"trainer": TrainerLoop(trainer),
-             "plain": PlainLoop(trainer, load_dataset(dataset_name, args.data_dir, train=True), device)}
+    loops = {
+        "trainer": TrainerLoop(trainer),
+        "plain": PlainLoop(trainer, load_dataset(dataset_name, args.data_dir, train=True), device),
+    }
     interleaved(loops, args.warmup, device)
     rounds = [interleaved(loops, args.steps, device) for _ in range(args.rounds)]
     rates = {name: [r[name][0] for r in rounds] for name in loops}
     cpu_rates = {name: [r[name][1] for r in rounds] for name in loops}
-    return {"variant": variant, "dataset": dataset_name, "batch_size": trainer.batch_size, "n_critic": trainer.n_critic,
-            "device": str(device), "trainer_steps_per_s": statistics.median(rates["trainer"]),
-            "plain_steps_per_s": statistics.median(rates["plain"]),
-            "ratio": statistics.median(t / p for t, p in zip(rates["trainer"], rates["plain"])),
-            "cpu_ratio": statistics.median(t / p for t, p in zip(cpu_rates["trainer"], cpu_rates["plain"])),
-            "rounds": rates, "rounds_per_cpu_second": cpu_rates}
+    return {
+        "variant": variant,
+        "dataset": dataset_name,
+        "batch_size": trainer.batch_size,
+        "n_critic": trainer.n_critic,
+        "device": str(device),
+        "trainer_steps_per_s": statistics.median(rates["trainer"]),
+        "plain_steps_per_s": statistics.median(rates["plain"]),
+        "ratio": statistics.median(t / p for t, p in zip(rates["trainer"], rates["plain"])),
+        "cpu_ratio": statistics.median(t / p for t, p in zip(cpu_rates["trainer"], cpu_rates["plain"])),
+        "rounds": rates,
+        "rounds_per_cpu_second": cpu_rates,
+    }
 
 
 def table(results: list[dict]) -> str:
-    lines = [("| variant | data | batch | device | trainer steps/s | plain steps/s | trainer / plain | same, CPU time "
-              "| trainer images/s |"), "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        (
+            "| variant | data | batch | device | trainer steps/s | plain steps/s | trainer / plain | same, CPU time "
+            "| trainer images/s |"
+        ),
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in results:
-        lines.append(f"| {r['variant']} | {r['dataset']} | {r['batch_size']} | {r['device']} | "
-                     f"{r['trainer_steps_per_s']:.2f} | {r['plain_steps_per_s']:.2f} | {r['ratio']:.3f}x | "
-                     f"{r['cpu_ratio']:.3f}x | {r['trainer_steps_per_s'] * r['batch_size']:.0f} |")
+        lines.append(
+            f"| {r['variant']} | {r['dataset']} | {r['batch_size']} | {r['device']} | "
+            f"{r['trainer_steps_per_s']:.2f} | {r['plain_steps_per_s']:.2f} | {r['ratio']:.3f}x | "
+            f"{r['cpu_ratio']:.3f}x | {r['trainer_steps_per_s'] * r['batch_size']:.0f} |"
+        )
     return "\n".join(lines)
 
 
@@ -191,11 +233,19 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="train-speed-") as tmp:
         results = [bench_variant(v.strip(), args, Path(tmp)) for v in args.variants.split(",") if v.strip()]
     print(table(results))
-    print(f"\n{args.rounds} rounds x {args.steps} steps per loop, taken in turn (after {args.warmup} warm-up steps); medians. "
-          f"CPU: {cpu_name()}, torch {torch.__version__}, {torch.get_num_threads()} threads.")
+    print(
+        f"\n{args.rounds} rounds x {args.steps} steps per loop, taken in turn (after {args.warmup} warm-up steps); "
+        f"medians. "
+        f"CPU: {cpu_name()}, torch {torch.__version__}, {torch.get_num_threads()} threads."
+    )
     if args.json:
-        args.json.write_text(json.dumps({"results": results, "cpu": cpu_name(), "torch": torch.__version__,
-                                         "threads": torch.get_num_threads()}, indent=2) + "\n")
+        args.json.write_text(
+            json.dumps(
+                {"results": results, "cpu": cpu_name(), "torch": torch.__version__, "threads": torch.get_num_threads()},
+                indent=2,
+            )
+            + "\n"
+        )
     return 0
 
 

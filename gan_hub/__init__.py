@@ -1,8 +1,15 @@
 """gan-hub: pretrained GANs of every classic variant, loadable with one call."""
+
 __version__ = "0.1.0"
 
 # Imported on first use, so that `gan-hub --help` and `import gan_hub` stay fast (torch loads with the first model).
-_LAZY = {"Generator": ".hub", "Discriminator": ".hub", "GeneratorConfig": ".config", "VARIANTS": ".registry", "Classifier": ".classifier"}
+_LAZY = {
+    "Generator": ".hub",
+    "Discriminator": ".hub",
+    "GeneratorConfig": ".config",
+    "VARIANTS": ".registry",
+    "Classifier": ".classifier",
+}
 
 
 def list_variants() -> list[str]:

@@ -1,4 +1,6 @@
-"""Model cards rendered from the templates in ``gan_hub/model_cards/`` (package data) with huggingface_hub's ModelCard."""
+"""Model cards rendered from the templates in ``gan_hub/model_cards/`` (package data) with huggingface_hub's
+ModelCard."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,10 +11,20 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 from .config import GeneratorConfig
 
 TEMPLATES = Path(__file__).resolve().parent / "model_cards"
-DATASET_LABELS = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "svhn": "SVHN",
-                  "celeba": "CelebA", "synthetic": "a synthetic test set"}
-HUB_DATASETS = {"mnist": "ylecun/mnist", "fashion-mnist": "zalando-datasets/fashion_mnist", "cifar10": "uoft-cs/cifar10",
-                "svhn": "ufldl-stanford/svhn"}
+DATASET_LABELS = {
+    "mnist": "MNIST",
+    "fashion-mnist": "Fashion-MNIST",
+    "cifar10": "CIFAR-10",
+    "svhn": "SVHN",
+    "celeba": "CelebA",
+    "synthetic": "a synthetic test set",
+}
+HUB_DATASETS = {
+    "mnist": "ylecun/mnist",
+    "fashion-mnist": "zalando-datasets/fashion_mnist",
+    "cifar10": "uoft-cs/cifar10",
+    "svhn": "ufldl-stanford/svhn",
+}
 
 
 PROTOCOL_KEYS = ("scorer", "num_samples", "splits", "seed", "reference", "subsets", "subset_size", "num_modes")
@@ -69,27 +81,37 @@ def variant_defaults(variant: str) -> str:
     spec = VARIANTS.get(variant)
     betas = f", betas {spec.betas}" if spec.optimizer == "adam" else ""
     techniques = ", ".join(f"{k}={v}" if v is not True else k for k, v in spec.techniques.items()) or "none"
-    return (f"Defaults: objective `{spec.objective}`, architecture `{spec.arch}`"
-            f"{f' with a `{spec.discriminator_arch}` discriminator' if spec.discriminator_arch else ''}, "
-            f"{spec.optimizer} lr G {spec.lr_g:g} / D {spec.lr_d:g}{betas}, {spec.n_critic} D step(s) per G step, "
-            f"batch {spec.batch_size}, techniques: {techniques}.")
+    return (
+        f"Defaults: objective `{spec.objective}`, architecture `{spec.arch}`"
+        f"{f' with a `{spec.discriminator_arch}` discriminator' if spec.discriminator_arch else ''}, "
+        f"{spec.optimizer} lr G {spec.lr_g:g} / D {spec.lr_d:g}{betas}, {spec.n_critic} D step(s) per G step, "
+        f"batch {spec.batch_size}, techniques: {techniques}."
+    )
 
 
 def ran_with(resolved: dict[str, Any]) -> str:
     """The resolved training settings (train/compose.py) in one line: what this model was trained with."""
     techniques = ", ".join(f"{k}={v}" if v is not True else k for k, v in (resolved.get("techniques") or {}).items())
     options = ", ".join(f"{k}={v}" for k, v in (resolved.get("variant_options") or {}).items())
-    betas = f", betas {tuple(resolved['betas'])}" if resolved.get("optimizer") == "adam" and resolved.get("betas") else ""
-    schedule = f", lr decay from step {resolved['lr_decay_start']}" if resolved.get("lr_decay_start") is not None else ""
-    return (f"objective `{resolved.get('objective')}`, architecture `{resolved.get('arch')}` "
-            f"{resolved.get('arch_kwargs') or ''}, {resolved.get('optimizer')} lr G {resolved.get('lr_g'):g} / "
-            f"D {resolved.get('lr_d'):g}{betas}, {resolved.get('n_critic')} D step(s) per G step, batch "
-            f"{resolved.get('batch_size')}, {resolved.get('max_steps')} steps{schedule}, EMA decay "
-            f"{resolved.get('ema_decay')}, techniques: {techniques or 'none'}"
-            f"{f', variant options: {options}' if options else ''}.")
+    betas = (
+        f", betas {tuple(resolved['betas'])}" if resolved.get("optimizer") == "adam" and resolved.get("betas") else ""
+    )
+    schedule = (
+        f", lr decay from step {resolved['lr_decay_start']}" if resolved.get("lr_decay_start") is not None else ""
+    )
+    return (
+        f"objective `{resolved.get('objective')}`, architecture `{resolved.get('arch')}` "
+        f"{resolved.get('arch_kwargs') or ''}, {resolved.get('optimizer')} lr G {resolved.get('lr_g'):g} / "
+        f"D {resolved.get('lr_d'):g}{betas}, {resolved.get('n_critic')} D step(s) per G step, batch "
+        f"{resolved.get('batch_size')}, {resolved.get('max_steps')} steps{schedule}, EMA decay "
+        f"{resolved.get('ema_decay')}, techniques: {techniques or 'none'}"
+        f"{f', variant options: {options}' if options else ''}."
+    )
 
 
-def render_model_card(config: GeneratorConfig, metrics: dict[str, Any] | None, repo_hint: str | None = None) -> ModelCard:
+def render_model_card(
+    config: GeneratorConfig, metrics: dict[str, Any] | None, repo_hint: str | None = None
+) -> ModelCard:
     scores = (metrics or {}).get("scores", [])
     reference = (metrics or {}).get("reference", [])
     tags = ["gan", config.variant, config.dataset, "gan-hub"] + (["class-conditional"] if config.conditional else [])
@@ -103,15 +125,19 @@ def render_model_card(config: GeneratorConfig, metrics: dict[str, Any] | None, r
         eval_results=eval_results(config, scores) or None,
     )
     training = config.provenance
-    training_lines = [f"{k.replace('_', ' ')}: {training[k]}" for k in ("objective", "steps", "batch_size", "seed", "git_commit",
-                                                                        "ema", "mixed_precision", "num_processes") if k in training]
+    training_lines = [
+        f"{k.replace('_', ' ')}: {training[k]}"
+        for k in ("objective", "steps", "batch_size", "seed", "git_commit", "ema", "mixed_precision", "num_processes")
+        if k in training
+    ]
     resolved = training.get("resolved")
     if resolved:
         training_lines.append("settings that ran: " + ran_with(resolved))
     final_logs = ((metrics or {}).get("training") or {}).get("final_logs") or {}
     if final_logs:
-        training_lines.append("losses and training measures at the last step: "
-                              + ", ".join(f"{k} {v:.4g}" for k, v in final_logs.items()))
+        training_lines.append(
+            "losses and training measures at the last step: " + ", ".join(f"{k} {v:.4g}" for k, v in final_logs.items())
+        )
     return ModelCard.from_template(
         card_data,
         template_path=str(TEMPLATES / "base.md"),

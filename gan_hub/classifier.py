@@ -12,6 +12,7 @@ strictly (a missing or unexpected tensor is an error that names it); ``config.js
 build the network. The network runs in eval mode, so its training noise is off and predictions are
 deterministic.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -34,16 +35,26 @@ class Classifier(nn.Module):
     def __init__(self, config: GeneratorConfig):
         super().__init__()
         if "d_classes" not in config.arch_kwargs:
-            raise ValueError(f"{config.variant} model has no classifier: only models whose discriminator classifies "
-                             "the data (semi-supervised) export one")
+            raise ValueError(
+                f"{config.variant} model has no classifier: only models whose discriminator classifies "
+                "the data (semi-supervised) export one"
+            )
         self.config = config
         self.net = build_discriminator_network(config)
         self.eval()
 
     @classmethod
-    def from_pretrained(cls, name_or_path: str | Path, *, revision: str | None = None,
-                        map_location: str | torch.device = "cpu", **hub_kwargs) -> "Classifier":
-        folder = resolve_model_folder(check_model_location("name_or_path", name_or_path), revision=revision, **hub_kwargs)
+    def from_pretrained(
+        cls,
+        name_or_path: str | Path,
+        *,
+        revision: str | None = None,
+        map_location: str | torch.device = "cpu",
+        **hub_kwargs,
+    ) -> "Classifier":
+        folder = resolve_model_folder(
+            check_model_location("name_or_path", name_or_path), revision=revision, **hub_kwargs
+        )
         if not (folder / DISCRIMINATOR_NAME).is_file() and not Path(name_or_path).is_dir():
             from huggingface_hub import hf_hub_download  # the generator files came first; the classifier is extra
 
@@ -53,8 +64,12 @@ class Classifier(nn.Module):
             model = cls(config)
         except (TypeError, ValueError) as err:
             raise ConfigError(f"{folder / CONFIG_NAME} does not describe a classifier: {err}") from err
-        load_state_strict(model.net, folder / DISCRIMINATOR_NAME, f"{config.variant} classifier",
-                          "The classifier weights and config.json come from different models: re-export them together.")
+        load_state_strict(
+            model.net,
+            folder / DISCRIMINATOR_NAME,
+            f"{config.variant} classifier",
+            "The classifier weights and config.json come from different models: re-export them together.",
+        )
         return model.to(map_location).eval()
 
     def save_pretrained(self, folder: str | Path) -> Path:
@@ -78,14 +93,16 @@ class Classifier(nn.Module):
         shape = (cfg.channels, cfg.image_size, cfg.image_size)
         if not isinstance(images, Tensor) or images.ndim != 4 or tuple(images.shape[1:]) != shape:
             got = tuple(images.shape) if isinstance(images, Tensor) else type(images).__name__
-            raise ValueError(f"expected images [N, {', '.join(map(str, shape))}] (uint8, or floats in [-1, 1]), got {got}")
+            raise ValueError(
+                f"expected images [N, {', '.join(map(str, shape))}] (uint8, or floats in [-1, 1]), got {got}"
+            )
         return images.float().div(127.5).sub(1.0) if images.dtype == torch.uint8 else images.float()
 
     @torch.inference_mode()
     def logits(self, images: Tensor, batch_size: int = 1000) -> Tensor:
         """The K class logits [N, K] (float32, CPU); the fake class's logit is 0."""
         x, batch_size = self._images(images), check_int("batch_size", batch_size, minimum=1)
-        out = [self.net(x[i:i + batch_size].to(self.device)).float().cpu() for i in range(0, len(x), batch_size)]
+        out = [self.net(x[i : i + batch_size].to(self.device)).float().cpu() for i in range(0, len(x), batch_size)]
         return torch.cat(out) if out else torch.empty(0, len(self.class_names))
 
     def predict_proba(self, images: Tensor, batch_size: int = 1000) -> Tensor:

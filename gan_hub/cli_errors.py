@@ -4,6 +4,7 @@
 1 for a failure at run time (a model, weights file or dataset that cannot be used). Anything else is
 a bug and keeps its traceback.
 """
+
 from __future__ import annotations
 
 import argparse

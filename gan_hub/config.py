@@ -11,6 +11,7 @@ Format version 2 (what this library writes)::
 Version 1 (one ``arch`` and one ``arch_kwargs`` bag for both networks, technique options among them)
 still loads: it is converted on reading (:func:`upgrade_v1`).
 """
+
 from __future__ import annotations
 
 import json
@@ -18,7 +19,6 @@ import numbers
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
 
 CONFIG_NAME = "config.json"
 FORMAT_VERSION = 2
@@ -53,8 +53,9 @@ class NetworkConfig:
             raise ValueError(f"{where}.arch must be an architecture name, got {arch!r}")
         if not isinstance(kwargs, dict):
             raise ValueError(f"{where}.kwargs must be a mapping of option: value, got {type(kwargs).__name__}")
-        if not isinstance(wrappers, list) or not all(isinstance(w, dict) and isinstance(w.get("name"), str)
-                                                     for w in wrappers):
+        if not isinstance(wrappers, list) or not all(
+            isinstance(w, dict) and isinstance(w.get("name"), str) for w in wrappers
+        ):
             raise ValueError(f"{where}.wrappers must be a list of mappings each with a 'name', got {wrappers!r}")
         return cls(arch, dict(kwargs), [dict(w) for w in wrappers])
 
@@ -89,11 +90,23 @@ class GeneratorConfig:
     provenance: dict[str, Any]
     format_version: int
 
-    def __init__(self, variant: str, arch: str | None = None, latent_dim: int = 100, num_classes: int = 0,
-                 class_names: list[str] | None = None, image_size: int = 28, channels: int = 1, dataset: str = "",
-                 arch_kwargs: dict[str, Any] | None = None, provenance: dict[str, Any] | None = None,
-                 format_version: int = FORMAT_VERSION, generator: NetworkConfig | None = None,
-                 discriminator: NetworkConfig | None = None, discriminator_arch: str | None = None):
+    def __init__(
+        self,
+        variant: str,
+        arch: str | None = None,
+        latent_dim: int = 100,
+        num_classes: int = 0,
+        class_names: list[str] | None = None,
+        image_size: int = 28,
+        channels: int = 1,
+        dataset: str = "",
+        arch_kwargs: dict[str, Any] | None = None,
+        provenance: dict[str, Any] | None = None,
+        format_version: int = FORMAT_VERSION,
+        generator: NetworkConfig | None = None,
+        discriminator: NetworkConfig | None = None,
+        discriminator_arch: str | None = None,
+    ):
         if not isinstance(variant, str) or not variant:
             raise ConfigError(f"variant must be a variant name, got {variant!r}")
         self.variant = variant
@@ -151,9 +164,15 @@ class GeneratorConfig:
     # ---- serialisation ---------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         return {
-            "format_version": FORMAT_VERSION, "variant": self.variant, "latent_dim": self.latent_dim,
-            "num_classes": self.num_classes, "class_names": list(self.class_names), "image_size": self.image_size,
-            "channels": self.channels, "dataset": self.dataset, "generator": self.generator.to_dict(),
+            "format_version": FORMAT_VERSION,
+            "variant": self.variant,
+            "latent_dim": self.latent_dim,
+            "num_classes": self.num_classes,
+            "class_names": list(self.class_names),
+            "image_size": self.image_size,
+            "channels": self.channels,
+            "dataset": self.dataset,
+            "generator": self.generator.to_dict(),
             "discriminator": self.discriminator.to_dict() if self.discriminator else None,
             "provenance": self.provenance,
         }
@@ -164,12 +183,25 @@ class GeneratorConfig:
             raise ConfigError(f"a config must be a JSON object, got {type(data).__name__}")
         version = data.get("format_version", 1)
         if version not in READABLE_VERSIONS:
-            raise ConfigError(f"format_version {version!r} is not one this library reads ({READABLE_VERSIONS}); "
-                              "upgrade gan-hub (pip install -U gan-hub) or re-export the model")
+            raise ConfigError(
+                f"format_version {version!r} is not one this library reads ({READABLE_VERSIONS}); "
+                "upgrade gan-hub (pip install -U gan-hub) or re-export the model"
+            )
         if version == 1:
             data = upgrade_v1(data)
-        known = {"format_version", "variant", "latent_dim", "num_classes", "class_names", "image_size", "channels",
-                 "dataset", "generator", "discriminator", "provenance"}
+        known = {
+            "format_version",
+            "variant",
+            "latent_dim",
+            "num_classes",
+            "class_names",
+            "image_size",
+            "channels",
+            "dataset",
+            "generator",
+            "discriminator",
+            "provenance",
+        }
         unknown = sorted(set(data) - known)
         if unknown:
             raise ConfigError(f"unknown config keys {unknown}; known keys: {sorted(known)}")
@@ -178,18 +210,26 @@ class GeneratorConfig:
             raise ConfigError(f"config is missing required keys {missing}")
         try:
             generator = NetworkConfig.from_dict(data["generator"], "generator")
-            discriminator = (None if data.get("discriminator") is None
-                             else NetworkConfig.from_dict(data["discriminator"], "discriminator"))
+            discriminator = (
+                None
+                if data.get("discriminator") is None
+                else NetworkConfig.from_dict(data["discriminator"], "discriminator")
+            )
         except ValueError as err:
             raise ConfigError(str(err)) from None
-        fields = {k: data[k] for k in ("latent_dim", "num_classes", "class_names", "image_size", "channels", "dataset",
-                                       "provenance") if k in data}
+        fields = {
+            k: data[k]
+            for k in ("latent_dim", "num_classes", "class_names", "image_size", "channels", "dataset", "provenance")
+            if k in data
+        }
         return cls(data["variant"], generator=generator, discriminator=discriminator, **fields)
 
     def save(self, folder: str | Path) -> Path:
         from .io import atomic_write_text
 
-        return atomic_write_text(Path(folder) / CONFIG_NAME, json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
+        return atomic_write_text(
+            Path(folder) / CONFIG_NAME, json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
+        )
 
     @classmethod
     def load(cls, folder: str | Path) -> "GeneratorConfig":
@@ -199,7 +239,9 @@ class GeneratorConfig:
         try:
             data = json.loads(path.read_bytes().decode("utf-8"))
         except UnicodeDecodeError as err:
-            raise ConfigError(f"{path} is not UTF-8 text ({err.reason} at byte {err.start}); re-export the model") from None
+            raise ConfigError(
+                f"{path} is not UTF-8 text ({err.reason} at byte {err.start}); re-export the model"
+            ) from None
         except json.JSONDecodeError as err:
             raise ConfigError(f"{path} is not valid JSON ({err}); re-export the model") from None
         try:
@@ -208,8 +250,9 @@ class GeneratorConfig:
             raise ConfigError(f"{path}: {err}") from None
 
 
-def _networks_from_bag(arch: str, bag: dict[str, Any], discriminator_arch: str | None = None
-                       ) -> tuple[NetworkConfig, NetworkConfig]:
+def _networks_from_bag(
+    arch: str, bag: dict[str, Any], discriminator_arch: str | None = None
+) -> tuple[NetworkConfig, NetworkConfig]:
     """Version 1's one bag of options as a generator and a discriminator section."""
     g_wrappers: list[dict[str, Any]] = []
     if bag.pop("g_norm", "batch") == "virtual-batch":
@@ -231,15 +274,31 @@ def _networks_from_bag(arch: str, bag: dict[str, Any], discriminator_arch: str |
         split = split_kwargs(arch, bag, discriminator_arch)
     except (KeyError, ValueError) as err:
         raise ConfigError(str(err)) from None
-    return (NetworkConfig(arch, split["generator"], g_wrappers),
-            NetworkConfig(discriminator_arch or arch, split["discriminator"], d_wrappers))
+    return (
+        NetworkConfig(arch, split["generator"], g_wrappers),
+        NetworkConfig(discriminator_arch or arch, split["discriminator"], d_wrappers),
+    )
 
 
 def upgrade_v1(data: dict[str, Any]) -> dict[str, Any]:
     """A version-1 config (one ``arch``, one ``arch_kwargs``) in the version-2 layout."""
     data = dict(data)
-    unknown = sorted(set(data) - {"variant", "arch", "latent_dim", "num_classes", "class_names", "image_size",
-                                  "channels", "dataset", "arch_kwargs", "provenance", "format_version"})
+    unknown = sorted(
+        set(data)
+        - {
+            "variant",
+            "arch",
+            "latent_dim",
+            "num_classes",
+            "class_names",
+            "image_size",
+            "channels",
+            "dataset",
+            "arch_kwargs",
+            "provenance",
+            "format_version",
+        }
+    )
     if unknown:
         raise ConfigError(f"unknown config keys {unknown} in a version-1 config")
     if not isinstance(data.get("arch"), str):

@@ -10,6 +10,7 @@
 * :class:`Technique`: a switch that changes training without changing the variant, with its declared
   :attr:`Technique.effects`, checked against what an algorithm cannot combine with (:func:`check_compatible`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -50,7 +51,9 @@ class DOutput:
         try:
             return self.extras[name]
         except KeyError:
-            raise KeyError(f"the discriminator gave no {name!r}; it gave: {sorted(self.extras) or 'logits only'}") from None
+            raise KeyError(
+                f"the discriminator gave no {name!r}; it gave: {sorted(self.extras) or 'logits only'}"
+            ) from None
 
     @classmethod
     def of(cls, result: Any) -> "DOutput":
@@ -149,11 +152,26 @@ def unwrap(module: nn.Module) -> nn.Module:
 
 def check_compatible(algorithm_name: str, incompatible: dict[str, str], techniques: list[Technique]) -> None:
     """Refuse techniques whose effects the algorithm cannot take; ``incompatible`` maps an effect to why."""
-    clashes = [f"{t.name} {effect}, but {why}" for t in techniques for effect in sorted(t.effects)
-               if (why := incompatible.get(effect))]
+    clashes = [
+        f"{t.name} {effect}, but {why}"
+        for t in techniques
+        for effect in sorted(t.effects)
+        if (why := incompatible.get(effect))
+    ]
     if clashes:
-        raise ValueError(f"{algorithm_name} cannot combine with: " + "; ".join(clashes) + ". Turn those techniques off.")
+        raise ValueError(
+            f"{algorithm_name} cannot combine with: " + "; ".join(clashes) + ". Turn those techniques off."
+        )
 
 
-__all__ = ["Batch", "REPLAYS_PAST_FAKES", "DOutput", "REPLACES_GENERATOR_LOSS", "SCORES_NEW_INPUTS", "StepContext",
-           "Technique", "check_compatible", "unwrap"]
+__all__ = [
+    "Batch",
+    "REPLAYS_PAST_FAKES",
+    "DOutput",
+    "REPLACES_GENERATOR_LOSS",
+    "SCORES_NEW_INPUTS",
+    "StepContext",
+    "Technique",
+    "check_compatible",
+    "unwrap",
+]

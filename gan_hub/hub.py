@@ -1,4 +1,5 @@
 """The user-facing ``Generator``: loads any variant from a folder or the Hub, samples, saves, pushes."""
+
 from __future__ import annotations
 
 import json
@@ -8,23 +9,38 @@ from typing import Any, Sequence
 
 import torch
 from huggingface_hub import ModelHubMixin, snapshot_download
-from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, RepositoryNotFoundError, RevisionNotFoundError
+from huggingface_hub.errors import (
+    HfHubHTTPError,
+    LocalEntryNotFoundError,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
 from torch import nn
 
 from .config import CONFIG_NAME, ConfigError, GeneratorConfig
 from .io import CheckpointError, atomic_save_safetensors, atomic_write_text, load_state_strict  # noqa: F401
 from .networks import WRAPPERS, NetworkConfig, build_network
-from .registry import ARCHS
 from .nn.info import find_info_generator
-from .validation import check_class, check_classes, check_int, check_labels, check_seed, check_seeds, looks_local, read_json_object, unreachable_message
+from .registry import ARCHS
 from .sampling import (
     grid_columns,
     image_grid,
     interpolate_latents,
-    lerp,
     latent_for_seed,
     latents,
+    lerp,
     to_uint8,
+)
+from .validation import (
+    check_class,
+    check_classes,
+    check_int,
+    check_labels,
+    check_seed,
+    check_seeds,
+    looks_local,
+    read_json_object,
+    unreachable_message,
 )
 
 WEIGHTS_NAME = "model.safetensors"
@@ -45,17 +61,24 @@ def build_discriminator_network(config: GeneratorConfig) -> nn.Module:
     return build_network("discriminator", config.discriminator or NetworkConfig(config.arch), config)
 
 
-def resolve_model_folder(name_or_path: str | Path, revision: str | None = None, extra_files: Sequence[str] = (),
-                         **hub_kwargs) -> Path:
+def resolve_model_folder(
+    name_or_path: str | Path, revision: str | None = None, extra_files: Sequence[str] = (), **hub_kwargs
+) -> Path:
     """A local folder as is; otherwise download the Hub repo's model files (and ``extra_files``) and return
     the snapshot."""
     path = Path(name_or_path)
     if path.is_dir():
         return path
     if path.exists() or looks_local(name_or_path):
-        raise FileNotFoundError(f"no such folder: {name_or_path} (from {Path.cwd()}); give a model folder or a Hub repo id ORG/NAME")
+        raise FileNotFoundError(
+            f"no such folder: {name_or_path} (from {Path.cwd()}); give a model folder or a Hub repo id ORG/NAME"
+        )
     try:
-        return Path(snapshot_download(str(name_or_path), revision=revision, allow_patterns=[*HUB_FILES, *extra_files], **hub_kwargs))
+        return Path(
+            snapshot_download(
+                str(name_or_path), revision=revision, allow_patterns=[*HUB_FILES, *extra_files], **hub_kwargs
+            )
+        )
     except RepositoryNotFoundError as err:
         raise FileNotFoundError(f"{name_or_path!r} is neither a local folder nor a Hub repo you can access") from err
     except LocalEntryNotFoundError as err:  # offline, or the endpoint unreachable, and nothing cached
@@ -66,7 +89,9 @@ def resolve_model_folder(name_or_path: str | Path, revision: str | None = None, 
         raise ConnectionError(f"could not download {name_or_path!r} from the Hub: {err}") from err
 
 
-class Generator(nn.Module, ModelHubMixin, library_name="gan-hub", tags=["gan"], repo_url="https://github.com/gan-hub/gan-hub"):
+class Generator(
+    nn.Module, ModelHubMixin, library_name="gan-hub", tags=["gan"], repo_url="https://github.com/gan-hub/gan-hub"
+):
     """A pretrained GAN generator of any registered variant.
 
     >>> g = Generator.from_pretrained("model_zoo/dcgan-mnist")
@@ -83,21 +108,41 @@ class Generator(nn.Module, ModelHubMixin, library_name="gan-hub", tags=["gan"], 
 
     # ---- loading and saving -------------------------------------------------------------
     @classmethod
-    def from_pretrained(cls, pretrained_model_name_or_path: str | Path, *, revision: str | None = None,
-                        map_location: str | torch.device = "cpu", **hub_kwargs) -> "Generator":
+    def from_pretrained(
+        cls,
+        pretrained_model_name_or_path: str | Path,
+        *,
+        revision: str | None = None,
+        map_location: str | torch.device = "cpu",
+        **hub_kwargs,
+    ) -> "Generator":
         folder = resolve_model_folder(pretrained_model_name_or_path, revision=revision, **hub_kwargs)
         config, metrics = load_model_config(folder), _read_json(folder / METRICS_NAME)
         try:
             model = cls(config, metrics=metrics)
         except (TypeError, ValueError) as err:
-            raise ConfigError(f"{folder / CONFIG_NAME} does not describe a buildable {config.arch} network: {err}") from err
-        load_state_strict(model.net, folder / WEIGHTS_NAME, f"{config.variant} generator",
-                          "The weights and config.json come from different models: re-export them together.")
+            raise ConfigError(
+                f"{folder / CONFIG_NAME} does not describe a buildable {config.arch} network: {err}"
+            ) from err
+        load_state_strict(
+            model.net,
+            folder / WEIGHTS_NAME,
+            f"{config.variant} generator",
+            "The weights and config.json come from different models: re-export them together.",
+        )
         return model.to(map_location).eval()
 
-    def save_pretrained(self, save_directory: str | Path, *, config=None, repo_id=None, push_to_hub: bool = False,
-                        model_card_kwargs: dict | None = None, weights_dtype: torch.dtype | None = None,
-                        **push_to_hub_kwargs):
+    def save_pretrained(
+        self,
+        save_directory: str | Path,
+        *,
+        config=None,
+        repo_id=None,
+        push_to_hub: bool = False,
+        model_card_kwargs: dict | None = None,
+        weights_dtype: torch.dtype | None = None,
+        **push_to_hub_kwargs,
+    ):
         """Write the Hub layout: config.json, model.safetensors, README.md, samples.png, metrics.json.
 
         ``weights_dtype`` (e.g. torch.float16) stores the floating-point tensors in that type, halving
@@ -112,8 +157,10 @@ class Generator(nn.Module, ModelHubMixin, library_name="gan-hub", tags=["gan"], 
         with tempfile.TemporaryDirectory(dir=target, prefix=".staging-") as staging:
             staging = Path(staging)
             self.config.save(staging)
-            state = {k: v.to(weights_dtype) if weights_dtype is not None and v.is_floating_point() else v
-                     for k, v in self.net.state_dict().items()}
+            state = {
+                k: v.to(weights_dtype) if weights_dtype is not None and v.is_floating_point() else v
+                for k, v in self.net.state_dict().items()
+            }
             atomic_save_safetensors(staging / WEIGHTS_NAME, state, metadata={"format": "pt"})
             if self.metrics is not None:
                 atomic_write_text(staging / METRICS_NAME, json.dumps(self.metrics, indent=2) + "\n")
@@ -149,19 +196,31 @@ class Generator(nn.Module, ModelHubMixin, library_name="gan-hub", tags=["gan"], 
     def class_index(self, label: int | str) -> int:
         return check_class(self.config, label)
 
-    def generate_from_latents(self, z: torch.Tensor, labels: torch.Tensor | None = None, batch_size: int = 500) -> torch.Tensor:
+    def generate_from_latents(
+        self, z: torch.Tensor, labels: torch.Tensor | None = None, batch_size: int = 500
+    ) -> torch.Tensor:
         """uint8 images [N, C, H, W] for latents z (and labels for conditional models)."""
         batch_size = check_int("batch_size", batch_size, minimum=1)
-        return self._batched(len(z), batch_size, lambda s: self.net(
-            z[s].to(self.device), None if labels is None else labels[s].to(self.device)))
+        return self._batched(
+            len(z),
+            batch_size,
+            lambda s: self.net(z[s].to(self.device), None if labels is None else labels[s].to(self.device)),
+        )
 
     @property
     def supports_truncation(self) -> bool:
         """False where the latent carries more than i.i.d. normal noise (InfoGAN codes, MIX+GAN's component pick)."""
         return not any(getattr(m, "structured_latent", False) for m in self.net.modules())
 
-    def generate(self, n: int, seed: int = 0, labels=None, batch_size: int = 500, codes: dict | None = None,
-                 truncation: float | None = None) -> torch.Tensor:
+    def generate(
+        self,
+        n: int,
+        seed: int = 0,
+        labels=None,
+        batch_size: int = 500,
+        codes: dict | None = None,
+        truncation: float | None = None,
+    ) -> torch.Tensor:
         """n images as uint8 [n, C, H, W]; the same seed gives the same images.
 
         ``truncation`` (the truncation trick): redraw latent entries with |z| above it, trading variety
@@ -173,19 +232,32 @@ class Generator(nn.Module, ModelHubMixin, library_name="gan-hub", tags=["gan"], 
         ``{"continuous": [0.5, None]}`` (one value per code for all samples, None keeps the seed's; or
         [n, C] rows). Values outside the training range [-1, 1] extrapolate. See :meth:`latent_codes`.
         """
-        n, seed, batch_size = check_int("n", n, minimum=0), check_seed("seed", seed), check_int("batch_size", batch_size, minimum=1)
+        n, seed, batch_size = (
+            check_int("n", n, minimum=0),
+            check_seed("seed", seed),
+            check_int("batch_size", batch_size, minimum=1),
+        )
         if truncation is not None and not self.supports_truncation:
-            raise ValueError(f"{self.config.variant} models do not support truncation: part of their latent is not "
-                             "normal noise (codes or a mixture component); sample without it")
+            raise ValueError(
+                f"{self.config.variant} models do not support truncation: part of their latent is not "
+                "normal noise (codes or a mixture component); sample without it"
+            )
         z, labels = latents(n, self.config.latent_dim, seed, truncation), self._labels(n, labels)
         if codes is None:
             return self.generate_from_latents(z, labels, batch_size)
         info = self._info_network()
         noise, categorical, continuous = info.layout.split(z)
         categorical, continuous = info.layout.resolve_codes(n, codes, categorical, continuous)
-        return self._batched(n, batch_size, lambda s: info.from_codes(
-            noise[s].to(self.device), None if categorical is None else categorical[s],
-            None if continuous is None else continuous[s], None if labels is None else labels[s].to(self.device)))
+        return self._batched(
+            n,
+            batch_size,
+            lambda s: info.from_codes(
+                noise[s].to(self.device),
+                None if categorical is None else categorical[s],
+                None if continuous is None else continuous[s],
+                None if labels is None else labels[s].to(self.device),
+            ),
+        )
 
     def latent_codes(self, n: int, seed: int = 0) -> dict[str, torch.Tensor]:
         """The InfoGAN codes that ``generate(n, seed)`` uses: {"categorical": int64 [n], "continuous": [n, C]}
@@ -197,15 +269,20 @@ class Generator(nn.Module, ModelHubMixin, library_name="gan-hub", tags=["gan"], 
     def _info_network(self):
         info = find_info_generator(self.net)
         if info is None:
-            raise ValueError(f"{self.config.variant} model has no latent codes (InfoGAN models have): call it without codes")
+            raise ValueError(
+                f"{self.config.variant} model has no latent codes (InfoGAN models have): call it without codes"
+            )
         return info
 
     @torch.inference_mode()
     def _batched(self, n: int, batch_size: int, run) -> torch.Tensor:
         """uint8 images from ``run(slice)`` over ``n`` samples, ``batch_size`` at a time."""
         out = [to_uint8(run(slice(start, start + batch_size))) for start in range(0, n, batch_size)]
-        return torch.cat(out) if out else torch.empty(0, self.config.channels, self.config.image_size,
-                                                      self.config.image_size, dtype=torch.uint8)
+        return (
+            torch.cat(out)
+            if out
+            else torch.empty(0, self.config.channels, self.config.image_size, self.config.image_size, dtype=torch.uint8)
+        )
 
     # ---- encoders (BiGAN) ----------------------------------------------------------------------
     def _encoder_network(self) -> nn.Module:
@@ -217,29 +294,51 @@ class Generator(nn.Module, ModelHubMixin, library_name="gan-hub", tags=["gan"], 
         cfg = self.config
         shape = (cfg.channels, cfg.image_size, cfg.image_size)
         if not isinstance(images, torch.Tensor) or images.ndim != 4 or tuple(images.shape[1:]) != shape:
-            raise ValueError(f"expected images [N, {', '.join(map(str, shape))}], got "
-                             f"{tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__}")
+            raise ValueError(
+                f"expected images [N, {', '.join(map(str, shape))}], got "
+                f"{tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__}"
+            )
         return images.float().div(127.5).sub(1.0) if images.dtype == torch.uint8 else images.float()
 
     @torch.inference_mode()
     def encode(self, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
         """Latents [N, latent_dim] (float32, CPU) of images: uint8 [N, C, H, W], or floats already in [-1, 1]."""
-        encoder, x, batch_size = self._encoder_network(), self._image_batch(images), check_int("batch_size", batch_size, minimum=1)
-        out = [encoder.encode(x[start:start + batch_size].to(self.device)).float().cpu()
-               for start in range(0, len(x), batch_size)]
+        encoder, x, batch_size = (
+            self._encoder_network(),
+            self._image_batch(images),
+            check_int("batch_size", batch_size, minimum=1),
+        )
+        out = [
+            encoder.encode(x[start : start + batch_size].to(self.device)).float().cpu()
+            for start in range(0, len(x), batch_size)
+        ]
         return torch.cat(out) if out else torch.empty(0, self.config.latent_dim)
 
     def reconstruct(self, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
         """G(E(x)): uint8 images [N, C, H, W] generated from the encodings of ``images``."""
         return self.generate_from_latents(self.encode(images, batch_size), batch_size=batch_size)
 
-    def interpolate(self, seed_a: int = 0, seed_b: int = 1, steps: int = 8, method: str = "slerp",
-                    label_a: int | str | None = None, label_b: int | str | None = None) -> torch.Tensor:
+    def interpolate(
+        self,
+        seed_a: int = 0,
+        seed_b: int = 1,
+        steps: int = 8,
+        method: str = "slerp",
+        label_a: int | str | None = None,
+        label_b: int | str | None = None,
+    ) -> torch.Tensor:
         """Frames [steps, C, H, W] from the latent of seed_a to that of seed_b (and label_a to label_b)."""
         return self.generate_from_latents(*self.interpolation_inputs(seed_a, seed_b, steps, method, label_a, label_b))
 
-    def interpolation_inputs(self, seed_a: int = 0, seed_b: int = 1, steps: int = 8, method: str = "slerp",
-                             label_a: int | str | None = None, label_b: int | str | None = None):
+    def interpolation_inputs(
+        self,
+        seed_a: int = 0,
+        seed_b: int = 1,
+        steps: int = 8,
+        method: str = "slerp",
+        label_a: int | str | None = None,
+        label_b: int | str | None = None,
+    ):
         """(z [steps, latent_dim], labels [steps, K] or None) of :meth:`interpolate`, to generate piecewise."""
         dim, seed_a, seed_b = self.config.latent_dim, check_seed("seed_a", seed_a), check_seed("seed_b", seed_b)
         z = interpolate_latents(latent_for_seed(seed_a, dim), latent_for_seed(seed_b, dim), steps, method)
@@ -280,18 +379,23 @@ def load_model_config(folder: Path) -> GeneratorConfig:
     config = GeneratorConfig.load(folder)
     path = Path(folder) / CONFIG_NAME
     if config.variant not in VARIANTS:
-        raise ConfigError(f"{path} names variant {config.variant!r}, which this version of "
-                          f"gan-hub does not have (it has: {', '.join(VARIANTS.names())}); upgrade gan-hub")
+        raise ConfigError(
+            f"{path} names variant {config.variant!r}, which this version of "
+            f"gan-hub does not have (it has: {', '.join(VARIANTS.names())}); upgrade gan-hub"
+        )
     for role, net in (("generator", config.generator), ("discriminator", config.discriminator)):
         if net is None:
             continue
         if net.arch not in ARCHS:
-            raise ConfigError(f"{path}: unknown {role} architecture {net.arch!r}; this library has "
-                              f"{', '.join(ARCHS.names())}")
+            raise ConfigError(
+                f"{path}: unknown {role} architecture {net.arch!r}; this library has {', '.join(ARCHS.names())}"
+            )
         unknown = [w["name"] for w in net.wrappers if w["name"] not in WRAPPERS]
         if unknown:
-            raise ConfigError(f"{path}: unknown network wrapper {unknown[0]!r} around the {role}; this library has "
-                              f"{', '.join(WRAPPERS.names())}")
+            raise ConfigError(
+                f"{path}: unknown network wrapper {unknown[0]!r} around the {role}; this library has "
+                f"{', '.join(WRAPPERS.names())}"
+            )
     return config
 
 
@@ -314,20 +418,32 @@ class Discriminator(nn.Module):
         self.eval()
 
     @classmethod
-    def from_pretrained(cls, name_or_path: str | Path, *, revision: str | None = None,
-                        map_location: str | torch.device = "cpu", **hub_kwargs) -> "Discriminator":
+    def from_pretrained(
+        cls,
+        name_or_path: str | Path,
+        *,
+        revision: str | None = None,
+        map_location: str | torch.device = "cpu",
+        **hub_kwargs,
+    ) -> "Discriminator":
         folder = resolve_model_folder(name_or_path, revision=revision, extra_files=[DISCRIMINATOR_NAME], **hub_kwargs)
         config = load_model_config(folder)
         if not (folder / DISCRIMINATOR_NAME).is_file():
-            raise FileNotFoundError(f"{name_or_path} has no {DISCRIMINATOR_NAME}: its discriminator was not exported "
-                                    "(models trained with python -m train export it)")
+            raise FileNotFoundError(
+                f"{name_or_path} has no {DISCRIMINATOR_NAME}: its discriminator was not exported "
+                "(models trained with python -m train export it)"
+            )
         try:
             model = cls(config)
         except (TypeError, ValueError) as err:
             raise ConfigError(f"{folder / CONFIG_NAME} does not describe a buildable discriminator: {err}") from err
-        load_state_strict(model.net, folder / DISCRIMINATOR_NAME, f"{config.variant} discriminator",
-                          "The discriminator's weights and config.json come from different models (a version-1 "
-                          "config.json does not record the discriminator's heads and wrappers): re-export them together.")
+        load_state_strict(
+            model.net,
+            folder / DISCRIMINATOR_NAME,
+            f"{config.variant} discriminator",
+            "The discriminator's weights and config.json come from different models (a version-1 "
+            "config.json does not record the discriminator's heads and wrappers): re-export them together.",
+        )
         return model.to(map_location).eval()
 
     @property
@@ -340,9 +456,13 @@ class Discriminator(nn.Module):
         if not isinstance(images, torch.Tensor):
             raise TypeError(f"images must be a torch.Tensor, got {type(images).__name__}")
         x = images.float().div(127.5).sub(1.0) if images.dtype == torch.uint8 else images.float()
-        parts = [self.net(x[s:s + batch_size].to(self.device),
-                          None if labels is None else labels[s:s + batch_size].to(self.device))
-                 for s in range(0, len(x), batch_size)]
+        parts = [
+            self.net(
+                x[s : s + batch_size].to(self.device),
+                None if labels is None else labels[s : s + batch_size].to(self.device),
+            )
+            for s in range(0, len(x), batch_size)
+        ]
         if parts and isinstance(parts[0], dict):
             return {k: torch.cat([p[k].cpu() for p in parts]) for k in parts[0]}
         return torch.cat([p.cpu() for p in parts])
@@ -350,4 +470,3 @@ class Discriminator(nn.Module):
 
 def _read_json(path: Path) -> dict | None:
     return read_json_object(path, "the model's scores")
-

@@ -1,4 +1,5 @@
 """Atomic writes: write next to the target, then rename, so a killed process never leaves a half file."""
+
 from __future__ import annotations
 
 import os
@@ -55,7 +56,9 @@ def atomic_write_file(path: str | Path, write) -> Path:
     return _atomic(Path(path), write)
 
 
-def atomic_save_safetensors(path: str | Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None) -> Path:
+def atomic_save_safetensors(
+    path: str | Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None
+) -> Path:
     tensors = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
     return _atomic(Path(path), lambda tmp: save_file(tensors, tmp, metadata=metadata))
 
@@ -90,8 +93,9 @@ def read_safetensors(path: Path, what: str) -> dict[str, torch.Tensor]:
     try:
         return load_file(str(path))
     except (SafetensorError, OSError, ValueError, RuntimeError) as err:
-        raise CheckpointError(f"{what}: {path} is damaged: not a readable safetensors file ({err}). "
-                              "Download or export it again.") from err
+        raise CheckpointError(
+            f"{what}: {path} is damaged: not a readable safetensors file ({err}). Download or export it again."
+        ) from err
 
 
 def load_state_dict_strict(module: nn.Module, state: dict[str, torch.Tensor], source: str, fix_hint: str) -> None:
@@ -112,11 +116,15 @@ def load_state_dict_strict(module: nn.Module, state: dict[str, torch.Tensor], so
     for key, ref in expected.items():
         got = state[key]
         if tuple(got.shape) != tuple(ref.shape):
-            raise CheckpointError(f"{source} key {key!r} has shape {tuple(got.shape)}, "
-                                  f"the architecture expects {tuple(ref.shape)}. {fix_hint}")
+            raise CheckpointError(
+                f"{source} key {key!r} has shape {tuple(got.shape)}, "
+                f"the architecture expects {tuple(ref.shape)}. {fix_hint}"
+            )
         if got.dtype.is_floating_point != ref.dtype.is_floating_point:
             raise CheckpointError(f"{source} key {key!r} has dtype {got.dtype}, expected {ref.dtype}. {fix_hint}")
         if got.dtype.is_floating_point and not torch.isfinite(got).all():
-            raise CheckpointError(f"{source} key {key!r} holds NaN or infinite values: the weights are broken "
-                                  "(a diverged run or a damaged file); use an earlier checkpoint or export again")
+            raise CheckpointError(
+                f"{source} key {key!r} holds NaN or infinite values: the weights are broken "
+                "(a diverged run or a damaged file); use an earlier checkpoint or export again"
+            )
     module.load_state_dict(state, strict=True)

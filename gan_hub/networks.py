@@ -7,6 +7,7 @@ applied; ``overrides`` replace constructor arguments, e.g. PacGAN's packed ``cha
 is the model config (latent width, classes, image shape). The standard wrappers live here; a variant
 registers its own in its file.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -38,16 +39,20 @@ def split_kwargs(arch: str, kwargs: dict[str, Any], discriminator_arch: str | No
     """One shared bag of architecture options (version-1 configs, YAML ``arch_kwargs``) as each network's own:
     a key goes to each network whose constructor takes it, g_* keys to the generator only and d_* keys to the
     discriminator only. A key neither takes is an error naming both networks' options."""
-    archs = {"generator": arch, "discriminator": discriminator_arch or arch}
-    accepted = {role: accepted_kwargs(archs[role], role) - {"latent_dim", "channels", "image_size", "num_classes"}
-                for role in ROLES}
+    arch_of = {"generator": arch, "discriminator": discriminator_arch or arch}
+    accepted = {
+        role: accepted_kwargs(arch_of[role], role) - {"latent_dim", "channels", "image_size", "num_classes"}
+        for role in ROLES
+    }
     split: dict[str, dict[str, Any]] = {role: {} for role in ROLES}
     for key, value in kwargs.items():
         roles = [r for r in ROLES if key in accepted[r] and not key.startswith(_OTHER_PREFIX[r])]
         if not roles:
-            raise ValueError(f"unknown architecture option {key!r}: the {archs['generator']} generator takes "
-                             f"{sorted(accepted['generator'])}, the {archs['discriminator']} discriminator "
-                             f"{sorted(accepted['discriminator'])}")
+            raise ValueError(
+                f"unknown architecture option {key!r}: the {arch_of['generator']} generator takes "
+                f"{sorted(accepted['generator'])}, the {arch_of['discriminator']} discriminator "
+                f"{sorted(accepted['discriminator'])}"
+            )
         for role in roles:
             split[role][key] = value
     return split

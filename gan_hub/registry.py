@@ -1,4 +1,5 @@
 """One small name -> object registry used for architectures, objectives, variants, scorers and datasets."""
+
 from __future__ import annotations
 
 from typing import Callable, Generic, Iterator, TypeVar

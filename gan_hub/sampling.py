@@ -1,4 +1,5 @@
 """Seeded latents, lerp/slerp and class grids: the one place that decides which z a seed means."""
+
 from __future__ import annotations
 
 from typing import Sequence

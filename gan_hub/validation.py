@@ -5,6 +5,7 @@ numbers must be finite, labels are one class id or name per sample, soft labels 
 sum to 1. The errors are :class:`ArgumentError`, both a TypeError and a ValueError, so callers that
 catch either keep working.
 """
+
 from __future__ import annotations
 
 import json
@@ -41,14 +42,17 @@ def _bounds(minimum, maximum) -> str:
     return f"<= {maximum}" if maximum is not None else ""
 
 
-def check_int(name: str, value: Any, *, minimum: int | None = None, maximum: int | None = None,
-              why: str | None = None) -> int:
+def check_int(
+    name: str, value: Any, *, minimum: int | None = None, maximum: int | None = None, why: str | None = None
+) -> int:
     """``value`` as a Python int (ints and NumPy/torch integer scalars; not bool, float or str) within bounds."""
     allowed = f"an integer {_bounds(minimum, maximum)}".rstrip() + (f" ({why})" if why else "")
     if isinstance(value, bool) or (isinstance(value, torch.Tensor) and value.dtype == torch.bool):
         raise ArgumentError(f"{name} must be {allowed}, got {shown(value)}")
     if isinstance(value, torch.Tensor) and (value.ndim != 0 or value.is_floating_point()):
-        raise ArgumentError(f"{name} must be {allowed}, got a tensor of shape {tuple(value.shape)} and dtype {value.dtype}")
+        raise ArgumentError(
+            f"{name} must be {allowed}, got a tensor of shape {tuple(value.shape)} and dtype {value.dtype}"
+        )
     if not isinstance(value, (numbers.Integral, torch.Tensor)):
         raise ArgumentError(f"{name} must be {allowed}, got {shown(value)}")
     number = int(value)
@@ -57,17 +61,33 @@ def check_int(name: str, value: Any, *, minimum: int | None = None, maximum: int
     return number
 
 
-def check_real(name: str, value: Any, *, minimum: float | None = None, maximum: float | None = None,
-               above: float | None = None, below: float | None = None) -> float:
+def check_real(
+    name: str,
+    value: Any,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    above: float | None = None,
+    below: float | None = None,
+) -> float:
     """``value`` as a finite float (ints and floats; not bool or str); ``above``/``below`` are strict bounds."""
-    parts = [f">= {minimum:g}" if minimum is not None else "", f"> {above:g}" if above is not None else "",
-             f"<= {maximum:g}" if maximum is not None else "", f"< {below:g}" if below is not None else ""]
+    parts = [
+        f">= {minimum:g}" if minimum is not None else "",
+        f"> {above:g}" if above is not None else "",
+        f"<= {maximum:g}" if maximum is not None else "",
+        f"< {below:g}" if below is not None else "",
+    ]
     allowed = "a finite number " + " and ".join(p for p in parts if p)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ArgumentError(f"{name} must be {allowed.rstrip()}, got {shown(value)}")
     number = float(value)
-    if (not math.isfinite(number) or (minimum is not None and number < minimum) or (above is not None and number <= above)
-            or (maximum is not None and number > maximum) or (below is not None and number >= below)):
+    if (
+        not math.isfinite(number)
+        or (minimum is not None and number < minimum)
+        or (above is not None and number <= above)
+        or (maximum is not None and number > maximum)
+        or (below is not None and number >= below)
+    ):
         raise ArgumentError(f"{name} must be {allowed.rstrip()}, got {value!r}")
     return number
 
@@ -83,8 +103,9 @@ def check_choice(name: str, value: Any, options: Sequence[str]) -> str:
 
 
 def _is_sequence(value: Any) -> bool:
-    return isinstance(value, (list, tuple, range)) or (hasattr(value, "__len__") and hasattr(value, "__getitem__")
-                                                        and not isinstance(value, (str, bytes, dict)))
+    return isinstance(value, (list, tuple, range)) or (
+        hasattr(value, "__len__") and hasattr(value, "__getitem__") and not isinstance(value, (str, bytes, dict))
+    )
 
 
 def check_seeds(name: str, value: Any) -> list[int]:
@@ -92,7 +113,9 @@ def check_seeds(name: str, value: Any) -> list[int]:
     if isinstance(value, torch.Tensor):
         value = value.tolist() if value.ndim == 1 and not value.is_floating_point() else value
     if not _is_sequence(value) or isinstance(value, torch.Tensor):
-        raise ArgumentError(f"{name} must be a non-empty list of integer seeds from 0 to {SEED_MAX}, got {shown(value)}")
+        raise ArgumentError(
+            f"{name} must be a non-empty list of integer seeds from 0 to {SEED_MAX}, got {shown(value)}"
+        )
     if len(value) == 0:
         raise ArgumentError(f"{name} must hold at least one seed, got an empty {type(value).__name__}")
     return [check_seed(f"{name}[{i}]", seed) for i, seed in enumerate(value)]
@@ -105,8 +128,9 @@ def check_class(config, label: Any, name: str = "label") -> int:
     if isinstance(label, str):
         if label in names:
             return names.index(label)
-        raise ArgumentError(f"{name} {label!r} is not a class of this model; its classes are {names} "
-                            f"(or their ids 0..{k - 1} as ints)")
+        raise ArgumentError(
+            f"{name} {label!r} is not a class of this model; its classes are {names} (or their ids 0..{k - 1} as ints)"
+        )
     return check_int(name, label, minimum=0, maximum=k - 1, why=f"a class id of this {k}-class model, or a class name")
 
 
@@ -117,8 +141,10 @@ def check_classes(config, classes: Any, name: str = "classes") -> list[int]:
     if isinstance(classes, torch.Tensor):
         classes = classes.tolist() if classes.ndim == 1 and not classes.is_floating_point() else [classes]
     if not _is_sequence(classes) or len(classes) == 0:
-        raise ArgumentError(f"{name} must be a non-empty list of class ids (0..{config.num_classes - 1}) or names "
-                            f"{list(config.class_names)}, got {shown(classes)}")
+        raise ArgumentError(
+            f"{name} must be a non-empty list of class ids (0..{config.num_classes - 1}) or names "
+            f"{list(config.class_names)}, got {shown(classes)}"
+        )
     return [check_class(config, c, f"{name}[{i}]") for i, c in enumerate(classes)]
 
 
@@ -133,8 +159,10 @@ def check_labels(labels: Any, n: int, config) -> torch.Tensor | None:
     if not config.conditional:
         raise ArgumentError(f"labels: this {config.variant} model is not class-conditional; call it without labels")
     k = config.num_classes
-    usage = (f"labels must be a sequence of {n} class ids (0..{k - 1}) or names, one per sample, "
-             f"or a float tensor [{n}, {k}] of class probabilities")
+    usage = (
+        f"labels must be a sequence of {n} class ids (0..{k - 1}) or names, one per sample, "
+        f"or a float tensor [{n}, {k}] of class probabilities"
+    )
     if isinstance(labels, torch.Tensor):
         if labels.is_floating_point():
             return check_soft_labels(labels, n, k)
@@ -142,26 +170,32 @@ def check_labels(labels: Any, n: int, config) -> torch.Tensor | None:
             raise ArgumentError(f"{usage}; got a {labels.dtype} tensor of shape {tuple(labels.shape)}")
         labels = labels.tolist()
     elif isinstance(labels, (str, bytes)):
-        raise ArgumentError(f"{usage}; got the single string {labels!r} (for one class for all samples, "
-                            f"pass [{labels!r}] * {n})")
+        raise ArgumentError(
+            f"{usage}; got the single string {labels!r} (for one class for all samples, pass [{labels!r}] * {n})"
+        )
     elif not _is_sequence(labels):
         raise ArgumentError(f"{usage}; got {shown(labels)} (for one class for all samples, pass [{labels!r}] * {n})")
     if len(labels) != n:
         raise ArgumentError(f"{usage}; got {len(labels)} labels for {n} samples")
-    return torch.tensor([check_class(config, label, f"labels[{i}]") for i, label in enumerate(labels)], dtype=torch.long)
+    return torch.tensor(
+        [check_class(config, label, f"labels[{i}]") for i, label in enumerate(labels)], dtype=torch.long
+    )
 
 
 def check_soft_labels(labels: torch.Tensor, n: int, k: int) -> torch.Tensor:
     if labels.shape != (n, k):
-        raise ArgumentError(f"soft labels must have shape ({n}, {k}) (one probability row per sample), "
-                            f"got {tuple(labels.shape)}")
+        raise ArgumentError(
+            f"soft labels must have shape ({n}, {k}) (one probability row per sample), got {tuple(labels.shape)}"
+        )
     if not torch.isfinite(labels).all() or (labels < 0).any():
         raise ArgumentError("soft labels must be finite and non-negative (class probabilities)")
     sums = labels.double().sum(dim=1)
     bad = (sums - 1).abs() > SOFT_LABEL_TOLERANCE
     if bad.any():
         row = int(bad.nonzero()[0])
-        raise ArgumentError(f"soft labels: each row must sum to 1 (probabilities); row {row} sums to {float(sums[row]):.6g}")
+        raise ArgumentError(
+            f"soft labels: each row must sum to 1 (probabilities); row {row} sums to {float(sums[row]):.6g}"
+        )
     return labels
 
 
@@ -193,8 +227,10 @@ def looks_local(name_or_path: str | os.PathLike) -> bool:
 
 
 def unreachable_message(name: str | os.PathLike) -> str:
-    return (f"{name} is not a folder here ({Path.cwd()}) and the Hub could not be reached to fetch it as a repo "
-            "(offline, or HF_ENDPOINT unreachable), nor is it cached: give the model folder's path, or go online")
+    return (
+        f"{name} is not a folder here ({Path.cwd()}) and the Hub could not be reached to fetch it as a repo "
+        "(offline, or HF_ENDPOINT unreachable), nor is it cached: give the model folder's path, or go online"
+    )
 
 
 def read_json_object(path: Path, what: str) -> dict | None:
@@ -204,11 +240,17 @@ def read_json_object(path: Path, what: str) -> dict | None:
     try:
         data = json.loads(path.read_bytes().decode("utf-8"))
     except UnicodeDecodeError as err:
-        raise ValueError(f"{path} is not UTF-8 text ({err.reason} at byte {err.start}): {what} is damaged; "
-                         "download or export the model again") from err
+        raise ValueError(
+            f"{path} is not UTF-8 text ({err.reason} at byte {err.start}): {what} is damaged; "
+            "download or export the model again"
+        ) from err
     except json.JSONDecodeError as err:
-        raise ValueError(f"{path} is not valid JSON ({err}): {what} is damaged; download or export the model again") from err
+        raise ValueError(
+            f"{path} is not valid JSON ({err}): {what} is damaged; download or export the model again"
+        ) from err
     if not isinstance(data, dict):
-        raise ValueError(f"{path} must hold a JSON object, got {type(data).__name__}: {what} is damaged; "
-                         "download or export the model again")
+        raise ValueError(
+            f"{path} must hold a JSON object, got {type(data).__name__}: {what} is damaged; "
+            "download or export the model again"
+        )
     return data

@@ -1,4 +1,5 @@
 """Shared pytest configuration: registers the loopback Hub server fixtures (hub_server, hub_env)."""
+
 pytest_plugins = ["tests.hub_server"]
 
 
@@ -10,8 +11,22 @@ def two_process_launcher() -> list[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    return [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
-            "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", str(port)]
+    return [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--multi_gpu",
+        "--num_processes",
+        "2",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        "--main_process_port",
+        str(port),
+    ]
 
 
 def with_discriminator_options(config, d_spectral_norm: bool = False, d_minibatch: dict | None = None):

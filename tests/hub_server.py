@@ -58,6 +58,7 @@ Write endpoints answer 401 without an ``Authorization: Bearer <anything>`` heade
 Revisions: branch names (only ``main`` exists) and full 40-hex commit shas. Datasets/spaces use the
 same code with their URL prefixes, but only models are exercised by the tests.
 """
+
 from __future__ import annotations
 
 import base64
@@ -115,8 +116,9 @@ def iso(ts: float) -> str:
 class HubError(Exception):
     """An error answered to the client: status, optional X-Error-Code, message (and extra headers)."""
 
-    def __init__(self, status: int, message: str, code: str | None = None, headers: dict | None = None,
-                 body: dict | None = None):
+    def __init__(
+        self, status: int, message: str, code: str | None = None, headers: dict | None = None, body: dict | None = None
+    ):
         super().__init__(message)
         self.status, self.code, self.message, self.headers = status, code, message, headers or {}
         self.body = body or {}
@@ -143,8 +145,11 @@ class Entry:
     def tree_json(self, path: str) -> dict:
         item = {"type": "file", "oid": self.oid, "size": self.size, "path": path}
         if self.lfs:
-            item["lfs"] = {"oid": self.sha256, "size": self.size,
-                           "pointerSize": len(lfs_pointer(self.sha256, self.size))}
+            item["lfs"] = {
+                "oid": self.sha256,
+                "size": self.size,
+                "pointerSize": len(lfs_pointer(self.sha256, self.size)),
+            }
         return item
 
 
@@ -256,8 +261,11 @@ class HubStore:
         if entry is None:
             return []
         text = self.object_path(entry.sha256).read_text(errors="replace")
-        return [line.split()[0] for line in text.splitlines()
-                if line.strip() and not line.startswith("#") and "filter=lfs" in line.split()[1:]]
+        return [
+            line.split()[0]
+            for line in text.splitlines()
+            if line.strip() and not line.startswith("#") and "filter=lfs" in line.split()[1:]
+        ]
 
     def is_lfs(self, commit: Commit, path: str, size: int, sample: bytes) -> bool:
         if size >= LFS_SIZE_THRESHOLD or b"\0" in sample:
@@ -270,8 +278,9 @@ class HubStore:
                 return True
         return False
 
-    def commit(self, repo: Repo, branch: str, operations: list[dict], title: str, message: str,
-               parent: str | None) -> Commit:
+    def commit(
+        self, repo: Repo, branch: str, operations: list[dict], title: str, message: str, parent: str | None
+    ) -> Commit:
         with self.lock:
             if branch not in repo.refs:
                 raise HubError(404, f"Invalid rev id: {branch}", "RevisionNotFound")
@@ -285,8 +294,11 @@ class HubStore:
                 if not path:
                     raise HubError(400, f"operation {key} has no path")
                 if key == "file":
-                    data = base64.b64decode(value["content"]) if value.get("encoding") == "base64" \
+                    data = (
+                        base64.b64decode(value["content"])
+                        if value.get("encoding") == "base64"
                         else value["content"].encode()
+                    )
                     files[path] = Entry.regular(self.put_bytes(data), data)
                 elif key == "lfsFile":
                     oid = value.get("oid", "")
@@ -310,13 +322,20 @@ class HubStore:
         parent = repo.refs.get(branch)
         date = time.time()
         tree = json.dumps(sorted((p, e.sha256, e.lfs) for p, e in files.items()))
-        sha = hashlib.sha1(f"{parent}\n{tree}\n{title}\n{message}\n{time.time_ns()}\n{len(repo.commits)}"
-                           .encode()).hexdigest()
+        sha = hashlib.sha1(
+            f"{parent}\n{tree}\n{title}\n{message}\n{time.time_ns()}\n{len(repo.commits)}".encode()
+        ).hexdigest()
         commit = Commit(sha, parent, title, message, date, files)
         repo.commits[sha] = commit
         repo.refs[branch] = sha
-        record = {"sha": sha, "parent": parent, "title": title, "message": message, "date": iso(date),
-                  "files": {p: {"sha256": e.sha256, "size": e.size, "lfs": e.lfs} for p, e in files.items()}}
+        record = {
+            "sha": sha,
+            "parent": parent,
+            "title": title,
+            "message": message,
+            "date": iso(date),
+            "files": {p: {"sha256": e.sha256, "size": e.size, "lfs": e.lfs} for p, e in files.items()},
+        }
         commits_dir = self.root / "repos" / repo.repo_type / repo.repo_id / "commits"
         commits_dir.mkdir(parents=True, exist_ok=True)
         (commits_dir / f"{sha}.json").write_text(json.dumps(record, indent=1))
@@ -466,8 +485,14 @@ class _Handler(BaseHTTPRequestHandler):
         except json.JSONDecodeError as err:
             raise HubError(400, f"invalid JSON body: {err}") from None
 
-    def _send(self, status: int, body: bytes = b"", headers: dict | None = None,
-              content_type: str = "application/json", length: int | None = None) -> None:
+    def _send(
+        self,
+        status: int,
+        body: bytes = b"",
+        headers: dict | None = None,
+        content_type: str = "application/json",
+        length: int | None = None,
+    ) -> None:
         self._drain_body()
         self._responded = True
         self.send_response(status)
@@ -483,8 +508,11 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, json.dumps(obj).encode(), headers, content_type)
 
     def _repo(self, plural: str | None = None, prefix: str | None = None, *, ns: str, name: str) -> Repo:
-        repo_type = TYPE_BY_PLURAL[plural] if plural else {"": "model", "datasets/": "dataset",
-                                                           "spaces/": "space"}[prefix or ""]
+        repo_type = (
+            TYPE_BY_PLURAL[plural]
+            if plural
+            else {"": "model", "datasets/": "dataset", "spaces/": "space"}[prefix or ""]
+        )
         return self.store.repo(repo_type, f"{ns}/{name}")
 
     def _flag(self, name: str) -> bool:
@@ -493,10 +521,19 @@ class _Handler(BaseHTTPRequestHandler):
     # account
     def h_whoami(self):
         self._check_token()
-        self._json({"type": "user", "id": "0" * 24, "name": self.hub.user, "fullname": "Test User",
-                    "email": f"{self.hub.user}@example.com", "emailVerified": True, "isPro": False,
-                    "orgs": [], "auth": {"type": "access_token",
-                                         "accessToken": {"displayName": "loopback", "role": "write"}}})
+        self._json(
+            {
+                "type": "user",
+                "id": "0" * 24,
+                "name": self.hub.user,
+                "fullname": "Test User",
+                "email": f"{self.hub.user}@example.com",
+                "emailVerified": True,
+                "isPro": False,
+                "orgs": [],
+                "auth": {"type": "access_token", "accessToken": {"displayName": "loopback", "role": "write"}},
+            }
+        )
 
     def h_validate_yaml(self):
         self._read_body()
@@ -537,14 +574,28 @@ class _Handler(BaseHTTPRequestHandler):
                 item = entry.tree_json(path)
                 sibling.update(size=entry.size, blobId=entry.oid)
                 if entry.lfs:
-                    sibling["lfs"] = {"size": entry.size, "sha256": entry.sha256,
-                                      "pointerSize": item["lfs"]["pointerSize"]}
+                    sibling["lfs"] = {
+                        "size": entry.size,
+                        "sha256": entry.sha256,
+                        "pointerSize": item["lfs"]["pointerSize"],
+                    }
             siblings.append(sibling)
-        info = {"_id": hashlib.sha1(repo.repo_id.encode()).hexdigest()[:24], "id": repo.repo_id,
-                "author": repo.repo_id.split("/")[0], "sha": commit.sha, "lastModified": iso(commit.date),
-                "createdAt": iso(repo.created), "private": repo.private, "gated": False, "disabled": False,
-                "downloads": 0, "likes": 0, "tags": [], "siblings": siblings,
-                "usedStorage": sum(e.size for e in commit.files.values())}
+        info = {
+            "_id": hashlib.sha1(repo.repo_id.encode()).hexdigest()[:24],
+            "id": repo.repo_id,
+            "author": repo.repo_id.split("/")[0],
+            "sha": commit.sha,
+            "lastModified": iso(commit.date),
+            "createdAt": iso(repo.created),
+            "private": repo.private,
+            "gated": False,
+            "disabled": False,
+            "downloads": 0,
+            "likes": 0,
+            "tags": [],
+            "siblings": siblings,
+            "usedStorage": sum(e.size for e in commit.files.values()),
+        }
         if repo.repo_type == "model":
             info["modelId"] = repo.repo_id
         self._json(info)
@@ -561,13 +612,28 @@ class _Handler(BaseHTTPRequestHandler):
         for repo in repos:
             commit = self.store.resolve(repo, "main")
             library, tags = self._card_tags(commit)
-            if (tag and tag not in tags) or (search and search.lower() not in repo.repo_id.lower()) \
-                    or (author and repo.repo_id.split("/")[0] != author):
+            if (
+                (tag and tag not in tags)
+                or (search and search.lower() not in repo.repo_id.lower())
+                or (author and repo.repo_id.split("/")[0] != author)
+            ):
                 continue
-            found.append({"_id": hashlib.sha1(repo.repo_id.encode()).hexdigest()[:24], "id": repo.repo_id,
-                          "modelId": repo.repo_id, "author": repo.repo_id.split("/")[0], "sha": commit.sha,
-                          "lastModified": iso(commit.date), "createdAt": iso(repo.created), "private": False,
-                          "downloads": 0, "likes": 0, "tags": tags, "library_name": library})
+            found.append(
+                {
+                    "_id": hashlib.sha1(repo.repo_id.encode()).hexdigest()[:24],
+                    "id": repo.repo_id,
+                    "modelId": repo.repo_id,
+                    "author": repo.repo_id.split("/")[0],
+                    "sha": commit.sha,
+                    "lastModified": iso(commit.date),
+                    "createdAt": iso(repo.created),
+                    "private": False,
+                    "downloads": 0,
+                    "likes": 0,
+                    "tags": tags,
+                    "library_name": library,
+                }
+            )
         self._json(found[:limit])
 
     def _card_tags(self, commit: Commit) -> tuple[str | None, list[str]]:
@@ -592,8 +658,15 @@ class _Handler(BaseHTTPRequestHandler):
         repo = self._repo(plural, ns=ns, name=name)
         commit, history = self.store.resolve(repo, rev), []
         while commit is not None:
-            history.append({"id": commit.sha, "title": commit.title, "message": commit.message,
-                            "authors": [{"user": self.hub.user}], "date": iso(commit.date)})
+            history.append(
+                {
+                    "id": commit.sha,
+                    "title": commit.title,
+                    "message": commit.message,
+                    "authors": [{"user": self.hub.user}],
+                    "date": iso(commit.date),
+                }
+            )
             commit = repo.commits.get(commit.parent) if commit.parent else None
         self._paginated(history, 50)
 
@@ -612,7 +685,7 @@ class _Handler(BaseHTTPRequestHandler):
         for p in commit.files:
             if not p.startswith(prefix):
                 continue
-            parts = p[len(prefix):].split("/")
+            parts = p[len(prefix) :].split("/")
             if recursive:
                 files.append(p)
                 folders.update(prefix + "/".join(parts[:i]) for i in range(1, len(parts)))
@@ -621,8 +694,9 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 folders.add(prefix + parts[0])
         if path and not files and not folders:
-            raise HubError(404, f"{path} does not exist at {commit.sha}", "EntryNotFound",
-                           {"X-Repo-Commit": commit.sha})
+            raise HubError(
+                404, f"{path} does not exist at {commit.sha}", "EntryNotFound", {"X-Repo-Commit": commit.sha}
+            )
         items = [self._folder_json(f, commit.files) for f in folders]
         items += [commit.files[p].tree_json(p) for p in files]
         return sorted(items, key=lambda item: item["path"])
@@ -632,7 +706,7 @@ class _Handler(BaseHTTPRequestHandler):
             start = int(base64.urlsafe_b64decode(self.query["cursor"][-1]).decode()) if "cursor" in self.query else 0
         except ValueError:
             raise HubError(400, "invalid cursor") from None
-        page, headers = items[start:start + page_size], {}
+        page, headers = items[start : start + page_size], {}
         if start + page_size < len(items):
             params = {k: v[-1] for k, v in self.query.items()}
             params["cursor"] = base64.urlsafe_b64encode(str(start + page_size).encode()).decode()
@@ -675,8 +749,14 @@ class _Handler(BaseHTTPRequestHandler):
             lfs = self.store.is_lfs(commit, path, int(item.get("size", 0)), base64.b64decode(item.get("sample", "")))
             existing = commit.files.get(path)
             remote_oid = None if existing is None else (existing.sha256 if existing.lfs else existing.oid)
-            out.append({"path": item["path"], "uploadMode": "lfs" if lfs else "regular",
-                        "shouldIgnore": False, "oid": remote_oid})
+            out.append(
+                {
+                    "path": item["path"],
+                    "uploadMode": "lfs" if lfs else "regular",
+                    "shouldIgnore": False,
+                    "oid": remote_oid,
+                }
+            )
         self._json({"files": out, "commitOid": commit.sha})
 
     def h_lfs_batch(self, ns, name, prefix=None):
@@ -689,16 +769,31 @@ class _Handler(BaseHTTPRequestHandler):
         for obj in body.get("objects", []):
             oid, size = obj.get("oid"), obj.get("size")
             if not isinstance(oid, str) or not SHA256_RE.fullmatch(oid) or not isinstance(size, int) or size < 0:
-                objects.append({"oid": str(oid), "size": size if isinstance(size, int) else 0,
-                                "error": {"code": 422, "message": "invalid oid or size"}})
+                objects.append(
+                    {
+                        "oid": str(oid),
+                        "size": size if isinstance(size, int) else 0,
+                        "error": {"code": 422, "message": "invalid oid or size"},
+                    }
+                )
             elif self.store.has_object(oid, size):
                 objects.append({"oid": oid, "size": size})  # no actions: already uploaded
             else:
-                objects.append({"oid": oid, "size": size, "authenticated": True, "actions": {
-                    "upload": {"href": f"{href}/{oid}", "expires_in": 3600},
-                    "verify": {"href": f"{href}/verify", "expires_in": 3600}}})
-        self._json({"transfer": "basic", "objects": objects, "hash_algo": "sha256"},
-                   content_type="application/vnd.git-lfs+json")
+                objects.append(
+                    {
+                        "oid": oid,
+                        "size": size,
+                        "authenticated": True,
+                        "actions": {
+                            "upload": {"href": f"{href}/{oid}", "expires_in": 3600},
+                            "verify": {"href": f"{href}/verify", "expires_in": 3600},
+                        },
+                    }
+                )
+        self._json(
+            {"transfer": "basic", "objects": objects, "hash_algo": "sha256"},
+            content_type="application/vnd.git-lfs+json",
+        )
 
     def h_lfs_upload(self, ns, name, oid, prefix=None):
         self._repo(prefix=prefix, ns=ns, name=name)
@@ -722,10 +817,17 @@ class _Handler(BaseHTTPRequestHandler):
         if not lines or lines[0].get("key") != "header":
             raise HubError(400, "the commit payload must start with a header line")
         header = lines[0]["value"]
-        commit = self.store.commit(repo, rev, lines[1:], header.get("summary", ""),
-                                   header.get("description", ""), header.get("parentCommit"))
-        self._json({"success": True, "commitOid": commit.sha, "pullRequestUrl": None,
-                    "commitUrl": f"{self.base}/{URL_PREFIX[repo.repo_type]}{repo.repo_id}/commit/{commit.sha}"})
+        commit = self.store.commit(
+            repo, rev, lines[1:], header.get("summary", ""), header.get("description", ""), header.get("parentCommit")
+        )
+        self._json(
+            {
+                "success": True,
+                "commitOid": commit.sha,
+                "pullRequestUrl": None,
+                "commitUrl": f"{self.base}/{URL_PREFIX[repo.repo_type]}{repo.repo_id}/commit/{commit.sha}",
+            }
+        )
 
     # pull
     def h_resolve(self, ns, name, rev, path, prefix=None):
@@ -734,8 +836,12 @@ class _Handler(BaseHTTPRequestHandler):
         entry = commit.files.get(path)
         if entry is None:
             raise HubError(404, f"Entry not found: {path}", "EntryNotFound", {"X-Repo-Commit": commit.sha})
-        headers = {"X-Repo-Commit": commit.sha, "ETag": f'"{entry.oid}"', "Accept-Ranges": "bytes",
-                   "Content-Disposition": f"inline; filename*=UTF-8''{quote(path.rsplit('/', 1)[-1])}"}
+        headers = {
+            "X-Repo-Commit": commit.sha,
+            "ETag": f'"{entry.oid}"',
+            "Accept-Ranges": "bytes",
+            "Content-Disposition": f"inline; filename*=UTF-8''{quote(path.rsplit('/', 1)[-1])}",
+        }
         if entry.lfs:
             headers.update({"X-Linked-Etag": f'"{entry.sha256}"', "X-Linked-Size": str(entry.size)})
         start, end, status = 0, entry.size, 200
@@ -747,8 +853,11 @@ class _Handler(BaseHTTPRequestHandler):
             else:  # suffix range: the last N bytes
                 start = max(entry.size - int(match.group(2)), 0)
             if start >= entry.size or start >= end:
-                raise HubError(416, f"range not satisfiable for {entry.size} bytes",
-                               headers={"Content-Range": f"bytes */{entry.size}"})
+                raise HubError(
+                    416,
+                    f"range not satisfiable for {entry.size} bytes",
+                    headers={"Content-Range": f"bytes */{entry.size}"},
+                )
             status = 206
             headers["Content-Range"] = f"bytes {start}-{end - 1}/{entry.size}"
         self._send(status, headers=headers, content_type="application/octet-stream", length=end - start)
@@ -772,8 +881,16 @@ class _HTTPServer(ThreadingHTTPServer):
 class HubServer:
     """The server plus what tests need: ``endpoint``, ``token``, ``store``, ``requests``."""
 
-    def __init__(self, root: str | Path, host: str = "127.0.0.1", port: int = 0, user: str = DEFAULT_USER,
-                 token: str = DEFAULT_TOKEN, require_token_for_writes: bool = True, tree_page_size: int = 1000):
+    def __init__(
+        self,
+        root: str | Path,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        user: str = DEFAULT_USER,
+        token: str = DEFAULT_TOKEN,
+        require_token_for_writes: bool = True,
+        tree_page_size: int = 1000,
+    ):
         self.store = HubStore(Path(root))
         self.user, self.token = user, token
         self.require_token_for_writes = require_token_for_writes
@@ -826,11 +943,18 @@ def hub_env(hub_server, monkeypatch, tmp_path) -> Iterator[HubServer]:
     home = tmp_path / "hf-home"
     cache = home / "hub"
     cache.mkdir(parents=True)
-    env = {"HF_ENDPOINT": hub_server.endpoint, "HF_HUB_DISABLE_XET": "1", "HF_HUB_OFFLINE": "0",
-           "HF_TOKEN": hub_server.token, "HF_HOME": str(home), "HF_HUB_CACHE": str(cache),
-           "HF_XET_CACHE": str(home / "xet"), "HF_ASSETS_CACHE": str(home / "assets"),
-           "HF_HUB_DISABLE_TELEMETRY": "1",
-           "NO_PROXY": ",".join(filter(None, [os.environ.get("NO_PROXY"), "127.0.0.1", "localhost"]))}
+    env = {
+        "HF_ENDPOINT": hub_server.endpoint,
+        "HF_HUB_DISABLE_XET": "1",
+        "HF_HUB_OFFLINE": "0",
+        "HF_TOKEN": hub_server.token,
+        "HF_HOME": str(home),
+        "HF_HUB_CACHE": str(cache),
+        "HF_XET_CACHE": str(home / "xet"),
+        "HF_ASSETS_CACHE": str(home / "assets"),
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "NO_PROXY": ",".join(filter(None, [os.environ.get("NO_PROXY"), "127.0.0.1", "localhost"])),
+    }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     for key in ("TRANSFORMERS_OFFLINE", "HUGGING_FACE_HUB_TOKEN", "HF_TOKEN_PATH", "HUGGINGFACE_HUB_CACHE"):
@@ -839,10 +963,16 @@ def hub_env(hub_server, monkeypatch, tmp_path) -> Iterator[HubServer]:
     patches = {
         "ENDPOINT": hub_server.endpoint,
         "HUGGINGFACE_CO_URL_TEMPLATE": hub_server.endpoint + "/{repo_id}/resolve/{revision}/{filename}",
-        "HF_HUB_DISABLE_XET": True, "HF_HUB_OFFLINE": False, "HF_HUB_DISABLE_TELEMETRY": True,
-        "HF_HOME": str(home), "HF_HUB_CACHE": str(cache), "HUGGINGFACE_HUB_CACHE": str(cache),
-        "HF_ASSETS_CACHE": str(home / "assets"), "HUGGINGFACE_ASSETS_CACHE": str(home / "assets"),
-        "HF_XET_CACHE": str(home / "xet"), "HF_TOKEN_PATH": str(home / "token"),
+        "HF_HUB_DISABLE_XET": True,
+        "HF_HUB_OFFLINE": False,
+        "HF_HUB_DISABLE_TELEMETRY": True,
+        "HF_HOME": str(home),
+        "HF_HUB_CACHE": str(cache),
+        "HUGGINGFACE_HUB_CACHE": str(cache),
+        "HF_ASSETS_CACHE": str(home / "assets"),
+        "HUGGINGFACE_ASSETS_CACHE": str(home / "assets"),
+        "HF_XET_CACHE": str(home / "xet"),
+        "HF_TOKEN_PATH": str(home / "token"),
         "HF_STORED_TOKENS_PATH": str(home / "stored_tokens"),
         "HF_URL_HOSTS": constants.HF_URL_HOSTS | {"127.0.0.1"},
     }

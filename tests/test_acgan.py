@@ -1,4 +1,5 @@
 """AC-GAN: a class-conditional generator against a discriminator that predicts the class."""
+
 import dataclasses
 import math
 
@@ -21,8 +22,15 @@ K = 4
 def config(arch: str = "dcgan", **arch_kwargs) -> GeneratorConfig:
     shape = {"image_size": 16, "channels": 1} if arch == "dcgan" else {"image_size": 0, "channels": 2}
     arch_kwargs = arch_kwargs or ({"base_channels": 4} if arch == "dcgan" else {"hidden_dim": 8})
-    return GeneratorConfig(variant="acgan", arch=arch, latent_dim=5, num_classes=K,
-                           class_names=[str(k) for k in range(K)], arch_kwargs=arch_kwargs, **shape)
+    return GeneratorConfig(
+        variant="acgan",
+        arch=arch,
+        latent_dim=5,
+        num_classes=K,
+        class_names=[str(k) for k in range(K)],
+        arch_kwargs=arch_kwargs,
+        **shape,
+    )
 
 
 def players(arch: str = "dcgan", class_weight: float = 1.0, objective: Objective | None = None, **options):
@@ -68,8 +76,9 @@ def test_spectral_norm_and_minibatch_heads_keep_working():
 
 
 def test_unconditional_discriminators_are_refused():
-    cfg = GeneratorConfig(variant="acgan", arch="dcgan", latent_dim=5, image_size=16, channels=1,
-                          arch_kwargs={"base_channels": 4})
+    cfg = GeneratorConfig(
+        variant="acgan", arch="dcgan", latent_dim=5, image_size=16, channels=1, arch_kwargs={"base_channels": 4}
+    )
     with pytest.raises(ValueError, match="not class-conditional"):
         add_auxiliary_classifier(build_discriminator_network(cfg))
 
@@ -82,8 +91,11 @@ def g_gradient(algorithm, g, d, z, labels):
 
 
 # an objective whose generator loss is zero: what G learns then comes from the class term alone
-NO_ADVERSARIAL_LOSS = dataclasses.replace(get_objective("non-saturating"), name="zero-g",
-                                          generator_loss=lambda fake_logits, real_logits=None: 0.0 * fake_logits.sum())
+NO_ADVERSARIAL_LOSS = dataclasses.replace(
+    get_objective("non-saturating"),
+    name="zero-g",
+    generator_loss=lambda fake_logits, real_logits=None: 0.0 * fake_logits.sum(),
+)
 
 
 def test_generator_gradient_includes_the_class_term():
@@ -108,7 +120,9 @@ def test_discriminator_loss_adds_both_class_terms_and_logs_accuracy():
     cfg, g, d, algorithm = players()
     real, labels, z = torch.rand(8, 1, 16, 16) * 2 - 1, torch.arange(8) % K, torch.randn(8, 5)
     loss, logs = algorithm.discriminator_loss(g, d, real, labels, z, CTX)
-    plain, _ = ACGANAlgorithm(get_objective("non-saturating"), class_weight=0.0).discriminator_loss(g, d, real, labels, z, CTX)
+    plain, _ = ACGANAlgorithm(get_objective("non-saturating"), class_weight=0.0).discriminator_loss(
+        g, d, real, labels, z, CTX
+    )
     assert loss.item() == pytest.approx(plain.item() + logs["d_class"], rel=1e-5)
     assert 0 <= logs["d_class_acc"] <= 1 and "d_fake_class_acc" in logs
     assert logs["d_class"] == pytest.approx(2 * math.log(K), rel=0.05)  # near-uniform class scores at the start
@@ -122,9 +136,21 @@ def test_registered_variant_trains_and_exports_a_conditional_generator(tmp_path)
 
     spec = get_variant("acgan")
     assert spec.conditional and spec.arch == "dcgan" and "arXiv:1610.09585" in spec.paper
-    cfg = TrainConfig(variant="acgan", dataset="synthetic", max_steps=2, batch_size=8, eval_samples=0,
-                      eval_samples_during_training=0, sample_every=1000, eval_every=1000, checkpoint_every=1000,
-                      log_every=1, output_dir=str(tmp_path / "run"), arch_kwargs={"base_channels": 4}, ema_decay=0)
+    cfg = TrainConfig(
+        variant="acgan",
+        dataset="synthetic",
+        max_steps=2,
+        batch_size=8,
+        eval_samples=0,
+        eval_samples_during_training=0,
+        sample_every=1000,
+        eval_every=1000,
+        checkpoint_every=1000,
+        log_every=1,
+        output_dir=str(tmp_path / "run"),
+        arch_kwargs={"base_channels": 4},
+        ema_decay=0,
+    )
     trainer = Trainer(cfg)
     real, labels = next(trainer.batches())
     logs = trainer.train_step(real, labels)

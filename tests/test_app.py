@@ -2,6 +2,7 @@
 gradio_client calls every endpoint. Models and the scorer are small random-weight ones made
 here, so the tests need neither model_zoo/ nor the shipped classifier weights.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -17,18 +18,26 @@ import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from gan_hub import Generator, GeneratorConfig  # noqa: E402
-from gan_hub.app import Catalog, CatalogError, DEFAULT_ZOO  # noqa: E402
+from gan_hub.app import DEFAULT_ZOO, Catalog, CatalogError  # noqa: E402
 from gan_hub.app import actions as act  # noqa: E402
 from gan_hub.app.catalog import card_body, discover_models, parse_sources  # noqa: E402
+from gan_hub.app.media import labelled_grid  # noqa: E402
 from gan_hub.config import CONFIG_NAME  # noqa: E402
 from gan_hub.metrics import InceptionScore, load_scorer  # noqa: E402
 from gan_hub.metrics.mnist_classifier import build_mnist_classifier  # noqa: E402
-from gan_hub.app.media import labelled_grid  # noqa: E402
 from gan_hub.sampling import grid_columns, image_grid  # noqa: E402
 
 PAD = 2  # image_grid's padding
-CARD_SCORE = {"metric": "inception_score", "name": "classifier IS@10k", "mean": 2.5, "std": 0.1,
-              "scorer": "mnist-classifier", "num_samples": 10000, "splits": 10, "seed": 0}
+CARD_SCORE = {
+    "metric": "inception_score",
+    "name": "classifier IS@10k",
+    "mean": 2.5,
+    "std": 0.1,
+    "scorer": "mnist-classifier",
+    "num_samples": 10000,
+    "splits": 10,
+    "seed": 0,
+}
 
 
 # ---- helpers shared with test_app_browser.py ------------------------------------------------------
@@ -47,8 +56,11 @@ def make_test_models(folder: Path) -> dict[str, Path]:
     """An unconditional and a conditional tiny model, and classifier weights fitted to give IS well above 1."""
     folder.mkdir(parents=True, exist_ok=True)
     dcgan = noisy_generator(GeneratorConfig(variant="dcgan", arch="dcgan", dataset="mnist"), seed=1)
-    cgan = noisy_generator(GeneratorConfig(variant="cgan", arch="dcgan", num_classes=10, dataset="mnist"), seed=2,
-                           metrics={"scores": [CARD_SCORE], "reference": []})
+    cgan = noisy_generator(
+        GeneratorConfig(variant="cgan", arch="dcgan", num_classes=10, dataset="mnist"),
+        seed=2,
+        metrics={"scores": [CARD_SCORE], "reference": []},
+    )
     dcgan.save_pretrained(folder / "dcgan-tiny")
     cgan.save_pretrained(folder / "cgan-tiny")
     # A random classifier predicts one class for everything; centre and scale its head on real outputs.
@@ -81,8 +93,12 @@ def running_app(models: dict[str, Path], allowed_roots=(), with_demo: bool = Fal
     from gan_hub.app import build_demo, launch
     from gan_hub.app.ui import close
 
-    demo = build_demo([str(models["dcgan"]), str(models["cgan"])], zoo_dir=None,
-                      scorer_weights={"mnist-classifier": models["scorer"]}, allowed_roots=allowed_roots)
+    demo = build_demo(
+        [str(models["dcgan"]), str(models["cgan"])],
+        zoo_dir=None,
+        scorer_weights={"mnist-classifier": models["scorer"]},
+        allowed_roots=allowed_roots,
+    )
     port = free_port()
     launch(demo, host="127.0.0.1", port=port, prevent_thread_lock=True, quiet=True)
     try:
@@ -156,7 +172,7 @@ def test_interpolate_streams_frames_then_exports_gif_and_mp4(client, gens):
     # the app generates the frames 2 at a time: exactly those, and within one grey level of one batch of 16
     # (convolutions may round differently at another batch size)
     g, (z, labels) = gens["cgan"], gens["cgan"].interpolation_inputs(0, 1, 16, "lerp", 2, 7)
-    chunked = torch.cat([g.generate_from_latents(z[i:i + 2], labels[i:i + 2]) for i in range(0, 16, 2)])
+    chunked = torch.cat([g.generate_from_latents(z[i : i + 2], labels[i : i + 2]) for i in range(0, 16, 2)])
     assert torch.equal(pixels(path), torch.from_numpy(np.array(image_grid(chunked, nrow=16))))
     assert (chunked.int() - frames.int()).abs().max() <= 1
     frames = chunked
@@ -189,8 +205,12 @@ def test_class_grid_rows_are_classes_with_their_names(client, gens):
     path, caption = client.predict("cgan-tiny", 3, 10, api_name="/class_grid")
     image = np.array(Image.open(path).convert("L"))
     # the grid is scaled up (nearest) so the class names beside the rows and the seeds above are legible
-    expected = labelled_grid(gens["cgan"].class_grid(range(10, 13)), nrow=3, row_names=[str(k) for k in range(10)],
-                             column_names=["seed 10", "seed 11", "seed 12"])
+    expected = labelled_grid(
+        gens["cgan"].class_grid(range(10, 13)),
+        nrow=3,
+        row_names=[str(k) for k in range(10)],
+        column_names=["seed 10", "seed 11", "seed 12"],
+    )
     assert np.array_equal(image, np.array(expected.convert("L")))
     grid = np.array(image_grid(gens["cgan"].class_grid(range(10, 13)), nrow=3))
     factor = 3  # 28 px cells -> at least 64 px
@@ -209,15 +229,18 @@ def test_class_grid_of_unconditional_model_is_a_clear_error(client):
         client.predict("dcgan-tiny", 4, 0, api_name="/class_grid")
 
 
-@pytest.mark.parametrize("api_name, args, limit", [
-    ("/generate", ("dcgan-tiny", 0, 65, act.CYCLE), "64"),
-    ("/generate", ("dcgan-tiny", 0, 0, act.CYCLE), "1 and 64"),
-    ("/interpolate", ("dcgan-tiny", 0, 1, 33, "slerp", act.NO_CLASS, act.NO_CLASS), "32"),
-    ("/class_grid", ("cgan-tiny", 17, 0), "16"),
-    ("/generate", ("dcgan-tiny", -1, 4, act.CYCLE), "between 0 and"),
-    ("/generate", ("dcgan-tiny", 0, 4, act.CYCLE, 3.5), "between 0 and 3"),
-    ("/compare", (["dcgan-tiny", "cgan-tiny"], 0, 17), "1 and 16"),
-])
+@pytest.mark.parametrize(
+    "api_name, args, limit",
+    [
+        ("/generate", ("dcgan-tiny", 0, 65, act.CYCLE), "64"),
+        ("/generate", ("dcgan-tiny", 0, 0, act.CYCLE), "1 and 64"),
+        ("/interpolate", ("dcgan-tiny", 0, 1, 33, "slerp", act.NO_CLASS, act.NO_CLASS), "32"),
+        ("/class_grid", ("cgan-tiny", 17, 0), "16"),
+        ("/generate", ("dcgan-tiny", -1, 4, act.CYCLE), "between 0 and"),
+        ("/generate", ("dcgan-tiny", 0, 4, act.CYCLE, 3.5), "between 0 and 3"),
+        ("/compare", (["dcgan-tiny", "cgan-tiny"], 0, 17), "1 and 16"),
+    ],
+)
 def test_out_of_range_inputs_name_the_limit(client, api_name, args, limit):
     from gradio_client.exceptions import AppError
 
@@ -269,7 +292,7 @@ def test_score_streams_and_ends_with_the_exact_score(client, models, gens):
     images = gens["cgan"].generate(n, seed=seed, batch_size=batch)
     metric = InceptionScore(scorer, splits=10, num_samples=n, assignment="shuffled")
     for start in range(0, n, batch):
-        metric.update(images[start:start + batch])
+        metric.update(images[start : start + batch])
     mean, std = metric.compute()
     assert mean > 1.5  # a non-trivial number, not the degenerate 1.0
     assert abs(final["mean"] - mean) < 1e-9 and abs(final["std"] - std) < 1e-9
@@ -288,7 +311,8 @@ def test_score_bounds(client):
 
 def test_model_info_and_random_seed(client):
     summary, card, samples, sample_class, class_a, class_b, note, scorer, truncation = client.predict(
-        "cgan-tiny", api_name="/model_info")
+        "cgan-tiny", api_name="/model_info"
+    )
     assert "**cgan**" in summary and "# cgan on MNIST" in card and truncation["interactive"] is True
     assert "library_name" not in card and "](samples.png)" not in card  # front matter and the duplicate image gone
     assert Image.open(samples).size == grid_size(100, 10)
@@ -307,8 +331,19 @@ def test_model_info_and_random_seed(client):
 
 def test_every_event_has_an_api_name(client):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert {"/generate", "/interpolate", "/class_grid", "/score", "/model_info", "/random_seed", "/compare",
-            "/browse", "/add_model", "/search_hub", "/pick_from_gallery"} <= set(endpoints)
+    assert {
+        "/generate",
+        "/interpolate",
+        "/class_grid",
+        "/score",
+        "/model_info",
+        "/random_seed",
+        "/compare",
+        "/browse",
+        "/add_model",
+        "/search_hub",
+        "/pick_from_gallery",
+    } <= set(endpoints)
     assert not client.view_api(print_info=False, return_format="dict")["unnamed_endpoints"]
 
 
@@ -316,15 +351,21 @@ def test_browse_lists_every_model_with_scores_and_filters(client, models):
     gallery, table, variants, datasets = client.predict("(all)", "(all)", api_name="/browse")  # (State not sent)
     table = table.get("value", table)  # an update of the table (its columns follow the scores reported)
     assert [item["caption"] for item in gallery] == ["dcgan-tiny · dcgan · mnist", "cgan-tiny · cgan · mnist"]
-    assert np.array_equal(np.array(Image.open(gallery[1]["image"])), np.array(Image.open(models["cgan"] / "samples.png")))
+    assert np.array_equal(
+        np.array(Image.open(gallery[1]["image"])), np.array(Image.open(models["cgan"] / "samples.png"))
+    )
     assert [row[1] for row in table["data"]] == ["cgan-tiny", "dcgan-tiny"]  # best classifier IS first
     assert table["headers"][:5] == ["thumbnail", "model", "variant", "paper", "dataset"]
     rows = {row[1]: dict(zip(table["headers"], row)) for row in table["data"]}
     # the leaderboard: each model with thumbnail, paper, and its score (sortable number) with the protocol
     assert rows["cgan-tiny"]["thumbnail"] == "![cgan-tiny](/v1/models/cgan-tiny/thumbnail.png)"
-    assert rows["cgan-tiny"]["paper"] == "Mirza & Osindero, 2014" and rows["dcgan-tiny"]["paper"] == "Radford et al., 2015"
+    assert (
+        rows["cgan-tiny"]["paper"] == "Mirza & Osindero, 2014" and rows["dcgan-tiny"]["paper"] == "Radford et al., 2015"
+    )
     assert rows["cgan-tiny"]["classifier IS"] == 2.5 and "IS" not in table["headers"]  # a classifier IS, never "IS"
-    assert "scorer=mnist-classifier, num_samples=10000, seed=0; classifier IS: splits=10" in rows["cgan-tiny"]["protocol"]
+    assert (
+        "scorer=mnist-classifier, num_samples=10000, seed=0; classifier IS: splits=10" in rows["cgan-tiny"]["protocol"]
+    )
     assert rows["dcgan-tiny"]["protocol"] == "no scores reported"
     assert [v for v, _ in variants["choices"]] == ["(all)", "cgan", "dcgan"]
     assert [v for v, _ in datasets["choices"]] == ["(all)", "mnist"]
@@ -366,7 +407,9 @@ def test_add_model_by_folder_and_clear_errors(client, models, tmp_path):
     assert "Added **extra-dcgan**" in message
     assert client.predict(str(extra), api_name="/add_model")[0]["value"] == "extra-dcgan"  # once only
     assert Image.open(client.predict("extra-dcgan", 0, 4, act.CYCLE, api_name="/generate")).size == grid_size(4, 2)
-    with pytest.raises(AppError, match="neither a Hub repo id .* nor a model folder inside the folders this app allows"):
+    with pytest.raises(
+        AppError, match="neither a Hub repo id .* nor a model folder inside the folders this app allows"
+    ):
         client.predict("not a repo id!", api_name="/add_model")
     with pytest.raises(AppError, match="type a Hub repo id"):
         client.predict("  ", api_name="/add_model")
@@ -452,7 +495,9 @@ def test_catalog_sources(models, tmp_path):
 
 
 def test_default_catalog_lists_every_model_in_model_zoo():
-    expected = sorted(p.name for p in DEFAULT_ZOO.iterdir() if (p / CONFIG_NAME).is_file()) if DEFAULT_ZOO.is_dir() else []
+    expected = (
+        sorted(p.name for p in DEFAULT_ZOO.iterdir() if (p / CONFIG_NAME).is_file()) if DEFAULT_ZOO.is_dir() else []
+    )
     assert [p.name for p in discover_models(DEFAULT_ZOO)] == expected
     assert Catalog(zoo_dir=DEFAULT_ZOO).names == expected
 
@@ -494,8 +539,10 @@ def test_empty_catalog_and_missing_scorer_weights(models, tmp_path):
     assert isinstance(build_demo([], zoo_dir=None), gr.Blocks)
     with pytest.raises(gr.Error, match="no model selected"):
         empty.generate(None, 0, 4, act.CYCLE)
-    app = App(Catalog([str(models["dcgan"])], zoo_dir=None),
-              ScorerCache({"mnist-classifier": tmp_path / "missing.safetensors"}))
+    app = App(
+        Catalog([str(models["dcgan"])], zoo_dir=None),
+        ScorerCache({"mnist-classifier": tmp_path / "missing.safetensors"}),
+    )
     with pytest.raises(gr.Error, match="scorer mnist-classifier is not available"):
         next(app.score("dcgan-tiny", "mnist-classifier", 100, 100, 0))
     with pytest.raises(gr.Error, match="unknown scorer"):
@@ -516,8 +563,13 @@ def test_app_py_starts_on_the_zoo_within_a_free_space_memory(tmp_path):
     port = free_port()
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "GAN_HUB_MODELS": "", "TMPDIR": str(tmp_path)}
     root = Path(__file__).resolve().parents[1]
-    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=root, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "app.py", "--port", str(port)],
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 120
         while True:

@@ -4,6 +4,7 @@ every tab, checks what a user sees, and keeps a screenshot of each tab in test-a
 Needs Debian's chromium at /usr/bin/chromium (`apt-get install -y chromium`; .ci/run installs it).
 The tests share one page and run in file order, like a user going from tab to tab.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,8 +14,15 @@ import pytest
 from tests.test_app import make_test_models, running_app
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 TIMEOUT_MS = 60_000
 
@@ -81,8 +89,9 @@ def test_browse_shows_every_model_and_a_click_selects_it(page):
     table = page.locator("#model-table")
     page.wait_for_function("() => document.querySelector('#model-table').innerText.includes('Mirza & Osindero, 2014')")
     assert "scorer=mnist-classifier, num_samples=10000, seed=0; classifier IS: splits=10" in table.inner_text()
-    page.wait_for_function("() => [...document.querySelectorAll('#model-table img')].some("
-                           "img => img.complete && img.naturalWidth > 0)")  # thumbnails from /v1/.../thumbnail.png
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#model-table img')].some(img => img.complete && img.naturalWidth > 0)"
+    )  # thumbnails from /v1/.../thumbnail.png
     page.wait_for_function("() => document.querySelector('#model-card').innerText.includes('dcgan on MNIST')")
     assert "library_name" not in page.locator("#model-card").inner_text()  # front matter stripped
     assert picked_model(page) == "dcgan-tiny"
@@ -96,8 +105,10 @@ def test_sample_tab_draws_a_grid_with_a_download_button(page):
     open_tab(page, "Sample")
     page.get_by_role("button", name="Generate").click()
     assert loaded_image(page, "#sample-output") == [122, 122]  # 16 samples of 28 px, 4x4, 2 px padding
-    assert page.locator("#sample-output").get_by_role("button", name="Download").count() >= 1 or \
-        page.locator("#sample-output a[download]").count() >= 1
+    assert (
+        page.locator("#sample-output").get_by_role("button", name="Download").count() >= 1
+        or page.locator("#sample-output a[download]").count() >= 1
+    )
     screenshot(page, "sample")
 
 
@@ -202,8 +213,9 @@ def test_browse_with_a_zoo_of_thirty_models(page, tmp_path_factory):
         zoo_page.locator("#model-gallery").get_by_text("dcgan-29 · dcgan · mnist").first.wait_for(state="attached")
         assert zoo_page.locator("#model-gallery img").count() == 30
         # the table renders the rows in view (it scrolls): it counts all 30 and a header
-        zoo_page.wait_for_function("() => document.querySelector('#model-table [role=grid]')"
-                                   "?.getAttribute('aria-rowcount') === '31'")
+        zoo_page.wait_for_function(
+            "() => document.querySelector('#model-table [role=grid]')?.getAttribute('aria-rowcount') === '31'"
+        )
         assert "cgan-00" in zoo_page.locator("#model-table").inner_text()  # best classifier IS first
         screenshot(zoo_page, "browse-zoo-30")
     finally:

@@ -1,13 +1,14 @@
 """The app's /v1 HTTP routes through real HTTP (httpx against the app served on loopback), the merged
 forwards of concurrent users (gradio_client), and what a visitor may and may not do."""
+
 from __future__ import annotations
 
 import io
 import os
 import stat
-from pathlib import Path
 import threading
 import time
+from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -76,35 +77,41 @@ def test_models_lists_the_catalog_with_config_and_scores_with_protocol(http, mod
     assert str(models["cgan"].parent) not in response.text  # no server path in the answer
 
 
-@pytest.mark.parametrize("query, model, kwargs", [
-    ("?n=64&seed=5", "dcgan", {"n": 64, "seed": 5}),
-    ("", "dcgan", {"n": 16, "seed": 0}),
-    ("?n=7&seed=2&truncation=0.5", "dcgan", {"n": 7, "seed": 2, "truncation": 0.5}),
-    ("?n=12&seed=3", "cgan", {"n": 12, "seed": 3}),                        # cycles through the classes
-    ("?n=4&seed=1&labels=7", "cgan", {"n": 4, "seed": 1, "labels": [7] * 4}),
-    ("?n=3&seed=9&labels=1,2,3", "cgan", {"n": 3, "seed": 9, "labels": [1, 2, 3]}),
-])
+@pytest.mark.parametrize(
+    "query, model, kwargs",
+    [
+        ("?n=64&seed=5", "dcgan", {"n": 64, "seed": 5}),
+        ("", "dcgan", {"n": 16, "seed": 0}),
+        ("?n=7&seed=2&truncation=0.5", "dcgan", {"n": 7, "seed": 2, "truncation": 0.5}),
+        ("?n=12&seed=3", "cgan", {"n": 12, "seed": 3}),  # cycles through the classes
+        ("?n=4&seed=1&labels=7", "cgan", {"n": 4, "seed": 1, "labels": [7] * 4}),
+        ("?n=3&seed=9&labels=1,2,3", "cgan", {"n": 3, "seed": 9, "labels": [1, 2, 3]}),
+    ],
+)
 def test_samples_png_is_the_api_s_images(http, gens, query, model, kwargs):
     n = kwargs.pop("n")
     expected = grid_of(gens[model].generate(n, **kwargs))
     assert np.array_equal(png(http.get(f"/v1/models/{model}-tiny/samples.png{query}")), expected)
 
 
-@pytest.mark.parametrize("path, status, parameter, message", [
-    ("/v1/models/dcgan-tiny/samples.png?n=65", 422, "n", "n must be between 1 and 64, got 65"),
-    ("/v1/models/dcgan-tiny/samples.png?n=0", 422, "n", "n must be between 1 and 64, got 0"),
-    ("/v1/models/dcgan-tiny/samples.png?n=2.5", 422, "n", "n must be a whole number"),
-    ("/v1/models/dcgan-tiny/samples.png?n=many", 422, "n", "n must be an integer"),
-    ("/v1/models/dcgan-tiny/samples.png?seed=-1", 422, "seed", "seed must be between 0 and 4294967295"),
-    ("/v1/models/dcgan-tiny/samples.png?truncation=1e-7", 422, "truncation", "0 (off) or from 0.05 to 3"),
-    ("/v1/models/dcgan-tiny/samples.png?truncation=nan", 422, "truncation", "truncation must be between 0 and 3"),
-    ("/v1/models/dcgan-tiny/samples.png?labels=3", 422, "labels", "not class-conditional"),
-    ("/v1/models/cgan-tiny/samples.png?labels=10", 422, "labels", "unknown class '10'"),
-    ("/v1/models/cgan-tiny/samples.png?n=4&labels=1,2", 422, "labels", "2 classes for 4 images"),
-    ("/v1/models/cgan-tiny/samples.png?count=4", 400, "count", "unknown parameter 'count'"),
-    ("/v1/models/no-such-model/samples.png", 404, "name", "unknown model 'no-such-model'"),
-    ("/v1/models/no-such-model/thumbnail.png", 404, "name", "unknown model"),
-])
+@pytest.mark.parametrize(
+    "path, status, parameter, message",
+    [
+        ("/v1/models/dcgan-tiny/samples.png?n=65", 422, "n", "n must be between 1 and 64, got 65"),
+        ("/v1/models/dcgan-tiny/samples.png?n=0", 422, "n", "n must be between 1 and 64, got 0"),
+        ("/v1/models/dcgan-tiny/samples.png?n=2.5", 422, "n", "n must be a whole number"),
+        ("/v1/models/dcgan-tiny/samples.png?n=many", 422, "n", "n must be an integer"),
+        ("/v1/models/dcgan-tiny/samples.png?seed=-1", 422, "seed", "seed must be between 0 and 4294967295"),
+        ("/v1/models/dcgan-tiny/samples.png?truncation=1e-7", 422, "truncation", "0 (off) or from 0.05 to 3"),
+        ("/v1/models/dcgan-tiny/samples.png?truncation=nan", 422, "truncation", "truncation must be between 0 and 3"),
+        ("/v1/models/dcgan-tiny/samples.png?labels=3", 422, "labels", "not class-conditional"),
+        ("/v1/models/cgan-tiny/samples.png?labels=10", 422, "labels", "unknown class '10'"),
+        ("/v1/models/cgan-tiny/samples.png?n=4&labels=1,2", 422, "labels", "2 classes for 4 images"),
+        ("/v1/models/cgan-tiny/samples.png?count=4", 400, "count", "unknown parameter 'count'"),
+        ("/v1/models/no-such-model/samples.png", 404, "name", "unknown model 'no-such-model'"),
+        ("/v1/models/no-such-model/thumbnail.png", 404, "name", "unknown model"),
+    ],
+)
 def test_bad_requests_get_a_json_error_naming_the_parameter(http, path, status, parameter, message):
     response = http.get(path)
     assert response.status_code == status
@@ -137,9 +144,16 @@ def test_concurrent_requests_are_merged_and_each_answer_is_its_own(served, gens)
 
     url, demo = served
     batcher = demo.gan_hub_app.batcher
-    requests = [("cgan-tiny", 1, 5, act.CYCLE, 0), ("cgan-tiny", 2, 16, "3", 0), ("cgan-tiny", 3, 1, "9", 0),
-                ("cgan-tiny", 4, 9, act.CYCLE, 0.7), ("dcgan-tiny", 5, 64, act.NO_CLASS, 0),
-                ("dcgan-tiny", 6, 3, act.NO_CLASS, 1.5), ("cgan-tiny", 7, 33, "0", 0), ("dcgan-tiny", 8, 2, act.NO_CLASS, 0)]
+    requests = [
+        ("cgan-tiny", 1, 5, act.CYCLE, 0),
+        ("cgan-tiny", 2, 16, "3", 0),
+        ("cgan-tiny", 3, 1, "9", 0),
+        ("cgan-tiny", 4, 9, act.CYCLE, 0.7),
+        ("dcgan-tiny", 5, 64, act.NO_CLASS, 0),
+        ("dcgan-tiny", 6, 3, act.NO_CLASS, 1.5),
+        ("cgan-tiny", 7, 33, "0", 0),
+        ("dcgan-tiny", 8, 2, act.NO_CLASS, 0),
+    ]
     client = Client(url, verbose=False)
     release, restore = gate(batcher)
     try:
@@ -224,13 +238,21 @@ def test_visitors_add_folders_only_inside_the_allowed_roots(models, tmp_path):
     assert catalog.add(str(allowed / "ok")) == "ok"
     assert catalog.add("ok") == "ok"  # relative to a root: the same folder, offered once
     messages = set()
-    for source in (str(outside / "secret"), str(allowed / "link-out"), str(allowed / "config-link"),
-                   str(allowed / ".." / "outside" / "secret"), "../outside/secret", str(allowed / "missing"), "/etc"):
+    for source in (
+        str(outside / "secret"),
+        str(allowed / "link-out"),
+        str(allowed / "config-link"),
+        str(allowed / ".." / "outside" / "secret"),
+        "../outside/secret",
+        str(allowed / "missing"),
+        "/etc",
+    ):
         with pytest.raises(CatalogError) as refused:
             catalog.add(source)
         messages.add(str(refused.value).replace(source, "PATH"))
-    assert messages == {"'PATH' is neither a Hub repo id (org/name) nor a model folder inside the folders this app "
-                        "allows"}
+    assert messages == {
+        "'PATH' is neither a Hub repo id (org/name) nor a model folder inside the folders this app allows"
+    }
 
 
 def test_a_repo_id_is_never_read_from_a_local_folder(models, tmp_path, monkeypatch):
@@ -303,9 +325,23 @@ def test_leaderboard_over_a_zoo_of_many_models(models, tmp_path):
     zoo = tmp_path / "zoo"
     for i in range(12):
         score = {**CARD_SCORE, "mean": 2.0 + i / 10}
-        metrics = None if i == 5 else {"scores": [score, {"metric": "fid", "name": "classifier FID@10k",
-                                                           "value": 10.0 - i, "scorer": "mnist-classifier",
-                                                           "num_samples": 10000, "seed": 0}]}
+        metrics = (
+            None
+            if i == 5
+            else {
+                "scores": [
+                    score,
+                    {
+                        "metric": "fid",
+                        "name": "classifier FID@10k",
+                        "value": 10.0 - i,
+                        "scorer": "mnist-classifier",
+                        "num_samples": 10000,
+                        "seed": 0,
+                    },
+                ]
+            }
+        )
         config = GeneratorConfig(variant="dcgan" if i % 2 else "lsgan", arch="dcgan", dataset="mnist")
         noisy_generator(config, seed=i, metrics=metrics).save_pretrained(zoo / f"m{i:02d}")
     catalog = Catalog(zoo_dir=zoo)
@@ -341,10 +377,18 @@ def test_the_first_page_is_built_without_torch():
     import subprocess
     import sys
 
-    code = ("import sys; from gan_hub.app import build_demo; build_demo(); "
-            "print(sorted(m for m in ('torch', 'matplotlib', 'av') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                         cwd=Path(__file__).resolve().parents[1], env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"})
+    code = (
+        "import sys; from gan_hub.app import build_demo; build_demo(); "
+        "print(sorted(m for m in ('torch', 'matplotlib', 'av') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).resolve().parents[1],
+        env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"},
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
@@ -372,8 +416,14 @@ def test_an_abandoned_score_stops_and_frees_the_compute_queue(served, monkeypatc
     monkeypatch.setattr(g, "generate_from_latents", counted)
     fn_index = {fn.api_name: i for i, fn in demo.fns.items()}["score"]
     with httpx.Client(base_url=url, timeout=60) as http:
-        http.post("gradio_api/queue/join", json={"data": ["dcgan-tiny", "mnist-classifier", 10_000, 10, 0],
-                                                 "fn_index": fn_index, "session_hash": "leaves"}).raise_for_status()
+        http.post(
+            "gradio_api/queue/join",
+            json={
+                "data": ["dcgan-tiny", "mnist-classifier", 10_000, 10, 0],
+                "fn_index": fn_index,
+                "session_hash": "leaves",
+            },
+        ).raise_for_status()
         with http.stream("GET", "gradio_api/queue/data", params={"session_hash": "leaves"}) as stream:
             for line in stream.iter_lines():
                 if "process_generating" in line:

@@ -1,4 +1,5 @@
 """Architectures: output shapes for each image size, conditioning, and the discriminator's normalisation option."""
+
 import pytest
 import torch
 

@@ -1,10 +1,11 @@
 """BiGAN: an encoder trained with the generator against a discriminator of (image, latent) pairs."""
+
 import pytest
 import torch
 
+from gan_hub.archs.bigan import BiGANGenerator, JointDiscriminator
 from gan_hub.config import GeneratorConfig
 from gan_hub.hub import Generator, build_discriminator_network, build_generator_network
-from gan_hub.archs.bigan import BiGANGenerator, JointDiscriminator
 from gan_hub.objectives import get_objective
 from gan_hub.techniques import configure
 from gan_hub.variants import get_variant
@@ -18,8 +19,14 @@ CTX = StepContext(0, 1)
 
 
 def config(**extra) -> GeneratorConfig:
-    return GeneratorConfig(variant="bigan", arch="bigan", latent_dim=LATENT, image_size=16, channels=1,
-                           arch_kwargs={"base_channels": 8, "z_hidden": 64, **extra})
+    return GeneratorConfig(
+        variant="bigan",
+        arch="bigan",
+        latent_dim=LATENT,
+        image_size=16,
+        channels=1,
+        arch_kwargs={"base_channels": 8, "z_hidden": 64, **extra},
+    )
 
 
 def players(objective: str = "non-saturating", seed: int = 0, **options):
@@ -45,14 +52,20 @@ def inverted():
     succeed for every seed (one in five or so stays at chance), so the seeds are fixed."""
     cfg, g, d, algorithm = players(seed=0)
     g.generator.requires_grad_(False)
-    p = Players(g, d, torch.optim.Adam(g.encoder.parameters(), 1e-3, betas=(0.5, 0.999)),
-                torch.optim.Adam(d.parameters(), 1e-3, betas=(0.5, 0.999)), algorithm)
+    p = Players(
+        g,
+        d,
+        torch.optim.Adam(g.encoder.parameters(), 1e-3, betas=(0.5, 0.999)),
+        torch.optim.Adam(d.parameters(), 1e-3, betas=(0.5, 0.999)),
+        algorithm,
+    )
     rng = torch.Generator().manual_seed(1)
     for step in range(400):
         with torch.no_grad():
             real = g(torch.randn(32, LATENT, generator=rng))
-        alternating_step(p, real, None, lambda n: torch.randn(n, LATENT, generator=rng), lambda n: None,
-                         StepContext(step, 400))
+        alternating_step(
+            p, real, None, lambda n: torch.randn(n, LATENT, generator=rng), lambda n: None, StepContext(step, 400)
+        )
     model = Generator(cfg)
     model.net.load_state_dict(g.state_dict())
     return model
@@ -79,7 +92,9 @@ def test_generator_network_carries_an_encoder_and_the_discriminator_scores_pairs
 
 def test_networks_are_unconditional():
     with pytest.raises(ValueError, match="unconditional"):
-        build_generator_network(GeneratorConfig(variant="bigan", arch="bigan", latent_dim=4, image_size=16, num_classes=3))
+        build_generator_network(
+            GeneratorConfig(variant="bigan", arch="bigan", latent_dim=4, image_size=16, num_classes=3)
+        )
 
 
 def test_spectral_norm_reaches_the_latent_branch():
@@ -115,9 +130,13 @@ def test_the_generator_step_trains_both_g_and_e():
 
 
 def test_incompatible_networks_and_techniques_are_refused():
-    dcgan = GeneratorConfig(variant="dcgan", arch="dcgan", latent_dim=4, image_size=16, arch_kwargs={"base_channels": 8})
+    dcgan = GeneratorConfig(
+        variant="dcgan", arch="dcgan", latent_dim=4, image_size=16, arch_kwargs={"base_channels": 8}
+    )
     with pytest.raises(TypeError, match="encoder"):
-        BiGANAlgorithm(get_objective("non-saturating")).setup(build_generator_network(dcgan), build_discriminator_network(dcgan))
+        BiGANAlgorithm(get_objective("non-saturating")).setup(
+            build_generator_network(dcgan), build_discriminator_network(dcgan)
+        )
     for switch in ("feature_matching", "experience_replay"):
         setup = configure({switch: True}, get_objective("non-saturating"))
         with pytest.raises(ValueError, match=switch):
@@ -161,7 +180,9 @@ def test_encode_and_reconstruct_shapes_dtypes_and_inputs():
 
 
 def test_models_without_an_encoder_say_so():
-    model = Generator(GeneratorConfig(variant="dcgan", arch="dcgan", latent_dim=4, image_size=16, arch_kwargs={"base_channels": 8}))
+    model = Generator(
+        GeneratorConfig(variant="dcgan", arch="dcgan", latent_dim=4, image_size=16, arch_kwargs={"base_channels": 8})
+    )
     for method in (model.encode, model.reconstruct):
         with pytest.raises(ValueError, match="has no encoder"):
             method(torch.zeros(1, 1, 16, 16, dtype=torch.uint8))

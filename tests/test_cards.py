@@ -1,6 +1,7 @@
 """Model cards tell how: each zoo card is the current template's rendering, its usage section opens with
 the install line and a three-line load-and-sample example, and every code block in it runs as written
 against the model published under the card's repo id (on the loopback Hub)."""
+
 import re
 import shlex
 from pathlib import Path
@@ -28,8 +29,9 @@ def test_zoo_has_models():
 @pytest.mark.parametrize("name", MODELS)
 def test_zoo_card_is_the_template_rendering(name):
     g = Generator.from_pretrained(ZOO / name)
-    assert (ZOO / name / "README.md").read_text() == str(g.generate_model_card()), \
+    assert (ZOO / name / "README.md").read_text() == str(g.generate_model_card()), (
         f"model_zoo/{name}/README.md is stale: re-render it with gan-hub score --update-model or generate_model_card()"
+    )
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -66,7 +68,9 @@ def test_card_code_runs_as_written(name, hub_env, tmp_path, monkeypatch, capsys)
     shape = (config.channels, config.image_size, config.image_size)
     images = namespace["images"]
     assert images.dtype == torch.uint8 and tuple(images.shape) == (16, *shape)
-    assert torch.equal(images, Generator.from_pretrained(folder).generate(16, seed=0, labels=[0] * 16 if config.conditional else None))
+    assert torch.equal(
+        images, Generator.from_pretrained(folder).generate(16, seed=0, labels=[0] * 16 if config.conditional else None)
+    )
     assert tuple(namespace["frames"].shape) == (8, *shape)
     assert (tmp_path / "samples.png").is_file() and (tmp_path / "grid.png").is_file()
 

@@ -1,4 +1,5 @@
 """The gan-hub command line: help with examples, one-line errors with exit code 2, and each command's result."""
+
 import json
 import shutil
 from pathlib import Path
@@ -32,22 +33,25 @@ def test_help_lists_every_command_with_examples(capsys):
         assert code == 0 and f"usage: gan-hub {name}" in out and "examples:" in out, name
 
 
-@pytest.mark.parametrize("args, message", [
-    ([], "name a command"),
-    (["bogus"], "invalid choice: 'bogus'"),
-    (["sample"], "required: MODEL"),
-    (["sample", "no/such/folder"], "no such folder: no/such/folder"),
-    (["sample", ZOO / "dcgan-mnist", "-n", "0"], "must be at least 1"),
-    (["sample", ZOO / "dcgan-mnist", "--labels", "3"], "not class-conditional"),
-    (["sample", ZOO / "cgan-mnist", "-n", "4", "--labels", "1,2"], "2 classes for 4 samples"),
-    (["sample", ZOO / "dcgan-mnist", "-o", "out.txt"], "a grid is written as .png"),
-    (["train", "--max-steps", "ten"], "invalid int value: 'ten'"),
-    (["train", "--variant", "nope"], "nope"),
-    (["score", "no/such/folder"], "no/such/folder"),
-    (["score", ZOO / "dcgan-mnist", "--num-samples", "0"], "--num-samples"),
-    (["push", ZOO / "dcgan-mnist", "not a repo"], "not a Hub repo id"),
-    (["list", "no/such/folder"], "does not exist"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([], "name a command"),
+        (["bogus"], "invalid choice: 'bogus'"),
+        (["sample"], "required: MODEL"),
+        (["sample", "no/such/folder"], "no such folder: no/such/folder"),
+        (["sample", ZOO / "dcgan-mnist", "-n", "0"], "must be at least 1"),
+        (["sample", ZOO / "dcgan-mnist", "--labels", "3"], "not class-conditional"),
+        (["sample", ZOO / "cgan-mnist", "-n", "4", "--labels", "1,2"], "2 classes for 4 samples"),
+        (["sample", ZOO / "dcgan-mnist", "-o", "out.txt"], "a grid is written as .png"),
+        (["train", "--max-steps", "ten"], "invalid int value: 'ten'"),
+        (["train", "--variant", "nope"], "nope"),
+        (["score", "no/such/folder"], "no/such/folder"),
+        (["score", ZOO / "dcgan-mnist", "--num-samples", "0"], "--num-samples"),
+        (["push", ZOO / "dcgan-mnist", "not a repo"], "not a Hub repo id"),
+        (["list", "no/such/folder"], "does not exist"),
+    ],
+)
 def test_bad_arguments_get_one_line_and_exit_code_2(capsys, tmp_path, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)
     code, _, err = run(capsys, *args)
@@ -58,20 +62,60 @@ def test_bad_arguments_get_one_line_and_exit_code_2(capsys, tmp_path, monkeypatc
 
 def test_sample_grid_is_the_generated_images(capsys, tmp_path):
     out = tmp_path / "grid.png"
-    code, printed, _ = run(capsys, "sample", ZOO / "cgan-mnist", "-n", "12", "--seed", "3", "--labels", "7", "--truncation", "0.8", "--nrow", "4", "-o", out)
+    code, printed, _ = run(
+        capsys,
+        "sample",
+        ZOO / "cgan-mnist",
+        "-n",
+        "12",
+        "--seed",
+        "3",
+        "--labels",
+        "7",
+        "--truncation",
+        "0.8",
+        "--nrow",
+        "4",
+        "-o",
+        out,
+    )
     assert code == 0 and f"wrote {out}" in printed
     images = Generator.from_pretrained(ZOO / "cgan-mnist").generate(12, seed=3, labels=[7] * 12, truncation=0.8)
     assert list(Image.open(out).getdata()) == list(image_grid(images, nrow=4).getdata())
 
 
 def test_sample_interpolation_gif_and_strip(capsys, tmp_path):
-    code, _, _ = run(capsys, "sample", ZOO / "cgan-mnist", "--seed", "0", "--interpolate", "5", "--steps", "6",
-                     "--labels", "1,7", "-o", tmp_path / "walk.gif")
+    code, _, _ = run(
+        capsys,
+        "sample",
+        ZOO / "cgan-mnist",
+        "--seed",
+        "0",
+        "--interpolate",
+        "5",
+        "--steps",
+        "6",
+        "--labels",
+        "1,7",
+        "-o",
+        tmp_path / "walk.gif",
+    )
     assert code == 0
     gif = Image.open(tmp_path / "walk.gif")
     assert gif.n_frames == 2 * 6 - 2  # there and back, end points once
-    code, _, _ = run(capsys, "sample", ZOO / "cgan-mnist", "--interpolate", "5", "--steps", "6", "--labels", "1,7",
-                     "-o", tmp_path / "walk.png")
+    code, _, _ = run(
+        capsys,
+        "sample",
+        ZOO / "cgan-mnist",
+        "--interpolate",
+        "5",
+        "--steps",
+        "6",
+        "--labels",
+        "1,7",
+        "-o",
+        tmp_path / "walk.png",
+    )
     frames = Generator.from_pretrained(ZOO / "cgan-mnist").interpolate(0, 5, steps=6, label_a=1, label_b=7)
     assert code == 0 and list(Image.open(tmp_path / "walk.png").getdata()) == list(image_grid(frames, nrow=6).getdata())
 
@@ -98,8 +142,24 @@ def test_train_delegates_to_the_trainer(capsys, tmp_path):
 
     code, out, _ = run(capsys, "train", "--list-variants")
     assert code == 0 and out.strip() == list_variants_text()
-    code, out, _ = run(capsys, "train", "--variant", "gan", "--arch", "mlp", "--dataset", "synthetic", "--max-steps", "2",
-                       "--batch-size", "8", "--eval-samples", "0", "--output-dir", tmp_path / "run")
+    code, out, _ = run(
+        capsys,
+        "train",
+        "--variant",
+        "gan",
+        "--arch",
+        "mlp",
+        "--dataset",
+        "synthetic",
+        "--max-steps",
+        "2",
+        "--batch-size",
+        "8",
+        "--eval-samples",
+        "0",
+        "--output-dir",
+        tmp_path / "run",
+    )
     assert code == 0 and (tmp_path / "run" / "model" / "model.safetensors").is_file()
     code, out, _ = run(capsys, "list", "--zoo", "", "--runs", tmp_path)
     assert "run " in out and "gan " in out

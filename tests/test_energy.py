@@ -1,21 +1,20 @@
 """Energy-based variants (EBGAN, BEGAN): losses on hand-made energies, the autoencoder discriminators,
 k_t's control and checkpointing, and short runs with the real trainer (one and two processes)."""
+
 import math
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
-
-from gan_hub.game import REPLACES_GENERATOR_LOSS
 from safetensors.torch import load_file
 from torch import nn
 
 from gan_hub import Generator
 from gan_hub.archs.autoencoder import ConvAutoencoderDiscriminator, MLPAutoencoderDiscriminator
 from gan_hub.config import GeneratorConfig
+from gan_hub.game import REPLACES_GENERATOR_LOSS
 from gan_hub.hub import build_discriminator_network, build_generator_network
 from gan_hub.variants import get_variant
 from gan_hub.variants.base import StepContext, Technique
@@ -68,8 +67,8 @@ def test_ebgan_discriminator_loss_on_hand_made_energies():
 
 def test_ebgan_algorithm_uses_mean_squared_reconstruction_error_and_the_margin():
     algo = EBGAN(None, margin=10.0)
-    real = constant_images([0.5, 1.0])           # energies 0.25 and 1
-    generator = ConstantGenerator([2.0, 4.0])     # energies 4 (below m: 10 - 4 = 6) and 16 (above m: 0)
+    real = constant_images([0.5, 1.0])  # energies 0.25 and 1
+    generator = ConstantGenerator([2.0, 4.0])  # energies 4 (below m: 10 - 4 = 6) and 16 (above m: 0)
     loss, logs = algo.discriminator_loss(generator, ZeroReconstruction(), real, None, torch.zeros(2, 3), CTX)
     assert loss.item() == pytest.approx((0.25 + 1.0) / 2 + (6.0 + 0.0) / 2)
     assert logs["d_loss"] == pytest.approx(loss.item())
@@ -92,29 +91,33 @@ def test_ebgan_generator_loss_adds_the_weighted_pulling_away_term():
     generator = ConstantGenerator([2.0, 2.0, 2.0])  # identical fakes: energy 4 each, PT = 1
     loss, logs = algo.generator_loss(generator, ZeroReconstruction(), torch.zeros(3, 3), None, None, CTX)
     assert loss.item() == pytest.approx(4.0 + 0.1)
-    assert logs["g_loss"] == pytest.approx(4.1) and logs["g_pt"] == pytest.approx(0.1) and logs["g_energy"] == pytest.approx(4.0)
+    assert (
+        logs["g_loss"] == pytest.approx(4.1)
+        and logs["g_pt"] == pytest.approx(0.1)
+        and logs["g_energy"] == pytest.approx(4.0)
+    )
 
 
 # ---- BEGAN --------------------------------------------------------------------------------------------
 def test_began_k_update_and_its_clip():
     assert began_k_update(0.5, 1.0, 0.3, gamma=0.5, lambda_k=0.001) == pytest.approx(0.5 + 0.001 * (0.5 - 0.3))
     assert began_k_update(0.5, 1.0, 0.8, gamma=0.5, lambda_k=0.001) == pytest.approx(0.5 - 0.001 * 0.3)
-    assert began_k_update(0.0001, 0.0, 1.0, gamma=0.5, lambda_k=0.001) == 0.0      # would be -0.0009
-    assert began_k_update(0.9999, 2.0, 0.0, gamma=0.5, lambda_k=0.001) == 1.0      # would be 1.0009
-    assert began_k_update(0.0, 0.2, 0.1, gamma=0.5, lambda_k=0.001) == 0.0         # at equilibrium k stays
+    assert began_k_update(0.0001, 0.0, 1.0, gamma=0.5, lambda_k=0.001) == 0.0  # would be -0.0009
+    assert began_k_update(0.9999, 2.0, 0.0, gamma=0.5, lambda_k=0.001) == 1.0  # would be 1.0009
+    assert began_k_update(0.0, 0.2, 0.1, gamma=0.5, lambda_k=0.001) == 0.0  # at equilibrium k stays
 
 
 def test_began_convergence_measure():
     assert began_convergence(1.0, 0.2, gamma=0.5) == pytest.approx(1.0 + 0.3)
     assert began_convergence(1.0, 0.9, gamma=0.5) == pytest.approx(1.0 + 0.4)
-    assert began_convergence(0.4, 0.2, gamma=0.5) == pytest.approx(0.4)            # at equilibrium: L(x)
+    assert began_convergence(0.4, 0.2, gamma=0.5) == pytest.approx(0.4)  # at equilibrium: L(x)
 
 
 def test_began_losses_and_k_from_process_averaged_losses():
     algo = BEGAN(None, gamma=0.5, lambda_k=0.01, k0=0.2)
-    real = constant_images([0.5, -1.5])          # L1 energies 0.5, 1.5: L(x) = 1.0 here
+    real = constant_images([0.5, -1.5])  # L1 energies 0.5, 1.5: L(x) = 1.0 here
     generator = ConstantGenerator([0.25, -0.75])  # L(G(z)) = 0.5 here
-    other = torch.tensor([3.0, 0.1])              # another process's (L(x), L(G(z)))
+    other = torch.tensor([3.0, 0.1])  # another process's (L(x), L(G(z)))
     ctx = StepContext(0, 10, reduce_mean=lambda t: (t + other) / 2)
     loss, logs = algo.discriminator_loss(generator, ZeroReconstruction(), real, None, torch.zeros(2, 3), ctx)
     assert loss.item() == pytest.approx(1.0 - 0.2 * 0.5)  # this process's losses, the old k
@@ -169,13 +172,25 @@ def test_mlp_autoencoder_reconstruction_shapes():
 
 
 def test_autoencoders_are_registered_with_their_generators():
-    config = GeneratorConfig(variant="ebgan", arch="dcgan", image_size=28, latent_dim=8, discriminator_arch="autoencoder",
-                             arch_kwargs={"base_channels": 8, "d_hidden": 12, "g_hidden": 4})
+    config = GeneratorConfig(
+        variant="ebgan",
+        arch="dcgan",
+        image_size=28,
+        latent_dim=8,
+        discriminator_arch="autoencoder",
+        arch_kwargs={"base_channels": 8, "d_hidden": 12, "g_hidden": 4},
+    )
     g, d = build_generator_network(config), build_discriminator_network(config)
     assert isinstance(d, ConvAutoencoderDiscriminator) and d.code_dim == 12
     assert d(g(torch.randn(2, 8))).shape == (2, 1, 28, 28)
-    mlp = GeneratorConfig(variant="x", arch="mlp", image_size=6, latent_dim=8, arch_kwargs={"hidden_dim": 16},
-                          discriminator_arch="autoencoder-mlp")
+    mlp = GeneratorConfig(
+        variant="x",
+        arch="mlp",
+        image_size=6,
+        latent_dim=8,
+        arch_kwargs={"hidden_dim": 16},
+        discriminator_arch="autoencoder-mlp",
+    )
     assert build_discriminator_network(mlp)(build_generator_network(mlp)(torch.randn(2, 8))).shape == (2, 1, 6, 6)
 
 
@@ -200,9 +215,20 @@ def train(variant: str, output_dir: Path, max_steps: int = 20):
     from train.config import TrainConfig
     from train.trainer import Trainer
 
-    cfg = TrainConfig(variant=variant, dataset="synthetic", max_steps=max_steps, batch_size=16, eval_samples=0,
-                      eval_samples_during_training=0, sample_every=1000, eval_every=1000, checkpoint_every=10,
-                      log_every=1, output_dir=str(output_dir), arch_kwargs={"base_channels": 8})
+    cfg = TrainConfig(
+        variant=variant,
+        dataset="synthetic",
+        max_steps=max_steps,
+        batch_size=16,
+        eval_samples=0,
+        eval_samples_during_training=0,
+        sample_every=1000,
+        eval_every=1000,
+        checkpoint_every=10,
+        log_every=1,
+        output_dir=str(output_dir),
+        arch_kwargs={"base_channels": 8},
+    )
     trainer = Trainer(cfg)
     logs, step = [], trainer.train_step
 
@@ -257,13 +283,21 @@ def test_resumed_began_run_continues_with_k_t(runs, tmp_path):
 def test_began_with_two_processes_keeps_one_k_t(tmp_path):
     # On a CPU-only machine the trainer joins the processes in a gloo group (see Trainer and tests/test_train.py).
     config = tmp_path / "run.yaml"
-    config.write_text(f"variant: began\ndataset: synthetic\nmax_steps: 6\nbatch_size: 16\ncheckpoint_every: 3\n"
-                      f"sample_every: 1000\neval_every: 1000\neval_samples: 0\neval_samples_during_training: 0\n"
-                      f"arch_kwargs: {{base_channels: 8}}\noutput_dir: {tmp_path / 'out'}\n")
+    config.write_text(
+        f"variant: began\ndataset: synthetic\nmax_steps: 6\nbatch_size: 16\ncheckpoint_every: 3\n"
+        f"sample_every: 1000\neval_every: 1000\neval_samples: 0\neval_samples_during_training: 0\n"
+        f"arch_kwargs: {{base_channels: 8}}\noutput_dir: {tmp_path / 'out'}\n"
+    )
     launcher = two_process_launcher()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    result = subprocess.run(launcher + ["-m", "train", "--config", str(config)], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        launcher + ["-m", "train", "--config", str(config)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     checkpoint = tmp_path / "out" / "checkpoints" / "step_00000006"
     k0, k1 = (load_file(str(checkpoint / f"noise_rng_{i}.safetensors"))["algorithm.k_t"] for i in (0, 1))

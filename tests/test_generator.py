@@ -1,4 +1,6 @@
-"""The Python API a user relies on: seeded sampling, interpolation, class grids, save/load round trips, strict loading."""
+"""The Python API a user relies on: seeded sampling, interpolation, class grids, save/load round trips, strict
+loading."""
+
 import json
 
 import pytest
@@ -13,8 +15,13 @@ from gan_hub.sampling import latent_for_seed, slerp
 
 def make(conditional: bool, arch: str = "dcgan", seed: int = 0) -> Generator:
     torch.manual_seed(seed)
-    config = GeneratorConfig(variant="cgan" if conditional else "dcgan", arch=arch, num_classes=10 if conditional else 0,
-                             dataset="mnist", arch_kwargs={"base_channels": 8} if arch == "dcgan" else {"hidden_dim": 32})
+    config = GeneratorConfig(
+        variant="cgan" if conditional else "dcgan",
+        arch=arch,
+        num_classes=10 if conditional else 0,
+        dataset="mnist",
+        arch_kwargs={"base_channels": 8} if arch == "dcgan" else {"hidden_dim": 32},
+    )
     return Generator(config)
 
 
@@ -87,10 +94,24 @@ def test_class_grid_rows_are_classes_columns_are_seeds():
 @pytest.mark.parametrize("conditional", [False, True])
 def test_save_then_load_gives_identical_outputs(tmp_path, conditional):
     g = make(conditional)
-    g.metrics = {"scores": [{"metric": "inception_score", "name": "classifier IS@100", "mean": 5.0, "std": 0.1,
-                             "scorer": "mnist-classifier", "num_samples": 100, "splits": 10, "seed": 0}]}
+    g.metrics = {
+        "scores": [
+            {
+                "metric": "inception_score",
+                "name": "classifier IS@100",
+                "mean": 5.0,
+                "std": 0.1,
+                "scorer": "mnist-classifier",
+                "num_samples": 100,
+                "splits": 10,
+                "seed": 0,
+            }
+        ]
+    }
     g.save_pretrained(tmp_path)
-    assert {"config.json", "model.safetensors", "README.md", "samples.png", "metrics.json"} <= {p.name for p in tmp_path.iterdir()}
+    assert {"config.json", "model.safetensors", "README.md", "samples.png", "metrics.json"} <= {
+        p.name for p in tmp_path.iterdir()
+    }
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging leftovers
     loaded = Generator.from_pretrained(tmp_path)
     assert loaded.config == g.config
@@ -154,7 +175,9 @@ def test_unknown_architecture_in_config(tmp_path):
 def test_half_precision_save_loads_to_identical_outputs(tmp_path):
     from gan_hub import Generator, GeneratorConfig
 
-    g = Generator(GeneratorConfig(variant="dcgan", arch="dcgan", latent_dim=8, image_size=16, arch_kwargs={"base_channels": 8}))
+    g = Generator(
+        GeneratorConfig(variant="dcgan", arch="dcgan", latent_dim=8, image_size=16, arch_kwargs={"base_channels": 8})
+    )
     before = g.generate(4, seed=3)
     g.save_pretrained(tmp_path / "half", weights_dtype=torch.float16)
     stored = load_file(str(tmp_path / "half" / "model.safetensors"))
@@ -172,7 +195,7 @@ def test_truncated_latents_stay_inside_and_keep_the_entries_already_inside():
     assert cut.abs().max() <= 0.7
     inside = plain.abs() <= 0.7
     assert torch.equal(cut[inside], plain[inside]) and (~inside).sum() > 100  # only the outliers were redrawn
-    assert torch.equal(cut, latents(200, 16, seed=5, truncation=0.7))          # still a pure function of the seed
+    assert torch.equal(cut, latents(200, 16, seed=5, truncation=0.7))  # still a pure function of the seed
     # a normal truncated to [-t, t] has variance 1 - 2 t phi(t) / (2 Phi(t) - 1); at t = 0.7 that is 0.1519
     assert abs(latents(20000, 8, seed=1, truncation=0.7).var().item() - 0.1519) < 0.006
     for too_small in (0.0, 1e-7, 0.019):  # the redraws would take ~1/t times as long: refused below the floor
@@ -188,10 +211,18 @@ def test_generate_with_truncation_and_the_variants_that_refuse_it():
     wide, tight = g.generate(8, seed=2, truncation=10.0), g.generate(8, seed=2, truncation=0.5)
     assert torch.equal(wide, g.generate(8, seed=2))  # no |z| reaches 10: nothing redrawn
     assert not torch.equal(tight, wide) and torch.equal(tight, g.generate(8, seed=2, truncation=0.5))
-    structured = [GeneratorConfig(variant="mix-gan", arch="mix-dcgan", dataset="mnist",
-                                  arch_kwargs={"base_channels": 4, "components": 2}),
-                  GeneratorConfig(variant="infogan", arch="dcgan", latent_dim=20, image_size=16,
-                                  arch_kwargs={"base_channels": 4, "info_categorical": 3, "info_continuous": 1})]
+    structured = [
+        GeneratorConfig(
+            variant="mix-gan", arch="mix-dcgan", dataset="mnist", arch_kwargs={"base_channels": 4, "components": 2}
+        ),
+        GeneratorConfig(
+            variant="infogan",
+            arch="dcgan",
+            latent_dim=20,
+            image_size=16,
+            arch_kwargs={"base_channels": 4, "info_categorical": 3, "info_continuous": 1},
+        ),
+    ]
     for config in structured:
         other = Generator(config)
         assert not other.supports_truncation

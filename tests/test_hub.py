@@ -1,4 +1,5 @@
 """Push and pull through the unmodified huggingface_hub client against the loopback Hub server."""
+
 import pytest
 import torch
 from huggingface_hub import HfApi
@@ -9,8 +10,15 @@ from tests.test_train import FAST, run_train
 
 def small_generator(conditional: bool) -> Generator:
     torch.manual_seed(1)
-    return Generator(GeneratorConfig(variant="cgan" if conditional else "dcgan", arch="dcgan", dataset="mnist",
-                                     num_classes=10 if conditional else 0, arch_kwargs={"base_channels": 8}))
+    return Generator(
+        GeneratorConfig(
+            variant="cgan" if conditional else "dcgan",
+            arch="dcgan",
+            dataset="mnist",
+            num_classes=10 if conditional else 0,
+            arch_kwargs={"base_channels": 8},
+        )
+    )
 
 
 @pytest.mark.parametrize("conditional", [False, True])

@@ -3,6 +3,7 @@
 huggingface_hub is imported at module level on purpose: the ``hub_env`` fixture must redirect a
 client that was imported before it ran.
 """
+
 from __future__ import annotations
 
 import hashlib

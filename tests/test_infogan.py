@@ -1,5 +1,6 @@
 """InfoGAN: latent codes read from the latent, a Q head on D, and the mutual-information term that makes
 the codes recoverable from the samples."""
+
 import math
 
 import pytest
@@ -8,7 +9,14 @@ import torch
 from gan_hub.config import GeneratorConfig
 from gan_hub.data import load_dataset
 from gan_hub.hub import Generator, build_discriminator_network, build_generator_network
-from gan_hub.nn.info import CodeLayout, InfoCodeGenerator, InfoHead, add_info_head, discriminate_with_codes, information_loss
+from gan_hub.nn.info import (
+    CodeLayout,
+    InfoCodeGenerator,
+    InfoHead,
+    add_info_head,
+    discriminate_with_codes,
+    information_loss,
+)
 from gan_hub.objectives import get_objective
 from gan_hub.techniques import configure
 from gan_hub.variants import get_variant
@@ -21,16 +29,26 @@ K, C, LATENT = 4, 1, 16
 
 
 def config(**extra) -> GeneratorConfig:
-    return GeneratorConfig(variant="infogan", arch="dcgan", latent_dim=LATENT, image_size=16, channels=1,
-                           arch_kwargs={"base_channels": 8, "info_categorical": K, "info_continuous": C, **extra})
+    return GeneratorConfig(
+        variant="infogan",
+        arch="dcgan",
+        latent_dim=LATENT,
+        image_size=16,
+        channels=1,
+        arch_kwargs={"base_channels": 8, "info_categorical": K, "info_continuous": C, **extra},
+    )
 
 
 def players(categorical_weight=1.0, continuous_weight=0.1, seed=0):
     torch.manual_seed(seed)
     cfg = config()
     g, d = build_generator_network(cfg), build_discriminator_network(cfg)
-    algorithm = InfoGANAlgorithm(get_objective("non-saturating"), categorical_weight=categorical_weight,
-                                 continuous_weight=continuous_weight, q_hidden=32)
+    algorithm = InfoGANAlgorithm(
+        get_objective("non-saturating"),
+        categorical_weight=categorical_weight,
+        continuous_weight=continuous_weight,
+        q_hidden=32,
+    )
     algorithm.setup(g, d)
     return cfg, g, d, algorithm
 
@@ -38,15 +56,21 @@ def players(categorical_weight=1.0, continuous_weight=0.1, seed=0):
 def train(steps: int, **weights):
     """A short InfoGAN run on the synthetic test images (about 1 s per 100 steps on one CPU core)."""
     cfg, g, d, algorithm = players(**weights)
-    p = Players(g, d, torch.optim.Adam(g.parameters(), 1e-3, betas=(0.5, 0.999)),
-                torch.optim.Adam(d.parameters(), 2e-4, betas=(0.5, 0.999)), algorithm)
+    p = Players(
+        g,
+        d,
+        torch.optim.Adam(g.parameters(), 1e-3, betas=(0.5, 0.999)),
+        torch.optim.Adam(d.parameters(), 2e-4, betas=(0.5, 0.999)),
+        algorithm,
+    )
     data = load_dataset("synthetic").images.float().div(127.5).sub(1)
     rng = torch.Generator().manual_seed(1)
     history = []
     for step in range(steps):
         real = data[torch.randint(0, len(data), (32,), generator=rng)]
-        logs, _ = alternating_step(p, real, None, lambda n: torch.randn(n, LATENT, generator=rng), lambda n: None,
-                                   StepContext(step, steps))
+        logs, _ = alternating_step(
+            p, real, None, lambda n: torch.randn(n, LATENT, generator=rng), lambda n: None, StepContext(step, steps)
+        )
         history.append(logs)
     return cfg, g, d, history
 
@@ -82,17 +106,24 @@ def test_codes_are_read_from_the_latent_with_the_papers_distributions():
     torch.testing.assert_close(x[:, 3:6], torch.tensor([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]))
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"categorical": 1}, "at least 2 categories"), ({}, "at least one code"),
-    ({"categorical": 6, "continuous": 2}, "leaves no noise"), ({"continuous": -1}, "non-negative integer"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"categorical": 1}, "at least 2 categories"),
+        ({}, "at least one code"),
+        ({"categorical": 6, "continuous": 2}, "leaves no noise"),
+        ({"continuous": -1}, "non-negative integer"),
+    ],
+)
 def test_bad_layouts_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         CodeLayout(latent_dim=8, **kwargs)
 
 
 def test_models_without_info_options_are_unchanged():
-    cfg = GeneratorConfig(variant="dcgan", arch="dcgan", latent_dim=LATENT, image_size=16, arch_kwargs={"base_channels": 8})
+    cfg = GeneratorConfig(
+        variant="dcgan", arch="dcgan", latent_dim=LATENT, image_size=16, arch_kwargs={"base_channels": 8}
+    )
     assert not isinstance(build_generator_network(cfg), InfoCodeGenerator)
     with pytest.raises(ValueError, match="has no latent codes"):
         Generator(cfg).generate(2, codes={"categorical": 0})
@@ -141,9 +172,13 @@ def test_q_head_follows_spectral_norm_and_minibatch_discrimination():
 
 
 def test_setup_and_techniques_are_checked():
-    cfg = GeneratorConfig(variant="infogan", arch="dcgan", latent_dim=LATENT, image_size=16, arch_kwargs={"base_channels": 8})
+    cfg = GeneratorConfig(
+        variant="infogan", arch="dcgan", latent_dim=LATENT, image_size=16, arch_kwargs={"base_channels": 8}
+    )
     with pytest.raises(TypeError, match="info_codes network wrapper"):
-        InfoGANAlgorithm(get_objective("non-saturating")).setup(build_generator_network(cfg), build_discriminator_network(cfg))
+        InfoGANAlgorithm(get_objective("non-saturating")).setup(
+            build_generator_network(cfg), build_discriminator_network(cfg)
+        )
     replay = configure({"experience_replay": True}, get_objective("non-saturating")).techniques
     with pytest.raises(ValueError, match="experience_replay"):
         InfoGANAlgorithm(get_objective("non-saturating"), replay)
@@ -194,19 +229,29 @@ def test_generate_with_fixed_codes(trained):
     for other in range(K):
         if other != 1:
             assert not torch.equal(model.generate(8, seed=3, codes={"categorical": other, "continuous": [0.5]}), fixed)
-    per_sample = model.generate(4, seed=3, codes={"categorical": [0, 1, 2, 3], "continuous": [[-2.0], [-1.0], [1.0], [2.0]]})
+    per_sample = model.generate(
+        4, seed=3, codes={"categorical": [0, 1, 2, 3], "continuous": [[-2.0], [-1.0], [1.0], [2.0]]}
+    )
     assert per_sample.shape == (4, 1, 16, 16)  # values outside [-1, 1] extrapolate
     soft = torch.eye(K)[[1] * 8]
     torch.testing.assert_close(model.generate(8, seed=3, codes={"categorical": soft, "continuous": [0.5]}), fixed)
-    assert torch.equal(model.generate(3, seed=0, batch_size=2, codes={"categorical": 2}),
-                       model.generate(3, seed=0, batch_size=500, codes={"categorical": 2}))
+    assert torch.equal(
+        model.generate(3, seed=0, batch_size=2, codes={"categorical": 2}),
+        model.generate(3, seed=0, batch_size=500, codes={"categorical": 2}),
+    )
 
 
-@pytest.mark.parametrize("codes, error, message", [
-    ({"categorical": K}, ValueError, "must be in 0"), ({"categorical": [0, 1]}, ValueError, "2 categorical codes for 4"),
-    ({"continuous": [0.1, 0.2]}, ValueError, "1 continuous codes, got 2"), ({"style": 1}, ValueError, "unknown code"),
-    ({"categorical": 1.5}, TypeError, "integer category"), ([1], TypeError, "must be a dict"),
-])
+@pytest.mark.parametrize(
+    "codes, error, message",
+    [
+        ({"categorical": K}, ValueError, "must be in 0"),
+        ({"categorical": [0, 1]}, ValueError, "2 categorical codes for 4"),
+        ({"continuous": [0.1, 0.2]}, ValueError, "1 continuous codes, got 2"),
+        ({"style": 1}, ValueError, "unknown code"),
+        ({"categorical": 1.5}, TypeError, "integer category"),
+        ([1], TypeError, "must be a dict"),
+    ],
+)
 def test_bad_codes_are_refused(codes, error, message):
     with pytest.raises(error, match=message):
         Generator(config()).generate(4, codes=codes)
@@ -227,13 +272,15 @@ def test_from_pretrained_keeps_the_codes_meaning(trained, tmp_path):
         with torch.no_grad():
             _, (logits, _) = discriminate_with_codes(d, images.float().div(127.5).sub(1))
         d.train()
-        assert (logits.argmax(1) == k).float().mean() > 0.75, k  # Q still reads category k in the reloaded model's images
+        assert (logits.argmax(1) == k).float().mean() > 0.75, (
+            k
+        )  # Q still reads category k in the reloaded model's images
 
 
 def test_virtual_batch_norm_reference_batch_is_in_the_code_space():
     model = Generator(config(g_norm="virtual-batch", g_vbn_reference_size=8))
     reference = model.net.net.reference_z
-    one_hot = reference[:, LATENT - K - C:LATENT - C]
+    one_hot = reference[:, LATENT - K - C : LATENT - C]
     assert torch.equal(one_hot.sum(1), torch.ones(8)) and set(one_hot.unique().tolist()) == {0.0, 1.0}
     assert reference[:, -C:].abs().max() < 1
     assert model.generate(4, seed=0, codes={"categorical": 2}).shape == (4, 1, 16, 16)

@@ -7,6 +7,7 @@ folder of links to exactly the installed distributions that the wheel's declared
 run-time import of an undeclared package (gradio from the core, say) fails here as it would for a user;
 pip then installs the wheel with ``--no-index``, checking every declared requirement against those links.
 """
+
 import json
 import os
 import shutil
@@ -21,14 +22,28 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[1]
-NOT_IN_CHECKOUT_COPY = shutil.ignore_patterns(".git", ".venv", "runs", "build", "dist", "*.egg-info", "__pycache__",
-                                              ".pytest_cache", "test-artifacts", "model_zoo")
+NOT_IN_CHECKOUT_COPY = shutil.ignore_patterns(
+    ".git",
+    ".venv",
+    "runs",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    ".pytest_cache",
+    "test-artifacts",
+    "model_zoo",
+)
 NOT_CORE = {"gradio", "accelerate", "tensorboard", "matplotlib", "torch-fidelity", "av", "pandas", "pyyaml"}
 
 
 def run(cmd, cwd, env=None, timeout=300) -> str:
-    result = subprocess.run([str(c) for c in cmd], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
-    assert result.returncode == 0, f"{cmd} failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    result = subprocess.run(
+        [str(c) for c in cmd], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    assert result.returncode == 0, (
+        f"{cmd} failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    )
     return result.stdout
 
 
@@ -37,8 +52,22 @@ def wheel(tmp_path_factory) -> Path:
     """The wheel built from a copy of the checkout, the way `pip install .` builds it (no model_zoo inside)."""
     work = tmp_path_factory.mktemp("build")
     shutil.copytree(ROOT, work / "src", ignore=NOT_IN_CHECKOUT_COPY)
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q", "-w",
-         work / "dist", work / "src"], cwd=work)
+    run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "-q",
+            "-w",
+            work / "dist",
+            work / "src",
+        ],
+        cwd=work,
+    )
     (built,) = (work / "dist").glob("gan_hub-*.whl")
     return built
 
@@ -47,7 +76,9 @@ def requirements(wheel_path: Path) -> list[Requirement]:
     with zipfile.ZipFile(wheel_path) as zf:
         name = next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))
         text = zf.read(name).decode()
-    return [Requirement(line.split(":", 1)[1].strip()) for line in text.splitlines() if line.startswith("Requires-Dist:")]
+    return [
+        Requirement(line.split(":", 1)[1].strip()) for line in text.splitlines() if line.startswith("Requires-Dist:")
+    ]
 
 
 def wanted(req: Requirement, extras: set[str]) -> bool:
@@ -89,14 +120,33 @@ def fresh_venv(where: Path, dists: dict[str, metadata.Distribution]) -> Path:
 
 def user_env(tmp: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "PIP_", "VIRTUAL_ENV"))}
-    return {**env, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp / "hf-home"), "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-            "GRADIO_ANALYTICS_ENABLED": "False"}
+    return {
+        **env,
+        "HF_HUB_OFFLINE": "1",
+        "HF_HOME": str(tmp / "hf-home"),
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+    }
 
 
 def pip_install(python: Path, requirement: str, wheel: Path, cwd: Path) -> None:
     """The cards' install line (`pip install gan-hub`), with our wheel as the only index."""
-    run([sys.executable, "-m", "pip", "--python", python, "install", "--no-index", "--find-links", wheel.parent, "-q",
-         requirement], cwd=cwd)
+    run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            python,
+            "install",
+            "--no-index",
+            "--find-links",
+            wheel.parent,
+            "-q",
+            requirement,
+        ],
+        cwd=cwd,
+    )
 
 
 def user_folder(tmp: Path) -> Path:
@@ -119,7 +169,8 @@ scores = evaluate_generator(g, num_samples=200, seed=0, metrics=("is", "fid"))["
 print(json.dumps({"gan_hub": gan_hub.__file__, "sum": int(images.long().sum()), "shape": list(images.shape),
                   "card": Path("saved/README.md").read_text(), "scores": [s["name"] for s in scores],
                   "gradio_importable": importlib.util.find_spec("gradio") is not None,
-                  "loaded": sorted(m for m in ("gradio", "accelerate", "tensorboard", "matplotlib") if m in sys.modules)}))
+                  "loaded": sorted(m for m in ("gradio", "accelerate", "tensorboard", "matplotlib") if m in
+                  sys.modules)}))
 """
 
 
@@ -148,7 +199,9 @@ def test_core_install_from_another_folder(wheel, tmp_path):
     assert "gan-hub sample" in run([gan_hub, "--help"], cwd=folder, env=env)
     out = run([gan_hub, "sample", "dcgan-mnist", "-n", "16", "--seed", "0", "-o", "grid.png"], cwd=folder, env=env)
     assert "wrote grid.png" in out and (folder / "grid.png").stat().st_size > 0
-    app = subprocess.run([gan_hub, "app"], cwd=folder, env=env, capture_output=True, text=True, timeout=120, check=False)
+    app = subprocess.run(
+        [gan_hub, "app"], cwd=folder, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
     assert app.returncode == 1 and 'pip install "gan-hub[app]"' in app.stderr
 
 
@@ -181,13 +234,20 @@ def test_pinned_requirements_satisfy_the_declared_ranges():
     import tomllib
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    declared = [Requirement(r) for group in [project["dependencies"], *project["optional-dependencies"].values()]
-                for r in group if canonicalize_name(Requirement(r).name) != "gan-hub"]
+    declared = [
+        Requirement(r)
+        for group in [project["dependencies"], *project["optional-dependencies"].values()]
+        for r in group
+        if canonicalize_name(Requirement(r).name) != "gan-hub"
+    ]
     pins = {**pinned(ROOT / "requirements.txt"), **pinned(ROOT / "requirements-dev.txt")}
     for req in declared:
         name = canonicalize_name(req.name)
         assert name in pins, f"{req} is declared in pyproject.toml but not in requirements*.txt"
         exact = [s.version for s in pins[name].specifier if s.operator == "=="]
         assert all(req.specifier.contains(v) for v in exact), f"requirements pin {pins[name]} is outside {req}"
-    space = {canonicalize_name(Requirement(r).name) for r in project["dependencies"] + project["optional-dependencies"]["app"]}
+    space = {
+        canonicalize_name(Requirement(r).name)
+        for r in project["dependencies"] + project["optional-dependencies"]["app"]
+    }
     assert space <= set(pinned(ROOT / "requirements.txt"))  # a Space installs requirements.txt only, then runs app.py

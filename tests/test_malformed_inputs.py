@@ -7,6 +7,7 @@ is an exception the user can act on (ValueError/TypeError, a missing file, an un
 names the argument or file; the CLIs print exactly one line ``PROG: error: ...`` and exit with 2 for a
 usage error, 1 for a failure at run time. Most cases run in-process; a few run the real commands.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -36,9 +37,11 @@ def tree_state(folder: Path) -> dict[str, str]:
     """Every file under ``folder`` (hidden ones included) with the SHA-256 of its bytes."""
     if not folder.exists():
         return {}
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()} | {"<dirs>": ",".join(
-                sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_dir()))}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    } | {"<dirs>": ",".join(sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_dir()))}
 
 
 def assert_clear(call, match: str):
@@ -54,14 +57,19 @@ def assert_clear(call, match: str):
 @pytest.fixture(scope="module")
 def cgan() -> Generator:
     torch.manual_seed(0)
-    return Generator(GeneratorConfig(variant="cgan", arch="mlp", latent_dim=8, num_classes=10, dataset="mnist",
-                                     arch_kwargs={"hidden_dim": 16}))
+    return Generator(
+        GeneratorConfig(
+            variant="cgan", arch="mlp", latent_dim=8, num_classes=10, dataset="mnist", arch_kwargs={"hidden_dim": 16}
+        )
+    )
 
 
 @pytest.fixture(scope="module")
 def gan() -> Generator:
     torch.manual_seed(0)
-    return Generator(GeneratorConfig(variant="gan", arch="mlp", latent_dim=8, dataset="mnist", arch_kwargs={"hidden_dim": 16}))
+    return Generator(
+        GeneratorConfig(variant="gan", arch="mlp", latent_dim=8, dataset="mnist", arch_kwargs={"hidden_dim": 16})
+    )
 
 
 SOFT_NAN = torch.full((2, 10), float("nan"))
@@ -164,12 +172,25 @@ def test_class_grid_refuses(cgan, kwargs, match):
 
 
 def test_generate_from_latents_and_encode_refuse_bad_batch_sizes(cgan):
-    assert_clear(lambda: cgan.generate_from_latents(torch.zeros(2, 8), batch_size=0), "batch_size must be an integer >= 1")
+    assert_clear(
+        lambda: cgan.generate_from_latents(torch.zeros(2, 8), batch_size=0), "batch_size must be an integer >= 1"
+    )
     assert_clear(lambda: cgan.generate_from_latents(torch.zeros(2, 8), batch_size=1.5), "batch_size must be an integer")
 
 
-LOCAL_LOOKING = ["./missing-model", "../missing-model", "/nonexistent/model", "~/no-such-model", "a/b/c",
-                 "no_such_dir\\model", "C:/models/x", "bad id!!", "org/na me", "org/name.git", "org--name/x"]
+LOCAL_LOOKING = [
+    "./missing-model",
+    "../missing-model",
+    "/nonexistent/model",
+    "~/no-such-model",
+    "a/b/c",
+    "no_such_dir\\model",
+    "C:/models/x",
+    "bad id!!",
+    "org/na me",
+    "org/name.git",
+    "org--name/x",
+]
 
 
 @pytest.mark.parametrize("name", LOCAL_LOOKING)
@@ -198,13 +219,17 @@ def test_a_repo_id_that_cannot_be_fetched_offline_says_so(monkeypatch, tmp_path)
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "cache"))
     monkeypatch.chdir(tmp_path)
-    assert_clear(lambda: Generator.from_pretrained("someorg/some-model"),
-                 f"someorg/some-model is not a folder here ({tmp_path}) and the Hub could not be reached")
+    assert_clear(
+        lambda: Generator.from_pretrained("someorg/some-model"),
+        f"someorg/some-model is not a folder here ({tmp_path}) and the Hub could not be reached",
+    )
 
 
 @pytest.mark.parametrize("value", [None, 5, "", "   "], ids=["none", "int", "empty", "blank"])
 def test_classifier_location_must_be_a_path_or_repo_id(value):
-    assert_clear(lambda: Classifier.from_pretrained(value), "name_or_path must be a local model folder or a Hub repo id")
+    assert_clear(
+        lambda: Classifier.from_pretrained(value), "name_or_path must be a local model folder or a Hub repo id"
+    )
 
 
 INCEPTION_CASES = [
@@ -278,7 +303,9 @@ def flip_middle(data: bytes) -> bytes:
 
 
 def weights_of_another_model(folder: Path) -> bytes:
-    other = Generator(GeneratorConfig(variant="gan", arch="mlp", latent_dim=12, dataset="mnist", arch_kwargs={"hidden_dim": 16}))
+    other = Generator(
+        GeneratorConfig(variant="gan", arch="mlp", latent_dim=12, dataset="mnist", arch_kwargs={"hidden_dim": 16})
+    )
     other.save_pretrained(folder.parent / "other")
     return (folder.parent / "other" / "model.safetensors").read_bytes()
 
@@ -295,56 +322,107 @@ def poison(value: float):
         key = sorted(k for k, v in state.items() if v.is_floating_point())[0]
         state[key] = state[key].clone()
         state[key].view(-1)[0] = value
+
     return edit
 
 
 FOLDER_CASES = [  # (id, file, new content given the pristine folder, message text)
     ("config-not-json", "config.json", lambda f: b"{variant: gan", "config.json is not valid JSON"),
     ("config-empty", "config.json", lambda f: b"", "config.json is not valid JSON"),
-    ("config-unknown-key", "config.json", lambda f: json.dumps({**json.loads((f / "config.json").read_text()),
-                                                                 "colour": 1}).encode(), "unknown config keys ['colour']"),
-    ("config-no-variant", "config.json", lambda f: json.dumps({"arch": "mlp"}).encode(), "missing required keys ['variant']"),
-    ("config-latent-zero", "config.json", lambda f: json.dumps({**json.loads((f / "config.json").read_text()),
-                                                                 "latent_dim": 0}).encode(), "latent_dim must be an integer >= 1"),
+    (
+        "config-unknown-key",
+        "config.json",
+        lambda f: json.dumps({**json.loads((f / "config.json").read_text()), "colour": 1}).encode(),
+        "unknown config keys ['colour']",
+    ),
+    (
+        "config-no-variant",
+        "config.json",
+        lambda f: json.dumps({"arch": "mlp"}).encode(),
+        "missing required keys ['variant']",
+    ),
+    (
+        "config-latent-zero",
+        "config.json",
+        lambda f: json.dumps({**json.loads((f / "config.json").read_text()), "latent_dim": 0}).encode(),
+        "latent_dim must be an integer >= 1",
+    ),
     ("config-null", "config.json", lambda f: b"null", "a config must be a JSON object, got NoneType"),
     ("config-not-utf8", "config.json", lambda f: b'{"variant": "\xff"}', "config.json is not UTF-8 text"),
-    ("config-arch-kwargs-list", "config.json", lambda f: json.dumps({"variant": "gan", "arch": "mlp", "format_version": 1,
-                                                                      "arch_kwargs": [1]}).encode(),
-     "arch_kwargs must be a mapping"),
-    ("config-future-version", "config.json", lambda f: json.dumps({**json.loads((f / "config.json").read_text()),
-                                                                    "format_version": 99}).encode(),
-     "format_version 99 is not one this library reads"),
-    ("config-unknown-variant", "config.json", lambda f: json.dumps({**json.loads((f / "config.json").read_text()),
-                                                                     "variant": "foo"}).encode(),
-     "names variant 'foo', which this version of gan-hub does not have"),
-    ("config-class-names-string", "config.json", lambda f: json.dumps({**json.loads((f / "config.json").read_text()),
-                                                                        "class_names": "0123456789"}).encode(),
-     "class_names must be a list of strings"),
-    ("config-generator-not-mapping", "config.json", lambda f: json.dumps({**json.loads((f / "config.json").read_text()),
-                                                                           "generator": "dcgan"}).encode(),
-     "generator must be a mapping with arch, kwargs and wrappers"),
-    ("config-unknown-wrapper", "config.json", lambda f: json.dumps({**json.loads((f / "config.json").read_text()),
-                                                                     "generator": {"arch": "mlp", "wrappers": [
-                                                                         {"name": "sparkle"}]}}).encode(),
-     "unknown network wrapper 'sparkle'"),
+    (
+        "config-arch-kwargs-list",
+        "config.json",
+        lambda f: json.dumps({"variant": "gan", "arch": "mlp", "format_version": 1, "arch_kwargs": [1]}).encode(),
+        "arch_kwargs must be a mapping",
+    ),
+    (
+        "config-future-version",
+        "config.json",
+        lambda f: json.dumps({**json.loads((f / "config.json").read_text()), "format_version": 99}).encode(),
+        "format_version 99 is not one this library reads",
+    ),
+    (
+        "config-unknown-variant",
+        "config.json",
+        lambda f: json.dumps({**json.loads((f / "config.json").read_text()), "variant": "foo"}).encode(),
+        "names variant 'foo', which this version of gan-hub does not have",
+    ),
+    (
+        "config-class-names-string",
+        "config.json",
+        lambda f: json.dumps({**json.loads((f / "config.json").read_text()), "class_names": "0123456789"}).encode(),
+        "class_names must be a list of strings",
+    ),
+    (
+        "config-generator-not-mapping",
+        "config.json",
+        lambda f: json.dumps({**json.loads((f / "config.json").read_text()), "generator": "dcgan"}).encode(),
+        "generator must be a mapping with arch, kwargs and wrappers",
+    ),
+    (
+        "config-unknown-wrapper",
+        "config.json",
+        lambda f: json.dumps(
+            {
+                **json.loads((f / "config.json").read_text()),
+                "generator": {"arch": "mlp", "wrappers": [{"name": "sparkle"}]},
+            }
+        ).encode(),
+        "unknown network wrapper 'sparkle'",
+    ),
     ("config-missing", "config.json", None, "no config.json"),
     ("weights-missing", "model.safetensors", None, "does not exist"),
     ("weights-empty", "model.safetensors", lambda f: b"", "is damaged: not a readable safetensors file"),
     ("weights-garbage", "model.safetensors", lambda f: b"\x00" * 64, "is damaged"),
     ("weights-truncated", "model.safetensors", lambda f: (f / "model.safetensors").read_bytes()[:-100], "is damaged"),
-    ("weights-header-flipped", "model.safetensors", lambda f: b"\xff" + (f / "model.safetensors").read_bytes()[1:],
-     "is damaged"),
+    (
+        "weights-header-flipped",
+        "model.safetensors",
+        lambda f: b"\xff" + (f / "model.safetensors").read_bytes()[1:],
+        "is damaged",
+    ),
     ("weights-pickle", "model.safetensors", lambda f: b"\x80\x04\x95" + b"\x00" * 40, "is damaged"),
     ("weights-other-model", "model.safetensors", weights_of_another_model, "the architecture expects"),
-    ("weights-key-missing", "model.safetensors",
-     lambda f: tensors_edited(f, lambda s: s.pop(sorted(s)[0])), "missing key(s)"),
-    ("weights-key-extra", "model.safetensors",
-     lambda f: tensors_edited(f, lambda s: s.update(extra=torch.zeros(1))), "unexpected key(s): extra"),
+    (
+        "weights-key-missing",
+        "model.safetensors",
+        lambda f: tensors_edited(f, lambda s: s.pop(sorted(s)[0])),
+        "missing key(s)",
+    ),
+    (
+        "weights-key-extra",
+        "model.safetensors",
+        lambda f: tensors_edited(f, lambda s: s.update(extra=torch.zeros(1))),
+        "unexpected key(s): extra",
+    ),
     ("weights-nan", "model.safetensors", lambda f: tensors_edited(f, poison(math.nan)), "holds NaN or infinite values"),
     ("weights-inf", "model.safetensors", lambda f: tensors_edited(f, poison(math.inf)), "holds NaN or infinite values"),
-    ("weights-integer-dtype", "model.safetensors",
-     lambda f: tensors_edited(f, lambda s: s.update({k: v.long() for k, v in s.items() if k.endswith("weight")})),
-     "has dtype torch.int64"),
+    (
+        "weights-integer-dtype",
+        "model.safetensors",
+        lambda f: tensors_edited(f, lambda s: s.update({k: v.long() for k, v in s.items() if k.endswith("weight")})),
+        "has dtype torch.int64",
+    ),
     ("metrics-not-json", "metrics.json", lambda f: b"{scores", "metrics.json is not valid JSON"),
     ("metrics-list", "metrics.json", lambda f: b"[]", "metrics.json must hold a JSON object, got list"),
     ("metrics-not-utf8", "metrics.json", lambda f: b"\xff\xfe{}", "metrics.json is not UTF-8"),
@@ -373,14 +451,16 @@ def test_a_damaged_model_folder_is_named_and_left_as_it_is(saved, tmp_path, name
 
 
 def test_a_damaged_scorer_config_names_its_file(tmp_path):
-    from gan_hub.metrics.mnist_classifier import ASSETS_DIR
-
     import shutil
+
+    from gan_hub.metrics.mnist_classifier import ASSETS_DIR
 
     shutil.copy(ASSETS_DIR / "mnist-classifier" / "model.safetensors", tmp_path / "model.safetensors")
     (tmp_path / "config.json").write_text("{oops")
-    assert_clear(lambda: load_scorer("mnist-classifier", weights_path=tmp_path / "model.safetensors"),
-                 f"{tmp_path / 'config.json'} is not valid JSON")
+    assert_clear(
+        lambda: load_scorer("mnist-classifier", weights_path=tmp_path / "model.safetensors"),
+        f"{tmp_path / 'config.json'} is not valid JSON",
+    )
     (tmp_path / "config.json").unlink()
     (tmp_path / "model.safetensors").write_bytes(b"junk")
     assert_clear(lambda: load_scorer("mnist-classifier", weights_path=tmp_path / "model.safetensors"), "is damaged")
@@ -433,7 +513,11 @@ TRAIN_USAGE = [  # (id, extra argv, message text): all exit 2 before anything is
     ("seed-negative", ["--seed", "-1"], "seed (--seed) must be a whole number from 0 to 4294967295, got -1"),
     ("seed-too-big", ["--seed", str(2**32)], "seed (--seed) must be a whole number from 0 to 4294967295"),
     ("seed-float", ["--seed", "1.5"], "argument --seed: invalid int value"),
-    ("mixed-precision", ["--mixed-precision", "fp8"], "mixed_precision (--mixed-precision) must be one of no, fp16, bf16"),
+    (
+        "mixed-precision",
+        ["--mixed-precision", "fp8"],
+        "mixed_precision (--mixed-precision) must be one of no, fp16, bf16",
+    ),
     ("arch", ["--arch", "foo"], "unknown architecture 'foo'"),
     ("optimizer", ["--optimizer", "sgd"], "optimizer (--optimizer) must be one of adam, rmsprop, got 'sgd'"),
     ("objective", ["--objective", "nope"], "nope"),
@@ -481,8 +565,9 @@ def test_push_to_hub_without_a_token_stops_before_training(run_folder, capsys, m
     monkeypatch.delenv("HF_TOKEN", raising=False)
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
     monkeypatch.setattr("huggingface_hub.get_token", lambda: None)
-    code, err = cli_error(main, ["--dataset", "synthetic", "--output-dir", str(run_folder), "--push-to-hub", "me/model"],
-                          capsys)
+    code, err = cli_error(
+        main, ["--dataset", "synthetic", "--output-dir", str(run_folder), "--push-to-hub", "me/model"], capsys
+    )
     assert code == 2
     assert_one_line(err, "python -m train", "--push-to-hub me/model: no Hugging Face token")
     assert not run_folder.exists()
@@ -496,8 +581,9 @@ def test_push_to_hub_with_an_unreachable_endpoint_stops_before_training(run_fold
     monkeypatch.setattr(huggingface_hub, "get_token", lambda: "hf_test")
     monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", "http://127.0.0.1:9")  # the discard port: refused
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
-    code, err = cli_error(main, ["--dataset", "synthetic", "--output-dir", str(run_folder), "--push-to-hub", "me/model"],
-                          capsys)
+    code, err = cli_error(
+        main, ["--dataset", "synthetic", "--output-dir", str(run_folder), "--push-to-hub", "me/model"], capsys
+    )
     assert code == 2
     assert_one_line(err, "python -m train", "--push-to-hub me/model: the Hub at")
     assert not run_folder.exists()
@@ -553,7 +639,9 @@ def test_train_yaml_errors_name_the_key(text, match, tmp_path, run_folder, capsy
 
     config = tmp_path / "run.yaml"
     config.write_text(text)
-    code, err = cli_error(main, ["--config", str(config), "--dataset", "synthetic", "--output-dir", str(run_folder)], capsys)
+    code, err = cli_error(
+        main, ["--config", str(config), "--dataset", "synthetic", "--output-dir", str(run_folder)], capsys
+    )
     assert code == 2
     assert_one_line(err, "python -m train", match)
     assert config.read_text() == text and not run_folder.exists()
@@ -572,8 +660,9 @@ def test_train_yaml_file_problems(tmp_path, run_folder, capsys):
     assert_one_line(err, "python -m train", "is not UTF-8 text")
     unknown_arch_option = tmp_path / "arch.yaml"
     unknown_arch_option.write_text("variant: gan\narch_kwargs: {bogus: 1}\n")
-    code, err = cli_error(main, ["--config", str(unknown_arch_option), "--dataset", "synthetic", "--output-dir",
-                                 str(run_folder)], capsys)
+    code, err = cli_error(
+        main, ["--config", str(unknown_arch_option), "--dataset", "synthetic", "--output-dir", str(run_folder)], capsys
+    )
     assert code == 2
     assert_one_line(err, "python -m train", "bogus")
     assert not run_folder.exists()
@@ -597,18 +686,33 @@ def idx_bytes(data: torch.Tensor) -> bytes:
 
 
 DATA_CASES = [  # (id, {file name: bytes}, message text): exit 1 at run time, naming the file
-    ("images-gz-garbage", {"train-images-idx3-ubyte.gz": b"not gzip at all", "train-labels-idx1-ubyte": b""},
-     "train-images-idx3-ubyte.gz is damaged"),
-    ("labels-gz-truncated", {"train-images-idx3-ubyte": None, "train-labels-idx1-ubyte.gz": "truncated-gzip"},
-     "train-labels-idx1-ubyte.gz is damaged"),
+    (
+        "images-gz-garbage",
+        {"train-images-idx3-ubyte.gz": b"not gzip at all", "train-labels-idx1-ubyte": b""},
+        "train-images-idx3-ubyte.gz is damaged",
+    ),
+    (
+        "labels-gz-truncated",
+        {"train-images-idx3-ubyte": None, "train-labels-idx1-ubyte.gz": "truncated-gzip"},
+        "train-labels-idx1-ubyte.gz is damaged",
+    ),
     ("labels-missing", {"train-images-idx3-ubyte": None}, "but not train-labels-idx1-ubyte[.gz]"),
     ("images-missing", {"train-labels-idx1-ubyte": "labels"}, "but not train-images-idx3-ubyte[.gz]"),
-    ("images-not-idx", {"train-images-idx3-ubyte": b"\x01\x02\x03\x04" * 10, "train-labels-idx1-ubyte": "labels"},
-     "train-images-idx3-ubyte is not an IDX file"),
-    ("images-short", {"train-images-idx3-ubyte": b"\x00\x00", "train-labels-idx1-ubyte": "labels"},
-     "train-images-idx3-ubyte is not an IDX file"),
-    ("counts-differ", {"train-images-idx3-ubyte": None, "train-labels-idx1-ubyte": "short-labels"},
-     "holds 40 images but"),
+    (
+        "images-not-idx",
+        {"train-images-idx3-ubyte": b"\x01\x02\x03\x04" * 10, "train-labels-idx1-ubyte": "labels"},
+        "train-images-idx3-ubyte is not an IDX file",
+    ),
+    (
+        "images-short",
+        {"train-images-idx3-ubyte": b"\x00\x00", "train-labels-idx1-ubyte": "labels"},
+        "train-images-idx3-ubyte is not an IDX file",
+    ),
+    (
+        "counts-differ",
+        {"train-images-idx3-ubyte": None, "train-labels-idx1-ubyte": "short-labels"},
+        "holds 40 images but",
+    ),
 ]
 
 
@@ -621,14 +725,31 @@ def test_damaged_dataset_files_are_named(files, match, tmp_path, run_folder, cap
     data = tmp_path / "mnist"
     data.mkdir()
     images = idx_bytes(torch.zeros(40, 28, 28, dtype=torch.uint8))
-    contents = {None: images, "labels": idx_bytes(torch.zeros(40, dtype=torch.uint8)),
-                "short-labels": idx_bytes(torch.zeros(30, dtype=torch.uint8)),
-                "truncated-gzip": gzip.compress(idx_bytes(torch.zeros(40, dtype=torch.uint8)))[:20]}
+    contents = {
+        None: images,
+        "labels": idx_bytes(torch.zeros(40, dtype=torch.uint8)),
+        "short-labels": idx_bytes(torch.zeros(30, dtype=torch.uint8)),
+        "truncated-gzip": gzip.compress(idx_bytes(torch.zeros(40, dtype=torch.uint8)))[:20],
+    }
     for name, content in files.items():
         (data / name).write_bytes(content if isinstance(content, bytes) else contents[content])
     before = tree_state(data)
-    code, err = cli_error(main, ["--dataset", "mnist", "--data-dir", str(data), "--output-dir", str(run_folder),
-                                 "--batch-size", "8", "--max-steps", "1"], capsys)
+    code, err = cli_error(
+        main,
+        [
+            "--dataset",
+            "mnist",
+            "--data-dir",
+            str(data),
+            "--output-dir",
+            str(run_folder),
+            "--batch-size",
+            "8",
+            "--max-steps",
+            "1",
+        ],
+        capsys,
+    )
     assert code == 1
     assert_one_line(err, "python -m train", match)
     assert tree_state(data) == before
@@ -638,7 +759,9 @@ def test_damaged_dataset_files_are_named(files, match, tmp_path, run_folder, cap
 def test_a_batch_larger_than_the_dataset_fails_before_a_record_is_written(run_folder, capsys):
     from train.cli import main
 
-    code, err = cli_error(main, ["--dataset", "synthetic", "--output-dir", str(run_folder), "--batch-size", "1000"], capsys)
+    code, err = cli_error(
+        main, ["--dataset", "synthetic", "--output-dir", str(run_folder), "--batch-size", "1000"], capsys
+    )
     assert code == 1
     assert_one_line(err, "python -m train", "fewer than one batch of 1000")
     assert not (run_folder / "train_config.json").exists() and not (run_folder / "checkpoints").exists()
@@ -740,14 +863,21 @@ def test_the_commands_print_one_line_and_the_right_exit_status(tmp_path, saved):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     cases = [
         (["-m", "train", "--lr-g", "0", "--output-dir", str(tmp_path / "run")], 2, "python -m train: error: lr_g"),
-        (["-m", "train", "--dataset", "synthetic", "--batch-size", "1000", "--output-dir", str(tmp_path / "run")], 1,
-         "python -m train: error: dataset synthetic has 256 images"),
-        (["-m", "gan_hub.metrics", str(tmp_path / "nope"), "--num-samples", "20"], 1,
-         "python -m gan_hub.metrics: error: no such folder"),
+        (
+            ["-m", "train", "--dataset", "synthetic", "--batch-size", "1000", "--output-dir", str(tmp_path / "run")],
+            1,
+            "python -m train: error: dataset synthetic has 256 images",
+        ),
+        (
+            ["-m", "gan_hub.metrics", str(tmp_path / "nope"), "--num-samples", "20"],
+            1,
+            "python -m gan_hub.metrics: error: no such folder",
+        ),
     ]
     for argv, status, start in cases:
-        result = subprocess.run([sys.executable, *argv], cwd=tmp_path, env=env, capture_output=True, text=True,
-                                timeout=300)
+        result = subprocess.run(
+            [sys.executable, *argv], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+        )
         assert result.returncode == status, result.stderr
         lines = [line for line in result.stderr.splitlines() if line.strip()]
         assert len(lines) == 1 and lines[0].startswith(start), result.stderr

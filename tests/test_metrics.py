@@ -5,6 +5,7 @@ class in t10k file order, uint8 [100, 1, 28, 28], plus labels and their t10k ind
 tests run without the MNIST files. It was made once with
 ``load_dataset("mnist", <mnist dir>, train=False)`` and ``safetensors.torch.save_file``.
 """
+
 from __future__ import annotations
 
 import json
@@ -70,6 +71,7 @@ def uneven_batches(n: int):
 
 
 # --- the formula ------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("k", [1, 2, 10])
 @pytest.mark.parametrize("assignment", ["contiguous", "round-robin"])
@@ -139,8 +141,9 @@ def test_round_robin_streaming_is_exact_at_every_prefix():
         metric.update(IndexedLogits.images_for(torch.tensor([n - 1])))
         if n < SPLITS:
             continue
-        assert metric.compute() == pytest.approx(inception_score_from_probs(probs[:n], SPLITS, "round-robin"),
-                                                 abs=1e-10, rel=0)
+        assert metric.compute() == pytest.approx(
+            inception_score_from_probs(probs[:n], SPLITS, "round-robin"), abs=1e-10, rel=0
+        )
 
 
 def test_contiguous_streaming_is_exact_for_every_total():
@@ -167,7 +170,7 @@ def test_contiguous_partial_view_covers_the_splits_begun():
         metric.update(IndexedLogits.images_for(torch.arange(start, stop)))
         if stop < SPLITS:
             continue
-        chunks = [probs[lo:min(hi, stop)] for lo, hi in zip(bounds[:-1], bounds[1:]) if lo < stop]
+        chunks = [probs[lo : min(hi, stop)] for lo, hi in zip(bounds[:-1], bounds[1:]) if lo < stop]
         scores = np.array([inception_score_from_probs(c, 1)[0] for c in chunks])
         assert metric.compute() == pytest.approx((scores.mean(), scores.std()), abs=1e-10, rel=0)
         assert metric.complete == (stop == N)
@@ -193,6 +196,7 @@ def test_streaming_helpers():
 
 
 # --- the shipped classifier -------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def scorer():
@@ -247,6 +251,7 @@ def test_is_of_real_digits_is_high(scorer, sample):
 
 # --- weights errors ---------------------------------------------------------------------------
 
+
 def test_unknown_scorer_name_lists_known_ones():
     with pytest.raises(UnknownNameError, match="mnist-classifier"):
         load_scorer("no-such-scorer")
@@ -268,11 +273,14 @@ def test_corrupted_weights_file(tmp_path):
         load_scorer("mnist-classifier", weights_path=truncated)
 
 
-@pytest.mark.parametrize("change, message", [
-    ("drop", "missing key\\(s\\): head.bias"),
-    ("extra", "unexpected key\\(s\\): extra.weight"),
-    ("shape", "key 'head.weight' has shape \\(10, 64\\)"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ("drop", "missing key\\(s\\): head.bias"),
+        ("extra", "unexpected key\\(s\\): extra.weight"),
+        ("shape", "key 'head.weight' has shape \\(10, 64\\)"),
+    ],
+)
 def test_mismatched_weights_name_the_key(tmp_path, change, message):
     state = load_file(str(SHIPPED / "model.safetensors"))
     if change == "drop":
@@ -290,6 +298,7 @@ def test_mismatched_weights_name_the_key(tmp_path, change, message):
 
 # --- the command line -------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("num_classes", [0, 10])
 def test_cli_scores_exactly_the_generated_samples(tmp_path, scorer, num_classes):
     from gan_hub.config import GeneratorConfig
@@ -300,16 +309,37 @@ def test_cli_scores_exactly_the_generated_samples(tmp_path, scorer, num_classes)
     config = GeneratorConfig(variant=variant, arch="mlp", latent_dim=8, num_classes=num_classes, dataset="mnist")
     Generator(config).save_pretrained(tmp_path / "model")
     out = tmp_path / "is.json"
-    result = main([str(tmp_path / "model"), "--scorer", "mnist-classifier", "--num-samples", "90",
-                   "--batch-size", "32", "--splits", "3", "--seed", "7", "--output", str(out)])
+    result = main(
+        [
+            str(tmp_path / "model"),
+            "--scorer",
+            "mnist-classifier",
+            "--num-samples",
+            "90",
+            "--batch-size",
+            "32",
+            "--splits",
+            "3",
+            "--seed",
+            "7",
+            "--output",
+            str(out),
+        ]
+    )
     images = Generator.from_pretrained(tmp_path / "model").generate(90, seed=7)
     want = inception_score_from_probs(scorer.logits(images).double().softmax(1), 3)
     entry = result["scores"][0]
     assert [e["metric"] for e in result["scores"]] == ["inception_score"] + (["accuracy"] if num_classes else [])
     assert (entry["mean"], entry["std"]) == pytest.approx(want, abs=1e-10, rel=0)
     saved = json.loads(out.read_text())
-    assert saved["scores"][0] == {**entry, "name": "classifier IS@90", "scorer": "mnist-classifier", "num_samples": 90,
-                                  "splits": 3, "seed": 7}
+    assert saved["scores"][0] == {
+        **entry,
+        "name": "classifier IS@90",
+        "scorer": "mnist-classifier",
+        "num_samples": 90,
+        "splits": 3,
+        "seed": 7,
+    }
     assert saved["scorer"]["name"] == "mnist-classifier" and len(saved["scorer"]["weights_sha256"]) == 64
     assert sum(saved["class_histogram"]) == 90
 

@@ -1,5 +1,6 @@
 """MIX+GAN (gan_hub/archs/mixture.py, gan_hub/variants/mixgan.py): mixture weights, the sampling rule,
 the weighted payoff and its regulariser, and the save/load round trip of a whole mixture."""
+
 import math
 
 import pytest
@@ -7,8 +8,14 @@ import torch
 from torch import nn
 
 from gan_hub import Generator, GeneratorConfig
-from gan_hub.archs.mixture import (MixDCGANDiscriminator, MixDCGANGenerator, MixMLPGenerator, MixtureDiscriminator,
-                                   MixtureGenerator, route_latents)
+from gan_hub.archs.mixture import (
+    MixDCGANDiscriminator,
+    MixDCGANGenerator,
+    MixMLPGenerator,
+    MixtureDiscriminator,
+    MixtureGenerator,
+    route_latents,
+)
 from gan_hub.objectives import get_objective
 from gan_hub.registry import ARCHS
 from gan_hub.sampling import latents
@@ -53,7 +60,7 @@ def test_a_much_larger_logit_draws_almost_every_sample_and_forward_uses_it():
     with torch.no_grad():
         out = g(z_small)
         index, routed = g.route(z_small)
-        expected = torch.stack([g.components[int(i)](routed[n:n + 1])[0] for n, i in enumerate(index)])
+        expected = torch.stack([g.components[int(i)](routed[n : n + 1])[0] for n, i in enumerate(index)])
     assert torch.allclose(out, expected, atol=1e-6)
 
 
@@ -78,8 +85,9 @@ def test_routing_handles_extreme_latents_and_a_zero_weight():
 
 def test_generate_is_deterministic_per_seed_and_uses_several_components():
     torch.manual_seed(0)
-    config = GeneratorConfig(variant="mix-gan", arch="mix-dcgan", dataset="mnist",
-                             arch_kwargs={"base_channels": 4, "components": 3})
+    config = GeneratorConfig(
+        variant="mix-gan", arch="mix-dcgan", dataset="mnist", arch_kwargs={"base_channels": 4, "components": 3}
+    )
     g = Generator(config)
     a, b, c = g.generate(32, seed=3), g.generate(32, seed=3), g.generate(32, seed=4)
     assert a.dtype == torch.uint8 and a.shape == (32, 1, 28, 28)
@@ -159,13 +167,24 @@ def test_payoff_equals_the_hand_computed_weighted_sum(form):
     wg, wd = softmax(G_LOGITS), softmax(D_LOGITS)
 
     def reg(w):  # R(w): the released code's -(1/T) sum log w, or minus the Shannon entropy
-        return -sum(math.log(v) for v in w) / len(w) if form == "uniform-cross-entropy" else sum(v * math.log(v) for v in w)
+        return (
+            -sum(math.log(v) for v in w) / len(w)
+            if form == "uniform-cross-entropy"
+            else sum(v * math.log(v) for v in w)
+        )
 
-    # non-saturating with Goodfellow's 1/2 factors: D: 1/2 softplus(-D(x)) + 1/2 softplus(D(G(z))); G: 1/2 softplus(-D(G(z)))
-    d_payoff = sum(wg[i] * wd[j] * (0.5 * softplus(-(a * REAL + b)) + 0.5 * softplus(a * c + b))
-                   for i, c in enumerate(G_VALUES) for j, (a, b) in enumerate(D_PARAMS))
-    g_payoff = sum(wg[i] * wd[j] * 0.5 * softplus(-(a * c + b))
-                   for i, c in enumerate(G_VALUES) for j, (a, b) in enumerate(D_PARAMS))
+    # non-saturating with Goodfellow's 1/2 factors: D: 1/2 softplus(-D(x)) + 1/2 softplus(D(G(z))); G: 1/2
+    # softplus(-D(G(z)))
+    d_payoff = sum(
+        wg[i] * wd[j] * (0.5 * softplus(-(a * REAL + b)) + 0.5 * softplus(a * c + b))
+        for i, c in enumerate(G_VALUES)
+        for j, (a, b) in enumerate(D_PARAMS)
+    )
+    g_payoff = sum(
+        wg[i] * wd[j] * 0.5 * softplus(-(a * c + b))
+        for i, c in enumerate(G_VALUES)
+        for j, (a, b) in enumerate(D_PARAMS)
+    )
 
     d_loss, d_logs = algorithm.discriminator_loss(g, d, real, None, z, CTX)
     assert d_loss.item() == pytest.approx(d_payoff + 0.1 * reg(wd), rel=1e-5)
@@ -194,8 +213,10 @@ def test_payoff_gradient_moves_each_players_weight_to_its_best_component():
 
     d_loss, _ = algorithm.discriminator_loss(g, d, real, None, z, CTX)
     d_loss.backward()
-    per_d = [sum(wg[i] * (0.5 * softplus(-(a * REAL + b)) + 0.5 * softplus(a * c + b)) for i, c in enumerate(G_VALUES))
-             for a, b in D_PARAMS]
+    per_d = [
+        sum(wg[i] * (0.5 * softplus(-(a * REAL + b)) + 0.5 * softplus(a * c + b)) for i, c in enumerate(G_VALUES))
+        for a, b in D_PARAMS
+    ]
     mean_d = sum(w * v for w, v in zip(wd, per_d))
     assert d.mixture_logits.grad.tolist() == pytest.approx([w * (v - mean_d) for w, v in zip(wd, per_d)], rel=1e-4)
 
@@ -234,14 +255,16 @@ def test_variant_defaults_and_refusal_of_plain_networks():
     assert spec.arch_kwargs["components"] == 3
     plain = ARCHS.get("dcgan")
     with pytest.raises(ValueError, match="mixture networks"):
-        MixGANAlgorithm(get_objective("non-saturating")).setup(plain.generator(8, 1, 16, base_channels=4),
-                                                                plain.discriminator(1, 16, base_channels=4))
+        MixGANAlgorithm(get_objective("non-saturating")).setup(
+            plain.generator(8, 1, 16, base_channels=4), plain.discriminator(1, 16, base_channels=4)
+        )
 
 
 def test_save_and_load_round_trip_keeps_samples_and_weights(tmp_path):
     torch.manual_seed(0)
-    config = GeneratorConfig(variant="mix-gan", arch="mix-dcgan", dataset="mnist",
-                             arch_kwargs={"base_channels": 4, "components": 3})
+    config = GeneratorConfig(
+        variant="mix-gan", arch="mix-dcgan", dataset="mnist", arch_kwargs={"base_channels": 4, "components": 3}
+    )
     g = Generator(config)
     set_logits(g.net, [0.5, -1.0, 2.0])
     g.net.train()

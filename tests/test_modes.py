@@ -3,6 +3,7 @@
 Stacked MNIST is built on a tiny MNIST folder the tests write as IDX files from the 100 real test digits in
 tests/fixtures/mnist_sample.safetensors: no network, no ../shared.
 """
+
 from __future__ import annotations
 
 import json
@@ -69,8 +70,20 @@ def test_registered_datasets():
 def test_old_module_names_still_import():
     import gan_hub.data as data
 
-    for name in ("DATASETS", "DatasetInfo", "ImageDataset", "load_dataset", "read_idx", "default_data_dir",
-                 "DIGITS", "FASHION", "mnist", "fashion_mnist", "synthetic", "IDX_FILES"):
+    for name in (
+        "DATASETS",
+        "DatasetInfo",
+        "ImageDataset",
+        "load_dataset",
+        "read_idx",
+        "default_data_dir",
+        "DIGITS",
+        "FASHION",
+        "mnist",
+        "fashion_mnist",
+        "synthetic",
+        "IDX_FILES",
+    ):
         assert hasattr(data, name), name
     assert len(data.synthetic(size=8)) == 8
 
@@ -82,8 +95,9 @@ def test_stacked_mnist_shapes_and_labels(mnist_dir):
     assert len(ds) == len(source) == 100  # default size: the size of the underlying split
     assert ds.images.shape == (100, 3, 28, 28) and ds.images.dtype == torch.uint8
     assert ds.labels.dtype == torch.int64
-    assert ds.info == DatasetInfo("stacked-mnist", channels=3, image_size=28,
-                                  class_names=[f"{k:03d}" for k in range(1000)])
+    assert ds.info == DatasetInfo(
+        "stacked-mnist", channels=3, image_size=28, class_names=[f"{k:03d}" for k in range(1000)]
+    )
     idx = ds.source_indices
     assert idx.shape == (100, 3)
     for c in range(3):  # channel c is the source digit at idx[:, c]
@@ -260,8 +274,9 @@ def test_mixture_samples_from_itself():
 
 
 def test_mixture_single_mode_collapse():
-    pts = RING8.centers[3].expand(400, 2) + 0.01 * torch.randn(400, 2, generator=torch.Generator().manual_seed(1),
-                                                               dtype=torch.float64)
+    pts = RING8.centers[3].expand(400, 2) + 0.01 * torch.randn(
+        400, 2, generator=torch.Generator().manual_seed(1), dtype=torch.float64
+    )
     out = mixture_coverage(pts, "ring8")
     assert out["modes_covered"] == 1 and out["counts"][3] == 400
     assert out["kl_to_uniform"] == pytest.approx(math.log(8), rel=1e-12)

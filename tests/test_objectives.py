@@ -1,4 +1,5 @@
 """Loss values on known logits and the sign/size of their gradients (Goodfellow 2016 tutorial conventions)."""
+
 import math
 
 import pytest
@@ -28,11 +29,14 @@ def test_discriminator_loss_is_binary_cross_entropy(name):
     assert loss.item() == pytest.approx(expected_d_loss(), rel=1e-6)
 
 
-@pytest.mark.parametrize("name, per_sample", [
-    ("minimax", lambda x: 0.5 * math.log(1 - sigmoid(x))),
-    ("non-saturating", lambda x: -0.5 * math.log(sigmoid(x))),
-    ("maximum-likelihood", lambda x: -0.5 * math.exp(x)),  # -1/2 exp(sigmoid^-1(D)) and sigmoid^-1(D) is the logit
-])
+@pytest.mark.parametrize(
+    "name, per_sample",
+    [
+        ("minimax", lambda x: 0.5 * math.log(1 - sigmoid(x))),
+        ("non-saturating", lambda x: -0.5 * math.log(sigmoid(x))),
+        ("maximum-likelihood", lambda x: -0.5 * math.exp(x)),  # -1/2 exp(sigmoid^-1(D)) and sigmoid^-1(D) is the logit
+    ],
+)
 def test_generator_losses_on_known_logits(name, per_sample):
     loss = get_objective(name).generator_loss(torch.tensor(FAKE))
     assert loss.item() == pytest.approx(sum(map(per_sample, FAKE)) / len(FAKE), rel=1e-6)
@@ -134,14 +138,17 @@ EXPECTED = {  # name -> (D loss(real, fake), G loss(fake, real))
     "minimax": (bce_d, lambda f, r: mean(0.5 * math.log(1 - sigmoid(x)) for x in f)),
     "non-saturating": (bce_d, lambda f, r: mean(-0.5 * math.log(sigmoid(x)) for x in f)),
     "maximum-likelihood": (bce_d, lambda f, r: mean(-0.5 * math.exp(x) for x in f)),
-    "least-squares": (lambda r, f: 0.5 * mean((x - 1) ** 2 for x in r) + 0.5 * mean(x ** 2 for x in f),
-                      lambda f, r: 0.5 * mean((x - 1) ** 2 for x in f)),
+    "least-squares": (
+        lambda r, f: 0.5 * mean((x - 1) ** 2 for x in r) + 0.5 * mean(x**2 for x in f),
+        lambda f, r: 0.5 * mean((x - 1) ** 2 for x in f),
+    ),
     "wasserstein": (lambda r, f: mean(f) - mean(r), lambda f, r: -mean(f)),
-    "hinge": (lambda r, f: mean(max(0.0, 1 - x) for x in r) + mean(max(0.0, 1 + x) for x in f),
-              lambda f, r: -mean(f)),
+    "hinge": (lambda r, f: mean(max(0.0, 1 - x) for x in r) + mean(max(0.0, 1 + x) for x in f), lambda f, r: -mean(f)),
     **{name: ((lambda r, f, n=name: fgan_d(n, r, f)), (lambda f, r, n=name: fgan_g(n, f))) for name in FGAN},
-    "relativistic-standard": (lambda r, f: mean(-math.log(sigmoid(a - b)) for a, b in zip(r, f)),
-                              lambda f, r: mean(-math.log(sigmoid(a - b)) for a, b in zip(f, r))),
+    "relativistic-standard": (
+        lambda r, f: mean(-math.log(sigmoid(a - b)) for a, b in zip(r, f)),
+        lambda f, r: mean(-math.log(sigmoid(a - b)) for a, b in zip(f, r)),
+    ),
     "relativistic-average": (lambda r, f: ragan(r, f), lambda f, r: ragan(f, r)),
     "relativistic-average-ls": (lambda r, f: ralsgan(r, f), lambda f, r: ralsgan(f, r)),
 }
@@ -244,7 +251,7 @@ def test_least_squares_factory_with_the_papers_chi2_coding():
     d = objective.discriminator_loss(torch.tensor(R), torch.tensor(FK)).item()
     g = objective.generator_loss(torch.tensor(FK)).item()
     assert d == pytest.approx(0.5 * mean((x - 1) ** 2 for x in R) + 0.5 * mean((x + 1) ** 2 for x in FK), rel=1e-6)
-    assert g == pytest.approx(0.5 * mean(x ** 2 for x in FK), rel=1e-6, abs=1e-7)
+    assert g == pytest.approx(0.5 * mean(x**2 for x in FK), rel=1e-6, abs=1e-7)
 
 
 def test_hinge_is_flat_beyond_the_margins():
@@ -276,18 +283,21 @@ def test_losses_and_gradients_are_finite_for_large_logits_in_fp32(name):
             assert torch.isfinite(grad).all(), grad
 
 
-@pytest.mark.parametrize("name, expected_at_zero, expected_at_two", [
-    ("non-saturating", 0.5, sigmoid(2.0)),
-    ("relativistic-average", 0.5, sigmoid(2.0)),
-    ("wasserstein", 0.0, 2.0),
-    ("hinge", 0.0, 2.0),
-    ("least-squares", 0.0, 2.0),
-    ("relativistic-average-ls", 0.0, 2.0),
-    ("fgan-kl", 0.0, 2.0),
-    ("fgan-reverse-kl", -1.0, -math.exp(-2.0)),
-    ("fgan-hellinger", 0.0, 1 - math.exp(-2.0)),
-    ("fgan-js", 0.0, LOG2 - math.log(1 + math.exp(-2.0))),
-])
+@pytest.mark.parametrize(
+    "name, expected_at_zero, expected_at_two",
+    [
+        ("non-saturating", 0.5, sigmoid(2.0)),
+        ("relativistic-average", 0.5, sigmoid(2.0)),
+        ("wasserstein", 0.0, 2.0),
+        ("hinge", 0.0, 2.0),
+        ("least-squares", 0.0, 2.0),
+        ("relativistic-average-ls", 0.0, 2.0),
+        ("fgan-kl", 0.0, 2.0),
+        ("fgan-reverse-kl", -1.0, -math.exp(-2.0)),
+        ("fgan-hellinger", 0.0, 1 - math.exp(-2.0)),
+        ("fgan-js", 0.0, LOG2 - math.log(1 + math.exp(-2.0))),
+    ],
+)
 def test_probability_display(name, expected_at_zero, expected_at_two):
     shown = get_objective(name).probability(torch.tensor([0.0, 2.0])).tolist()
     assert shown == pytest.approx([expected_at_zero, expected_at_two], rel=1e-6, abs=1e-7)

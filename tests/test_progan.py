@@ -1,4 +1,5 @@
 """Progressive growing: the fade-in schedule, the alpha blends of G and D, and the 32x32 export."""
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -14,10 +15,22 @@ from gan_hub.variants.progan import GrowthSchedule, ProGANAlgorithm, real_at
 
 def test_schedule_gives_level_and_alpha_at_known_steps():
     s = GrowthSchedule(levels=3, fade_steps=4, stable_steps=10)
-    expected = {0: (0, 1.0), 9: (0, 1.0),                            # 4x4 while stable
-                10: (1, 0.0), 11: (1, 0.25), 13: (1, 0.75), 14: (1, 1.0), 23: (1, 1.0),  # 8x8 fades in, holds
-                24: (2, 0.0), 26: (2, 0.5), 28: (2, 1.0),           # 16x16
-                38: (3, 0.0), 41: (3, 0.75), 42: (3, 1.0), 10**6: (3, 1.0)}  # 32x32, then for good
+    expected = {
+        0: (0, 1.0),
+        9: (0, 1.0),  # 4x4 while stable
+        10: (1, 0.0),
+        11: (1, 0.25),
+        13: (1, 0.75),
+        14: (1, 1.0),
+        23: (1, 1.0),  # 8x8 fades in, holds
+        24: (2, 0.0),
+        26: (2, 0.5),
+        28: (2, 1.0),  # 16x16
+        38: (3, 0.0),
+        41: (3, 0.75),
+        42: (3, 1.0),
+        10**6: (3, 1.0),
+    }  # 32x32, then for good
     assert {step: s.at(step) for step in expected} == expected
     assert [s.resolution(step) for step in (0, 10, 24, 38, 10**6)] == [4, 8, 16, 32, 32]
     assert s.grown_at == 42
@@ -66,7 +79,7 @@ def test_discriminator_fade_in_blends_from_rgb_of_the_downsampled_image(level):
     torch.testing.assert_close(d(x), previous, rtol=1e-6, atol=1e-6)  # alpha 0: the new block has no say
     d.set_growth(level, 1.0)
     h = d.blocks[level - 1](d.from_rgb[level](x))
-    for block in reversed(d.blocks[:level - 1]):
+    for block in reversed(d.blocks[: level - 1]):
         h = block(h)
     torch.testing.assert_close(d(x), d.head(d.final(d.body_4x4(h))), rtol=0, atol=0)
     with pytest.raises(ValueError, match="downsample them to the current resolution"):
@@ -77,7 +90,9 @@ def test_real_images_are_pooled_and_faded_like_the_generator_output():
     real = torch.randn(3, 1, 32, 32)
     torch.testing.assert_close(real_at(real, 8, 1.0), F.avg_pool2d(real, 4))
     torch.testing.assert_close(real_at(real, 8, 0.0), F.interpolate(F.avg_pool2d(real, 8), scale_factor=2))
-    torch.testing.assert_close(real_at(real, 32, 0.5), 0.5 * real + 0.5 * F.interpolate(F.avg_pool2d(real, 2), scale_factor=2))
+    torch.testing.assert_close(
+        real_at(real, 32, 0.5), 0.5 * real + 0.5 * F.interpolate(F.avg_pool2d(real, 2), scale_factor=2)
+    )
 
 
 def test_every_parameter_gets_a_gradient_at_every_stage():
@@ -135,10 +150,21 @@ def test_exported_generator_samples_at_32x32_and_reloads_identically(tmp_path):
     from train.trainer import Trainer
 
     assert get_variant("progan").image_size == 32
-    cfg = TrainConfig(variant="progan", dataset="synthetic", max_steps=2, batch_size=2, eval_samples=0,
-                      eval_samples_during_training=0, sample_every=1000, eval_every=1000, checkpoint_every=1000,
-                      log_every=1, output_dir=str(tmp_path / "run"), arch_kwargs={"base_channels": 2},
-                      variant_options={"fade_steps": 1, "stable_steps": 1})
+    cfg = TrainConfig(
+        variant="progan",
+        dataset="synthetic",
+        max_steps=2,
+        batch_size=2,
+        eval_samples=0,
+        eval_samples_during_training=0,
+        sample_every=1000,
+        eval_every=1000,
+        checkpoint_every=1000,
+        log_every=1,
+        output_dir=str(tmp_path / "run"),
+        arch_kwargs={"base_channels": 2},
+        variant_options={"fade_steps": 1, "stable_steps": 1},
+    )
     trainer = Trainer(cfg)
     assert trainer.gen_config.image_size == 32  # synthetic 16x16 images are padded to the variant's size
     model_dir = trainer.train()
@@ -155,9 +181,18 @@ def test_padded_32x32_samples_are_scored_at_the_mnist_scorers_28x28(tmp_path):
     from gan_hub.data import centre_crop
     from gan_hub.metrics.evaluate import evaluate_generator, sample_batches
 
-    g = Generator(GeneratorConfig(variant="progan", arch="progan", latent_dim=8, image_size=32, channels=1,
-                                  dataset="mnist", arch_kwargs={"base_channels": 2}))
-    (images, _), = sample_batches(g, 6, seed=0, batch_size=6, crop=28)
+    g = Generator(
+        GeneratorConfig(
+            variant="progan",
+            arch="progan",
+            latent_dim=8,
+            image_size=32,
+            channels=1,
+            dataset="mnist",
+            arch_kwargs={"base_channels": 2},
+        )
+    )
+    ((images, _),) = sample_batches(g, 6, seed=0, batch_size=6, crop=28)
     assert torch.equal(images, g.generate(6, seed=0)[:, :, 2:30, 2:30])
     assert torch.equal(centre_crop(torch.arange(16).view(1, 1, 4, 4), 2), torch.tensor([[[[5, 6], [9, 10]]]]))
     scores = evaluate_generator(g, num_samples=20, metrics=("is",), strict=True)["scores"]

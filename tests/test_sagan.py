@@ -1,4 +1,5 @@
 """The SAGAN self-attention block, the sagan architecture and the sagan variant."""
+
 import pytest
 import torch
 from torch import nn
@@ -29,6 +30,7 @@ def feature_map(channels=16, size=8, seed=1) -> torch.Tensor:
 
 # ---- the attention block -------------------------------------------------------------------------
 
+
 def test_block_starts_as_the_exact_identity():
     b = SelfAttention2d(16)
     assert isinstance(b.gamma, nn.Parameter) and b.gamma.item() == 0.0
@@ -50,7 +52,7 @@ def test_attention_weights_are_a_distribution_over_positions():
 
 def test_block_output_is_the_attention_weighted_sum_of_values():
     b, x = block(gamma=0.7), feature_map(size=4)
-    beta, values = b.attention(x), b.h(x).flatten(2)                       # [B, N, N], [B, Cv, N]
+    beta, values = b.attention(x), b.h(x).flatten(2)  # [B, N, N], [B, Cv, N]
     by_hand = torch.einsum("bji,bci->bcj", beta, values).unflatten(2, (4, 4))
     torch.testing.assert_close(b(x), 0.7 * b.v(by_hand) + x)
 
@@ -66,8 +68,8 @@ def far_output_change(module: nn.Module, x: torch.Tensor) -> float:
 def test_an_output_position_depends_on_a_far_away_input_position():
     x = feature_map(size=8)
     assert far_output_change(block(gamma=1.0), x) > 1e-3
-    assert far_output_change(block(gamma=0.0), x) == 0.0   # the identity is local
-    conv = nn.Conv2d(16, 16, 3, padding=1).double()       # a convolution sees only its neighbourhood
+    assert far_output_change(block(gamma=0.0), x) == 0.0  # the identity is local
+    conv = nn.Conv2d(16, 16, 3, padding=1).double()  # a convolution sees only its neighbourhood
     assert far_output_change(conv, x) == 0.0
 
 
@@ -96,8 +98,11 @@ DEFAULT_RESOLUTION = {28: 14, 16: 8, 32: 16, 64: 32, 128: 32}
 def attention_input_size(net: nn.Module, *inputs) -> list[tuple[int, int]]:
     """The spatial size of the feature map each self-attention block sees in one forward."""
     seen = []
-    hooks = [m.register_forward_hook(lambda m, args, out: seen.append(tuple(args[0].shape[2:])))
-             for m in net.modules() if isinstance(m, SelfAttention2d)]
+    hooks = [
+        m.register_forward_hook(lambda m, args, out: seen.append(tuple(args[0].shape[2:])))
+        for m in net.modules()
+        if isinstance(m, SelfAttention2d)
+    ]
     with torch.no_grad():
         net(*inputs)
     for h in hooks:
@@ -111,7 +116,9 @@ def test_networks_have_the_right_shapes_and_one_attention_block(image_size, chan
     torch.manual_seed(0)
     spec = ARCHS.get("sagan")
     kwargs = {"base_channels": 8, "g_hidden": 0, "d_hidden": 0}  # each network ignores the other's options
-    g = spec.generator(latent_dim=20, channels=channels, image_size=image_size, num_classes=num_classes, **kwargs).eval()
+    g = spec.generator(
+        latent_dim=20, channels=channels, image_size=image_size, num_classes=num_classes, **kwargs
+    ).eval()
     d = spec.discriminator(channels=channels, image_size=image_size, num_classes=num_classes, **kwargs).eval()
     z = torch.randn(3, 20)
     labels = torch.tensor([0, 4, 9]) if num_classes else None
@@ -169,8 +176,15 @@ def test_spectral_norm_reaches_the_attention_convolutions_but_not_gamma():
 
 
 def test_generator_round_trips_through_its_state_dict():
-    config = GeneratorConfig(variant="sagan", arch="sagan", latent_dim=12, num_classes=3, image_size=16, channels=1,
-                             arch_kwargs={"base_channels": 8, "d_norm": "none"})
+    config = GeneratorConfig(
+        variant="sagan",
+        arch="sagan",
+        latent_dim=12,
+        num_classes=3,
+        image_size=16,
+        channels=1,
+        arch_kwargs={"base_channels": 8, "d_norm": "none"},
+    )
     torch.manual_seed(0)
     g = build_generator_network(config)
     with torch.no_grad():
@@ -190,6 +204,7 @@ def test_generator_round_trips_through_its_state_dict():
 
 
 # ---- the variant ---------------------------------------------------------------------------------
+
 
 def test_variant_defaults_follow_the_paper():
     spec = get_variant("sagan")

@@ -5,6 +5,7 @@ with such a cycle (sample i -> split i % 10) reports a different number than the
 Each test feeds the shipped MNIST classifier's outputs for 200 real digits cycling through 10 bases
 (one per class) to the documented three-line usage and to torch-fidelity's own metric functions.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -85,8 +86,9 @@ def test_documented_fid_usage_equals_torch_fidelity(scorer, periodic_images):
     for part in torch.split(fake, 7):  # streamed in batches that do not line up with the period
         ours_fake.update(part)
     ours = ours_fake.frechet_distance(FeatureStatistics().update(real))
-    theirs = fid_statistics_to_metric(fid_features_to_statistics(fake), fid_features_to_statistics(real),
-                                      verbose=False)["frechet_inception_distance"]
+    theirs = fid_statistics_to_metric(
+        fid_features_to_statistics(fake), fid_features_to_statistics(real), verbose=False
+    )["frechet_inception_distance"]
     assert ours > 1.0
     assert ours == pytest.approx(theirs, rel=1e-6)
 
@@ -97,9 +99,18 @@ def test_documented_kid_usage_equals_torch_fidelity(scorer, periodic_images):
     data = load_file(str(FIXTURE))
     real, fake = scorer.features(data["images"]), scorer.features(periodic_images)
     ours = kernel_inception_distance(real, fake, subsets=20, subset_size=50, seed=2020)
-    theirs = kid_features_to_metric(real, fake, kid_subsets=20, kid_subset_size=50, verbose=False, rng_seed=2020,
-                                    kid_kernel="poly", kid_kernel_poly_degree=3, kid_kernel_poly_gamma=None,
-                                    kid_kernel_poly_coef0=1)
+    theirs = kid_features_to_metric(
+        real,
+        fake,
+        kid_subsets=20,
+        kid_subset_size=50,
+        verbose=False,
+        rng_seed=2020,
+        kid_kernel="poly",
+        kid_kernel_poly_degree=3,
+        kid_kernel_poly_gamma=None,
+        kid_kernel_poly_coef0=1,
+    )
     assert ours[0] == pytest.approx(theirs["kernel_inception_distance_mean"], rel=1e-5)
     assert ours[1] == pytest.approx(theirs["kernel_inception_distance_std"], rel=1e-4)
     assert np.isfinite(ours[0]) and ours[0] > 0

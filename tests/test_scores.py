@@ -4,6 +4,7 @@ Agreement with torch-fidelity is checked on the same images and the same Incepti
 test makes a file of random weights in the reference layout (torch-fidelity reads the .pth, gan-hub
 the same tensors as .safetensors, since gan-hub unpickles only the known reference file).
 """
+
 from __future__ import annotations
 
 import json
@@ -26,6 +27,7 @@ FIXTURE = Path(__file__).parent / "fixtures" / "mnist_sample.safetensors"
 
 
 # --- FID ----------------------------------------------------------------------------------------
+
 
 def test_streaming_statistics_equal_numpy_for_any_batching():
     gen = torch.Generator().manual_seed(0)
@@ -58,15 +60,19 @@ def test_fid_with_non_commuting_covariances_matches_scipy_and_torch_fidelity():
     from torch_fidelity.metric_fid import fid_statistics_to_metric
 
     gen = torch.Generator().manual_seed(2)
-    a, b = torch.randn(20, 20, generator=gen, dtype=torch.float64), torch.randn(20, 20, generator=gen, dtype=torch.float64)
+    a, b = (
+        torch.randn(20, 20, generator=gen, dtype=torch.float64),
+        torch.randn(20, 20, generator=gen, dtype=torch.float64),
+    )
     s1, s2 = a @ a.T + 0.1 * torch.eye(20), b @ b.T
     m1, m2 = torch.randn(20, generator=gen, dtype=torch.float64), torch.randn(20, generator=gen, dtype=torch.float64)
     covmean = scipy_linalg.sqrtm(s1.numpy() @ s2.numpy()).real
     closed = float((m1 - m2) @ (m1 - m2) + s1.trace() + s2.trace() - 2 * np.trace(covmean))
     ours = frechet_distance(m1, s1, m2, s2)
     assert ours == pytest.approx(closed, rel=1e-9)
-    theirs = fid_statistics_to_metric({"mu": m1.numpy(), "sigma": s1.numpy()}, {"mu": m2.numpy(), "sigma": s2.numpy()},
-                                      verbose=False)["frechet_inception_distance"]
+    theirs = fid_statistics_to_metric(
+        {"mu": m1.numpy(), "sigma": s1.numpy()}, {"mu": m2.numpy(), "sigma": s2.numpy()}, verbose=False
+    )["frechet_inception_distance"]
     assert ours == pytest.approx(theirs, rel=1e-9)
 
 
@@ -93,6 +99,7 @@ def test_statistics_file_round_trip_and_errors(tmp_path):
 
 
 # --- KID ----------------------------------------------------------------------------------------
+
 
 def test_mmd2_of_point_masses_is_the_kernel_formula():
     # X all at a, Y all at b: the unbiased estimate is exactly k(a,a) + k(b,b) - 2 k(a,b)
@@ -127,9 +134,18 @@ def test_kid_agrees_with_torch_fidelity():
     real = torch.randn(300, 8, generator=gen)
     fake = torch.randn(250, 8, generator=gen) * 1.2 + 0.3
     ours = kernel_inception_distance(real, fake, subsets=10, subset_size=100, seed=2020)
-    theirs = kid_features_to_metric(real, fake, kid_subsets=10, kid_subset_size=100, verbose=False, rng_seed=2020,
-                                    kid_kernel="poly", kid_kernel_poly_degree=3, kid_kernel_poly_gamma=None,
-                                    kid_kernel_poly_coef0=1)
+    theirs = kid_features_to_metric(
+        real,
+        fake,
+        kid_subsets=10,
+        kid_subset_size=100,
+        verbose=False,
+        rng_seed=2020,
+        kid_kernel="poly",
+        kid_kernel_poly_degree=3,
+        kid_kernel_poly_gamma=None,
+        kid_kernel_poly_coef0=1,
+    )
     assert ours[0] == pytest.approx(theirs["kernel_inception_distance_mean"], rel=1e-5)
     assert ours[1] == pytest.approx(theirs["kernel_inception_distance_std"], rel=1e-4)
     assert ours[0] > 0.01  # a real difference is measured
@@ -141,6 +157,7 @@ def test_kid_needs_enough_vectors():
 
 
 # --- the Inception-v3 scorer --------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def random_inception(tmp_path_factory):
@@ -175,8 +192,16 @@ def test_inception_score_and_features_agree_with_torch_fidelity(random_inception
             return images[i]
 
     theirs = torch_fidelity.calculate_metrics(
-        input1=Images(), isc=True, feature_extractor_weights_path=str(random_inception / "weights.pth"),
-        samples_shuffle=False, cuda=False, verbose=False, batch_size=20, cache=False, save_cpu_ram=True)
+        input1=Images(),
+        isc=True,
+        feature_extractor_weights_path=str(random_inception / "weights.pth"),
+        samples_shuffle=False,
+        cuda=False,
+        verbose=False,
+        batch_size=20,
+        cache=False,
+        save_cpu_ram=True,
+    )
     scorer = load_scorer("inception-v3", weights_path=random_inception / "weights.safetensors")
     assert scorer.info["reference_weights"] is False
     metric = InceptionScore(scorer, splits=10, num_samples=40)
@@ -189,8 +214,9 @@ def test_inception_score_and_features_agree_with_torch_fidelity(random_inception
 
     from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
 
-    reference_net = FeatureExtractorInceptionV3("ref", ["2048", "logits_unbiased"],
-                                                feature_extractor_weights_path=str(random_inception / "weights.pth"))
+    reference_net = FeatureExtractorInceptionV3(
+        "ref", ["2048", "logits_unbiased"], feature_extractor_weights_path=str(random_inception / "weights.pth")
+    )
     with torch.no_grad():
         want_pool, want_logits = reference_net(images[:6])
     logits, pool = scorer.logits_and_features(images[:6])
@@ -245,6 +271,7 @@ def test_mismatched_inception_weights_name_the_tensor(tmp_path, random_inception
 
 # --- reference statistics and the one scoring path ---------------------------------------------
 
+
 def test_shipped_reference_statistics_belong_to_the_shipped_classifier():
     scorer = load_scorer("mnist-classifier")
     for split, n in (("train", 60000), ("test", 10000)):
@@ -269,7 +296,9 @@ def test_statistics_made_with_other_weights_are_refused(tmp_path, monkeypatch):
     monkeypatch.setenv("GAN_HUB_CACHE", str(tmp_path))
     monkeypatch.setattr(refs, "ASSETS", tmp_path / "no-shipped")
     folder = refs.candidate_paths(scorer, "mnist", "test")[1].parent
-    FeatureStatistics().update(torch.randn(10, 128)).save(folder / "mnist-test.safetensors", {"weights_sha256": "0" * 64})
+    FeatureStatistics().update(torch.randn(10, 128)).save(
+        folder / "mnist-test.safetensors", {"weights_sha256": "0" * 64}
+    )
     with pytest.raises(CheckpointError, match="other mnist-classifier weights"):
         refs.load_statistics(scorer, "mnist", "test")
 
@@ -281,9 +310,11 @@ def write_idx_folder(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for prefix in ("train", "t10k"):
         (folder / f"{prefix}-images-idx3-ubyte").write_bytes(
-            b"\x00\x00\x08\x03" + np.array(images.shape, dtype=">u4").tobytes() + images.tobytes())
+            b"\x00\x00\x08\x03" + np.array(images.shape, dtype=">u4").tobytes() + images.tobytes()
+        )
         (folder / f"{prefix}-labels-idx1-ubyte").write_bytes(
-            b"\x00\x00\x08\x01" + np.array(labels.shape, dtype=">u4").tobytes() + labels.tobytes())
+            b"\x00\x00\x08\x01" + np.array(labels.shape, dtype=">u4").tobytes() + labels.tobytes()
+        )
     return folder
 
 
@@ -297,12 +328,34 @@ def test_cli_prints_every_metric_with_its_protocol(tmp_path, capsys):
     Generator(config).save_pretrained(tmp_path / "model")
     data = write_idx_folder(tmp_path / "mnist")
     out = tmp_path / "scores.json"
-    result = main([str(tmp_path / "model"), "--metrics", "is,fid,kid,modes", "--num-samples", "60", "--batch-size", "25",
-                   "--data-dir", str(data), "--kid-subsets", "5", "--kid-subset-size", "40", "--output", str(out)])
+    result = main(
+        [
+            str(tmp_path / "model"),
+            "--metrics",
+            "is,fid,kid,modes",
+            "--num-samples",
+            "60",
+            "--batch-size",
+            "25",
+            "--data-dir",
+            str(data),
+            "--kid-subsets",
+            "5",
+            "--kid-subset-size",
+            "40",
+            "--output",
+            str(out),
+        ]
+    )
     printed = capsys.readouterr().out
     names = [e["name"] for e in result["scores"]]
-    assert names == ["classifier IS@60", "classifier FID@60", "classifier KID@60", "classes covered@60",
-                     "KL(classes || uniform)@60"]
+    assert names == [
+        "classifier IS@60",
+        "classifier FID@60",
+        "classifier KID@60",
+        "classes covered@60",
+        "KL(classes || uniform)@60",
+    ]
     for name in names:
         assert name in printed
     scores = {e["metric"]: e for e in json.loads(out.read_text())["scores"]}
@@ -314,7 +367,9 @@ def test_cli_prints_every_metric_with_its_protocol(tmp_path, capsys):
     images = Generator.from_pretrained(tmp_path / "model").generate(60, seed=0)
     logits, features = scorer.logits_and_features(images)
     test_stats = refs.load_statistics(scorer, "mnist", "test", compute=False)
-    assert scores["fid"]["value"] == pytest.approx(FeatureStatistics().update(features).frechet_distance(test_stats), rel=1e-9)
+    assert scores["fid"]["value"] == pytest.approx(
+        FeatureStatistics().update(features).frechet_distance(test_stats), rel=1e-9
+    )
     real = scorer.features(load_file(str(FIXTURE))["images"])
     assert scores["kid"]["mean"] == pytest.approx(kernel_inception_distance(real, features, 5, 40)[0], rel=1e-9)
     coverage = categorical_coverage(logits.argmax(1), 10)
@@ -334,9 +389,14 @@ def test_cli_rejects_unknown_metric_and_missing_real_data(tmp_path, capsys):
 
     Generator(GeneratorConfig(variant="gan", arch="mlp", latent_dim=8, dataset="mnist")).save_pretrained(tmp_path / "m")
     code, err = error_of([str(tmp_path / "m"), "--metrics", "is,precision"])
-    assert code == 2 and re.fullmatch(r"python -m gan_hub.metrics: error: --metrics: unknown metric.*precision.*"
-                                      r"choose from is, fid, kid, modes\n", err)
-    Generator(GeneratorConfig(variant="gan", arch="mlp", latent_dim=8, dataset="synthetic")).save_pretrained(tmp_path / "s")
+    assert code == 2 and re.fullmatch(
+        r"python -m gan_hub.metrics: error: --metrics: unknown metric.*precision.*"
+        r"choose from is, fid, kid, modes\n",
+        err,
+    )
+    Generator(GeneratorConfig(variant="gan", arch="mlp", latent_dim=8, dataset="synthetic")).save_pretrained(
+        tmp_path / "s"
+    )
     code, err = error_of([str(tmp_path / "s"), "--metrics", "fid"])
     assert code == 1 and re.fullmatch(r"python -m gan_hub.metrics: error: FID needs real images.*'synthetic'.*\n", err)
     code, err = error_of([str(tmp_path / "s"), "--metrics", "modes"])
@@ -349,10 +409,19 @@ def test_stacked_mnist_samples_are_counted_over_1000_digit_triples(tmp_path):
     from gan_hub.metrics.evaluate import evaluate_generator
     from gan_hub.metrics.modes import stacked_mnist_modes
 
-    config = GeneratorConfig(variant="dcgan", arch="dcgan", latent_dim=8, dataset="stacked-mnist", channels=3,
-                             image_size=28, arch_kwargs={"base_channels": 8})
+    config = GeneratorConfig(
+        variant="dcgan",
+        arch="dcgan",
+        latent_dim=8,
+        dataset="stacked-mnist",
+        channels=3,
+        image_size=28,
+        arch_kwargs={"base_channels": 8},
+    )
     g = Generator(config)
     entries = {e["metric"]: e for e in evaluate_generator(g, num_samples=50, metrics=("modes",))["scores"]}
-    assert entries["modes_covered"]["name"] == "digit triples covered@50" and entries["modes_covered"]["num_modes"] == 1000
+    assert (
+        entries["modes_covered"]["name"] == "digit triples covered@50" and entries["modes_covered"]["num_modes"] == 1000
+    )
     modes = stacked_mnist_modes(g.generate(50, seed=0), load_scorer("mnist-classifier"))
     assert entries["modes_covered"]["value"] == len(set(modes.tolist()))

@@ -1,6 +1,7 @@
 """The seams a new variant plugs into: the discriminate hook, per-network configs (version 2, version 1
 still loading), the exported discriminator, --init-from, the resume check, declared compatibility, and
 PacGAN as a one-file variant."""
+
 import json
 import shutil
 from pathlib import Path
@@ -68,7 +69,7 @@ def test_feature_matching_goes_through_the_variants_features():
     d, g = Linear([1.0, 1.0]), (lambda z, labels=None: z + 1.0)
     real, z = torch.zeros(4, 2), torch.zeros(4, 2)
     loss, _ = algorithm.generator_loss(g, d, z, None, real, CTX)
-    assert loss.item() == pytest.approx(2 * 3.0 ** 2)  # features 3x: mean real 0, mean fake 3 in both coordinates
+    assert loss.item() == pytest.approx(2 * 3.0**2)  # features 3x: mean real 0, mean fake 3 in both coordinates
 
 
 def test_heads_keep_nothing_on_the_module_between_calls():
@@ -79,7 +80,9 @@ def test_heads_keep_nothing_on_the_module_between_calls():
     d = build_discriminator_network(run.model_config(load_dataset("synthetic", None, train=True).info))
     out = run.algorithm.discriminate(d, torch.randn(3, 1, 16, 16), None)
     assert out.logits.shape == (3,) and out["class_logits"].shape == (3, 4)
-    assert not any(isinstance(v, torch.Tensor) for m in d.modules() for k, v in vars(m).items() if not k.startswith("_"))
+    assert not any(
+        isinstance(v, torch.Tensor) for m in d.modules() for k, v in vars(m).items() if not k.startswith("_")
+    )
 
 
 # ---- declared compatibility ----------------------------------------------------------------------
@@ -88,12 +91,15 @@ def test_consensus_combines_with_every_variant(variant):
     compose(TrainConfig(variant=variant, dataset="synthetic", techniques={"consensus": True}))
 
 
-@pytest.mark.parametrize("variant, technique, message", [
-    ("ebgan", "feature_matching", "feature_matching replaces the generator loss"),
-    ("bigan", "gradient_penalty", "scores inputs D did not see"),
-    ("infogan", "experience_replay", "shows D fakes of past steps"),
-    ("mix-gan", "experience_replay", "shows D fakes of past steps"),
-])
+@pytest.mark.parametrize(
+    "variant, technique, message",
+    [
+        ("ebgan", "feature_matching", "feature_matching replaces the generator loss"),
+        ("bigan", "gradient_penalty", "scores inputs D did not see"),
+        ("infogan", "experience_replay", "shows D fakes of past steps"),
+        ("mix-gan", "experience_replay", "shows D fakes of past steps"),
+    ],
+)
 def test_incompatible_techniques_are_refused_in_one_place_with_the_reason(variant, technique, message):
     with pytest.raises(ValueError, match=message):
         compose(TrainConfig(variant=variant, dataset="synthetic", techniques={technique: True}))
@@ -101,9 +107,18 @@ def test_incompatible_techniques_are_refused_in_one_place_with_the_reason(varian
 
 @pytest.mark.parametrize("variant", ["unrolled", "ebgan", "bigan"])
 def test_consensus_trains_on_variants_it_was_refused_on(tmp_path, variant):
-    cfg = TrainConfig(variant=variant, dataset="synthetic", output_dir=str(tmp_path), max_steps=2, batch_size=8,
-                      techniques={"consensus": 1.0}, arch_kwargs={"base_channels": 8}, eval_samples=0,
-                      eval_samples_during_training=0, variant_options={"unroll_steps": 1} if variant == "unrolled" else {})
+    cfg = TrainConfig(
+        variant=variant,
+        dataset="synthetic",
+        output_dir=str(tmp_path),
+        max_steps=2,
+        batch_size=8,
+        techniques={"consensus": 1.0},
+        arch_kwargs={"base_channels": 8},
+        eval_samples=0,
+        eval_samples_during_training=0,
+        variant_options={"unroll_steps": 1} if variant == "unrolled" else {},
+    )
     trainer = Trainer(cfg)
     real, labels = next(trainer.batches())
     logs = trainer.train_step(real, labels)
@@ -127,19 +142,34 @@ def test_version_1_zoo_configs_still_load_unchanged(tmp_path, name):
 
 
 def test_version_1_technique_keys_become_wrappers():
-    config = GeneratorConfig.from_dict({
-        "variant": "improved-gan", "arch": "dcgan", "format_version": 1, "image_size": 16, "latent_dim": 20,
-        "arch_kwargs": {"base_channels": 8, "g_norm": "virtual-batch", "g_vbn_reference_size": 16,
-                        "d_spectral_norm": True, "d_minibatch": {"num_kernels": 4, "kernel_dim": 3}}})
+    config = GeneratorConfig.from_dict(
+        {
+            "variant": "improved-gan",
+            "arch": "dcgan",
+            "format_version": 1,
+            "image_size": 16,
+            "latent_dim": 20,
+            "arch_kwargs": {
+                "base_channels": 8,
+                "g_norm": "virtual-batch",
+                "g_vbn_reference_size": 16,
+                "d_spectral_norm": True,
+                "d_minibatch": {"num_kernels": 4, "kernel_dim": 3},
+            },
+        }
+    )
     assert config.generator.wrappers == [{"name": "virtual_batch_norm", "reference_size": 16}]
-    assert config.discriminator.wrappers == [{"name": "minibatch_discrimination", "num_kernels": 4, "kernel_dim": 3},
-                                             {"name": "spectral_norm"}]
+    assert config.discriminator.wrappers == [
+        {"name": "minibatch_discrimination", "num_kernels": 4, "kernel_dim": 3},
+        {"name": "spectral_norm"},
+    ]
     assert config.to_dict()["format_version"] == 2 and "arch_kwargs" not in config.to_dict()
 
 
 def test_each_network_gets_only_its_own_options():
-    config = GeneratorConfig("dcgan", "dcgan", arch_kwargs={"base_channels": 8, "g_hidden": 32, "d_hidden": 16,
-                                                             "d_norm": "none"})
+    config = GeneratorConfig(
+        "dcgan", "dcgan", arch_kwargs={"base_channels": 8, "g_hidden": 32, "d_hidden": 16, "d_norm": "none"}
+    )
     assert config.generator.kwargs == {"base_channels": 8, "g_hidden": 32}
     assert config.discriminator.kwargs == {"base_channels": 8, "d_hidden": 16, "d_norm": "none"}
     with pytest.raises(ConfigError, match="unknown architecture option 'colour'"):
@@ -163,8 +193,17 @@ def test_an_unknown_variant_is_refused_at_load(tmp_path):
 
 # ---- the exported discriminator, --init-from, resume ------------------------------------------------
 def tiny(tmp_path: Path, name: str, **options) -> TrainConfig:
-    base = dict(variant="dcgan", dataset="synthetic", output_dir=str(tmp_path / name), max_steps=2, batch_size=8,
-                arch_kwargs={"base_channels": 8}, eval_samples=0, eval_samples_during_training=0, checkpoint_every=1)
+    base = dict(
+        variant="dcgan",
+        dataset="synthetic",
+        output_dir=str(tmp_path / name),
+        max_steps=2,
+        batch_size=8,
+        arch_kwargs={"base_channels": 8},
+        eval_samples=0,
+        eval_samples_during_training=0,
+        checkpoint_every=1,
+    )
     return TrainConfig(**{**base, **options})
 
 
@@ -183,8 +222,15 @@ def test_discriminator_round_trip_and_init_from(tmp_path):
     assert all(torch.equal(started_d[k], v) for k, v in d.net.state_dict().items())
     # shapes that differ are named
     with pytest.raises(CheckpointError, match=r"shape|missing key"):
-        Trainer(tiny(tmp_path, "c", techniques={"spectral_norm": True}, arch_kwargs={"base_channels": 16},
-                     init_from=str(model)))
+        Trainer(
+            tiny(
+                tmp_path,
+                "c",
+                techniques={"spectral_norm": True},
+                arch_kwargs={"base_channels": 16},
+                init_from=str(model),
+            )
+        )
 
 
 def test_resume_refuses_other_settings_and_allows_a_longer_run(tmp_path):
@@ -217,9 +263,11 @@ class Spy(nn.Module):
 
 @pytest.mark.parametrize("m", [2, 3, 4])
 def test_pacgan_d_sees_m_packed_samples_and_a_batch_of_n_over_m(m):
-    config = compose(TrainConfig(variant="pacgan", dataset="synthetic", arch_kwargs={"base_channels": 8},
-                                 variant_options={"pack": m})).model_config(
-        type("Info", (), {"num_classes": 0, "class_names": [], "image_size": 16, "channels": 1})())
+    config = compose(
+        TrainConfig(
+            variant="pacgan", dataset="synthetic", arch_kwargs={"base_channels": 8}, variant_options={"pack": m}
+        )
+    ).model_config(type("Info", (), {"num_classes": 0, "class_names": [], "image_size": 16, "channels": 1})())
     from gan_hub.hub import build_discriminator_network
 
     d = build_discriminator_network(config)
@@ -228,15 +276,16 @@ def test_pacgan_d_sees_m_packed_samples_and_a_batch_of_n_over_m(m):
     x = torch.randn(12, 1, 16, 16)
     assert d(x).shape == (12 // m,)
     assert d.inner.seen == [(12 // m, m, 16, 16)]
-    packed = torch.cat([x[i * m:(i + 1) * m].reshape(1, m, 16, 16) for i in range(12 // m)])
+    packed = torch.cat([x[i * m : (i + 1) * m].reshape(1, m, 16, 16) for i in range(12 // m)])
     assert torch.equal(packed[1, 0], x[m, 0])  # the second pack starts with sample m
     with pytest.raises(ValueError, match=f"multiple of {m}"):
         d(torch.randn(12 + 1, 1, 16, 16)) if 13 % m else d(torch.randn(12 + 2, 1, 16, 16))
 
 
 def test_pacgan_packs_2d_points():
-    config = GeneratorConfig("pacgan", generator=None, arch="mlp", image_size=0, channels=2, latent_dim=2,
-                             arch_kwargs={"hidden_dim": 16})
+    config = GeneratorConfig(
+        "pacgan", generator=None, arch="mlp", image_size=0, channels=2, latent_dim=2, arch_kwargs={"hidden_dim": 16}
+    )
     config.discriminator.wrappers.append({"name": "pack", "m": 4})
     from gan_hub.hub import build_discriminator_network
 
@@ -250,7 +299,9 @@ def test_pacgan_trains_and_its_exported_discriminator_loads(tmp_path):
     d = Discriminator.from_pretrained(model)
     assert d.score(Generator.from_pretrained(model).generate(8)).shape == (2,)
     assert json.loads((model / "config.json").read_text())["provenance"]["resolved"]["variant_options"] == {"pack": 4}
-    assert "settings that ran: objective `non-saturating`" in (model / "README.md").read_text()  # the card says what ran
+    assert (
+        "settings that ran: objective `non-saturating`" in (model / "README.md").read_text()
+    )  # the card says what ran
     assert "variant options: pack=4" in (model / "README.md").read_text()
 
 

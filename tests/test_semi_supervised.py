@@ -1,5 +1,6 @@
 """Semi-supervised GAN: the K+1 discriminator's probabilities and losses, the balanced labelled subset,
 and the exported classifier."""
+
 import copy
 import math
 
@@ -90,8 +91,14 @@ def test_balanced_subset_is_balanced_and_set_by_the_seed():
 def tiny_setup(num_labelled: int = 8, seed: int = 0, **options):
     torch.manual_seed(0)
     data = load_dataset("synthetic", size=64, image_size=8)  # 4 classes
-    cfg = GeneratorConfig(variant="semi-supervised", arch="semi-supervised-mlp", latent_dim=6, image_size=8, channels=1,
-                          arch_kwargs={"hidden_dim": 16, "d_classes": list(data.info.class_names)})
+    cfg = GeneratorConfig(
+        variant="semi-supervised",
+        arch="semi-supervised-mlp",
+        latent_dim=6,
+        image_size=8,
+        channels=1,
+        arch_kwargs={"hidden_dim": 16, "d_classes": list(data.info.class_names)},
+    )
     g, d = build_generator_network(cfg), build_discriminator_network(cfg)
     algorithm = SemiSupervisedAlgorithm(get_objective("non-saturating"), num_labelled=num_labelled, **options)
     algorithm.setup(g, d)
@@ -169,21 +176,36 @@ def test_exported_classifier_is_the_running_average_of_the_weights():
 
 
 def test_networks_follow_the_paper():
-    cfg = GeneratorConfig(variant="semi-supervised", arch="semi-supervised-mlp", latent_dim=100, image_size=28,
-                          channels=1, arch_kwargs={"d_classes": [str(k) for k in range(10)]})
+    cfg = GeneratorConfig(
+        variant="semi-supervised",
+        arch="semi-supervised-mlp",
+        latent_dim=100,
+        image_size=28,
+        channels=1,
+        arch_kwargs={"d_classes": [str(k) for k in range(10)]},
+    )
     d, g = build_discriminator_network(cfg), build_generator_network(cfg)
     linears = [m for m in d.modules() if isinstance(m, torch.nn.Linear)]
-    assert [(m.in_features, m.out_features) for m in linears] == [(784, 1000), (1000, 500), (500, 250), (250, 250),
-                                                                  (250, 250), (250, 10)]
+    assert [(m.in_features, m.out_features) for m in linears] == [
+        (784, 1000),
+        (1000, 500),
+        (500, 250),
+        (250, 250),
+        (250, 250),
+        (250, 10),
+    ]
     assert all(parametrize.is_parametrized(m, "weight") for m in linears)  # weight normalisation
     trained_scales = [name for name, _ in d.named_parameters() if name.endswith("original0")]
     assert trained_scales == ["head.1.parametrizations.weight.original0"]  # hidden layers' scales are fixed buffers
     fixed = [name for name, _ in d.named_buffers() if name.endswith("scale")]
     assert len(fixed) == 5
     for m in linears:  # every row of W has the norm of its scale
-        torch.testing.assert_close(m.weight.norm(dim=1), m.parametrizations.weight.original0.flatten()
-                                   if hasattr(m.parametrizations.weight, "original0")
-                                   else m.parametrizations.weight[0].scale.flatten())
+        torch.testing.assert_close(
+            m.weight.norm(dim=1),
+            m.parametrizations.weight.original0.flatten()
+            if hasattr(m.parametrizations.weight, "original0")
+            else m.parametrizations.weight[0].scale.flatten(),
+        )
     d.data_dependent_init(torch.rand(200, 1, 28, 28) * 2 - 1)  # layer outputs start with mean 0, variance 1
     d.eval()
     with torch.no_grad():
@@ -217,8 +239,11 @@ def test_options_are_checked():
     for bad in (1.0, -0.1, True):
         with pytest.raises(ValueError, match=r"average_decay must be a number in \[0, 1\)"):
             spec.build_algorithm(objective, None, {"average_decay": bad})
-    with pytest.raises(ValueError, match=r"has no option\(s\) \['labels'\]; its options are: num_labelled, "
-                                         "unlabelled_weight, average_decay"):
+    with pytest.raises(
+        ValueError,
+        match=r"has no option\(s\) \['labels'\]; its options are: num_labelled, "
+        "unlabelled_weight, average_decay",
+    ):
         spec.build_algorithm(objective, None, {"labels": 100})
 
 
@@ -226,10 +251,21 @@ def test_trained_classifier_is_exported_and_round_trips(tmp_path):
     from train.config import TrainConfig
     from train.trainer import Trainer
 
-    cfg = TrainConfig(variant="semi-supervised", dataset="synthetic", max_steps=3, batch_size=8, eval_samples=0,
-                      eval_samples_during_training=0, sample_every=1000, eval_every=1000, checkpoint_every=1000,
-                      log_every=1, output_dir=str(tmp_path / "run"), arch_kwargs={"hidden_dim": 32},
-                      variant_options={"num_labelled": 12})
+    cfg = TrainConfig(
+        variant="semi-supervised",
+        dataset="synthetic",
+        max_steps=3,
+        batch_size=8,
+        eval_samples=0,
+        eval_samples_during_training=0,
+        sample_every=1000,
+        eval_every=1000,
+        checkpoint_every=1000,
+        log_every=1,
+        output_dir=str(tmp_path / "run"),
+        arch_kwargs={"hidden_dim": 32},
+        variant_options={"num_labelled": 12},
+    )
     trainer = Trainer(cfg)
     assert len(trainer.algorithm.labelled_indices) == 12  # the config's value reached the algorithm
     model_dir = trainer.train()

@@ -1,4 +1,5 @@
 """Stacked GAN: two levels inverting the MNIST classifier's encoder stages, trained independently then jointly."""
+
 import torch
 from safetensors.torch import load_file
 
@@ -11,13 +12,20 @@ from train.step import Players, alternating_step
 
 from .test_seams import ROOT
 
-MNIST = type("Info", (), {"num_classes": 10, "class_names": [str(i) for i in range(10)], "image_size": 28,
-                          "channels": 1})()
+MNIST = type(
+    "Info", (), {"num_classes": 10, "class_names": [str(i) for i in range(10)], "image_size": 28, "channels": 1}
+)()
 
 
 def players(independent_steps: int):
-    run = compose(TrainConfig(variant="stacked-gan", dataset="mnist", arch_kwargs={"base_channels": 8},
-                              variant_options={"independent_steps": independent_steps}))
+    run = compose(
+        TrainConfig(
+            variant="stacked-gan",
+            dataset="mnist",
+            arch_kwargs={"base_channels": 8},
+            variant_options={"independent_steps": independent_steps},
+        )
+    )
     config = run.model_config(MNIST)
     g, d = build_generator_network(config), build_discriminator_network(config)
     run.algorithm.setup(g, d)
@@ -33,8 +41,14 @@ def test_each_levels_conditional_loss_falls_on_a_tiny_run():
     noise = torch.Generator().manual_seed(1)
     history = []
     for step in range(40):
-        logs, _ = alternating_step(p, real, labels, lambda n: torch.randn(n, config.latent_dim, generator=noise),
-                                   lambda n: labels, StepContext(step, 40))
+        logs, _ = alternating_step(
+            p,
+            real,
+            labels,
+            lambda n: torch.randn(n, config.latent_dim, generator=noise),
+            lambda n: labels,
+            StepContext(step, 40),
+        )
         history.append(logs)
     for phase in (history[:20], history[20:]):  # independent, then joint
         for term in ("g_conditional_bottom", "g_conditional_top"):

@@ -1,4 +1,5 @@
 """The code's structure: no two modules of gan_hub or train import each other, directly or around a loop."""
+
 import ast
 from pathlib import Path
 
@@ -22,7 +23,9 @@ def top_level_imports(path: Path, modules: set[str]) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join(package.split(".")[:len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                base = ".".join(
+                    package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else [])
+                )
             for alias in node.names:
                 found.add(f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base)
     return {m for m in found if m in modules and m != name}
@@ -76,5 +79,9 @@ def test_the_cycle_finder_finds_a_cycle():
 
 def test_techniques_do_not_import_the_variants():
     graph = import_graph()
-    assert not any(m.startswith("gan_hub.variants") for t, deps in graph.items() if t.startswith("gan_hub.techniques")
-                   for m in deps)
+    assert not any(
+        m.startswith("gan_hub.variants")
+        for t, deps in graph.items()
+        if t.startswith("gan_hub.techniques")
+        for m in deps
+    )

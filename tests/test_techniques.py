@@ -1,4 +1,5 @@
 """Training techniques: each switch's behaviour on tiny networks with hand-computed expectations."""
+
 import copy
 import math
 
@@ -13,7 +14,7 @@ from gan_hub.nn.minibatch import MinibatchDiscrimination, MinibatchDiscriminatio
 from gan_hub.nn.spectral import apply_spectral_norm
 from gan_hub.nn.virtual_batch_norm import VirtualBatchNorm, VirtualBatchNormGenerator
 from gan_hub.objectives import Objective, get_objective
-from gan_hub.techniques import TECHNIQUES, TechniqueSetup, configure, describe
+from gan_hub.techniques import TECHNIQUES, configure, describe
 from gan_hub.techniques.consensus import Consensus
 from gan_hub.techniques.experience_replay import ExperienceReplay
 from gan_hub.techniques.feature_matching import FeatureMatching
@@ -23,15 +24,27 @@ from gan_hub.techniques.instance_noise import InstanceNoise
 from gan_hub.techniques.weight_clipping import WeightClipping
 from gan_hub.variants.base import AdversarialAlgorithm, StepContext
 
-ALL = ["consensus", "experience_replay", "feature_matching", "gradient_penalty", "historical_averaging",
-       "instance_noise", "label_smoothing", "minibatch_discrimination", "spectral_norm", "virtual_batch_norm",
-       "weight_clipping"]
+ALL = [
+    "consensus",
+    "experience_replay",
+    "feature_matching",
+    "gradient_penalty",
+    "historical_averaging",
+    "instance_noise",
+    "label_smoothing",
+    "minibatch_discrimination",
+    "spectral_norm",
+    "virtual_batch_norm",
+    "weight_clipping",
+]
 CTX = StepContext(0, 100)
 
 
 def record(generator=None, discriminator=None, real=None, fake=None, labels=None, ctx=CTX, loss=None):
     """The batch record a technique hook receives, as the base algorithm builds it."""
-    batch = AdversarialAlgorithm(get_objective("non-saturating")).batch(generator, discriminator, real, labels, None, ctx)
+    batch = AdversarialAlgorithm(get_objective("non-saturating")).batch(
+        generator, discriminator, real, labels, None, ctx
+    )
     batch.fake, batch.loss = fake, loss
     return batch
 
@@ -45,8 +58,15 @@ def with_d_wrappers(config: GeneratorConfig, *wrappers: dict) -> GeneratorConfig
 
 def image_config(arch: str, num_classes: int = 0, **arch_kwargs) -> GeneratorConfig:
     size_kwargs = {"base_channels": 8} if arch == "dcgan" else {"hidden_dim": 16}
-    return GeneratorConfig(variant="test", arch=arch, latent_dim=6, num_classes=num_classes, image_size=16,
-                           channels=1, arch_kwargs={**size_kwargs, **arch_kwargs})
+    return GeneratorConfig(
+        variant="test",
+        arch=arch,
+        latent_dim=6,
+        num_classes=num_classes,
+        image_size=16,
+        channels=1,
+        arch_kwargs={**size_kwargs, **arch_kwargs},
+    )
 
 
 class LinearCritic(nn.Module):
@@ -148,8 +168,9 @@ def test_minibatch_features_match_the_definition():
 def test_minibatch_layer_goes_between_body_and_head(arch, num_classes):
     config = image_config(arch, num_classes)
     plain = build_discriminator_network(config)
-    d = build_discriminator_network(with_d_wrappers(config, {"name": "minibatch_discrimination", "num_kernels": 7,
-                                                             "kernel_dim": 2}))
+    d = build_discriminator_network(
+        with_d_wrappers(config, {"name": "minibatch_discrimination", "num_kernels": 7, "kernel_dim": 2})
+    )
     width = plain.head.linear.in_features
     assert isinstance(d.head, MinibatchDiscriminationHead)
     assert d.head.head.linear.in_features == width + 7
@@ -235,12 +256,12 @@ def test_historical_averaging_is_zero_at_the_average_and_grows_away_from_it():
         for p in d.parameters():
             p.add_(0.2)
     n = sum(p.numel() for p in d.parameters())
-    assert ha.d_penalty(record(g, d)).item() == pytest.approx(0.5 * n * 0.2 ** 2, rel=1e-5)
+    assert ha.d_penalty(record(g, d)).item() == pytest.approx(0.5 * n * 0.2**2, rel=1e-5)
     ha.after_d_step(d, CTX)  # the average is now (theta_0 + theta_1) / 2
     for avg, p0 in zip(ha.d_average.averages, before):
         torch.testing.assert_close(avg, p0 + 0.1)
     penalty = ha.d_penalty(record(g, d))
-    assert penalty.item() == pytest.approx(0.5 * n * 0.1 ** 2, rel=1e-5)
+    assert penalty.item() == pytest.approx(0.5 * n * 0.1**2, rel=1e-5)
     penalty.backward()
     assert all((p.grad > 0).all() for p in d.parameters())  # pulls back toward the average
     assert ha.g_penalty(record(g, d)).item() == 0.0  # G has not moved
@@ -279,12 +300,15 @@ def test_feature_matching_replaces_the_generator_loss_in_the_algorithm():
 
 
 # ---- spectral norm ------------------------------------------------------------------------------
-@pytest.mark.parametrize("arch, num_classes, kwargs", [("dcgan", 0, {}), ("dcgan", 3, {"d_hidden": 32}), ("mlp", 3, {})])
+@pytest.mark.parametrize(
+    "arch, num_classes, kwargs", [("dcgan", 0, {}), ("dcgan", 3, {"d_hidden": 32}), ("mlp", 3, {})]
+)
 def test_spectral_norm_makes_every_weight_unit_norm(arch, num_classes, kwargs):
     torch.manual_seed(0)
     config = image_config(arch, num_classes, **kwargs)
-    d = build_discriminator_network(with_d_wrappers(config, {"name": "minibatch_discrimination", "num_kernels": 4},
-                                                    {"name": "spectral_norm"})).train()
+    d = build_discriminator_network(
+        with_d_wrappers(config, {"name": "minibatch_discrimination", "num_kernels": 4}, {"name": "spectral_norm"})
+    ).train()
     layers = [m for m in d.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
     assert layers and all(nn.utils.parametrize.is_parametrized(m, "weight") for m in layers)
     x, labels = torch.randn(8, 1, 16, 16), torch.arange(8) % num_classes if num_classes else None
@@ -375,8 +399,11 @@ class ScalarGenerator(Scalar):
 
 
 def test_consensus_adds_half_gamma_squared_gradient_norm_in_a_quadratic_game():
-    quadratic = Objective("quadratic", discriminator_loss=lambda r, f: r.pow(2).mean() + f.pow(2).mean(),
-                          generator_loss=lambda f, r=None: (f - 1).pow(2).mean())
+    quadratic = Objective(
+        "quadratic",
+        discriminator_loss=lambda r, f: r.pow(2).mean() + f.pow(2).mean(),
+        generator_loss=lambda f, r=None: (f - 1).pow(2).mean(),
+    )
     setup = configure({"consensus": {"gamma": 0.5}}, quadratic)
     (consensus,) = setup.techniques
     assert isinstance(consensus, Consensus)
@@ -389,7 +416,7 @@ def test_consensus_adds_half_gamma_squared_gradient_norm_in_a_quadratic_game():
     game = AdversarialAlgorithm(quadratic, [consensus])
     g = ScalarGenerator(a)
     loss, logs = game.discriminator_loss(g, d, real, None, z, CTX)
-    assert logs["d_consensus"] == pytest.approx(0.5 / 2 * grad_d ** 2, rel=1e-5) and logs["d_consensus"] > 0
+    assert logs["d_consensus"] == pytest.approx(0.5 / 2 * grad_d**2, rel=1e-5) and logs["d_consensus"] > 0
     loss.backward()
     assert d.lin.weight.grad.abs().item() > 0  # differentiable (create_graph)
 
@@ -398,7 +425,7 @@ def test_consensus_adds_half_gamma_squared_gradient_norm_in_a_quadratic_game():
     d.requires_grad_(False)  # frozen, as in the trainer's G step
     grad_g = (2 * (w * a * z - 1) * w * z).mean().item()
     loss, logs = game.generator_loss(g, d, z, None, real, CTX)
-    assert logs["g_consensus"] == pytest.approx(0.5 / 2 * grad_g ** 2, rel=1e-5) and logs["g_consensus"] > 0
+    assert logs["g_consensus"] == pytest.approx(0.5 / 2 * grad_g**2, rel=1e-5) and logs["g_consensus"] > 0
     assert logs["g_loss"] == pytest.approx(((w * a * z - 1) ** 2).mean().item(), rel=1e-5)  # the G loss is not replaced
 
 
@@ -418,39 +445,60 @@ def test_unknown_options_raise(name):
         configure({name: "yes"}, get_objective("non-saturating"))
 
 
-@pytest.mark.parametrize("switch", [{"weight_clipping": -1.0}, {"instance_noise": {"anneal": 0}},
-                                    {"experience_replay": {"fraction": 1.5}}, {"label_smoothing": 1.2},
-                                    {"minibatch_discrimination": {"num_kernels": 0}}, {"gradient_penalty": {"weight": -1}}])
+@pytest.mark.parametrize(
+    "switch",
+    [
+        {"weight_clipping": -1.0},
+        {"instance_noise": {"anneal": 0}},
+        {"experience_replay": {"fraction": 1.5}},
+        {"label_smoothing": 1.2},
+        {"minibatch_discrimination": {"num_kernels": 0}},
+        {"gradient_penalty": {"weight": -1}},
+    ],
+)
 def test_bad_option_values_raise(switch):
     with pytest.raises(ValueError):
         configure(switch, get_objective("non-saturating"))
 
 
 def test_configure_several_switches_at_once():
-    setup = configure({
-        "feature_matching": True,
-        "minibatch_discrimination": {"num_kernels": 50},
-        "label_smoothing": 0.8,
-        "virtual_batch_norm": {"reference_size": 32},
-        "spectral_norm": True,
-        "gradient_penalty": {"weight": 5},
-        "weight_clipping": 0.02,
-        "historical_averaging": True,
-        "instance_noise": {"std": 0.3},
-        "consensus": 1,
-    }, get_objective("non-saturating"))
+    setup = configure(
+        {
+            "feature_matching": True,
+            "minibatch_discrimination": {"num_kernels": 50},
+            "label_smoothing": 0.8,
+            "virtual_batch_norm": {"reference_size": 32},
+            "spectral_norm": True,
+            "gradient_penalty": {"weight": 5},
+            "weight_clipping": 0.02,
+            "historical_averaging": True,
+            "instance_noise": {"std": 0.3},
+            "consensus": 1,
+        },
+        get_objective("non-saturating"),
+    )
     assert setup.objective.name == "non-saturating+ls0.8"
-    assert setup.discriminator_wrappers == [{"name": "minibatch_discrimination", "num_kernels": 50, "kernel_dim": 5},
-                                            {"name": "spectral_norm"}]
+    assert setup.discriminator_wrappers == [
+        {"name": "minibatch_discrimination", "num_kernels": 50, "kernel_dim": 5},
+        {"name": "spectral_norm"},
+    ]
     assert setup.generator_wrappers == [{"name": "virtual_batch_norm", "reference_size": 32}]
     kinds = {type(t): t for t in setup.techniques}
-    assert set(kinds) == {FeatureMatching, GradientPenalty, WeightClipping, HistoricalAveraging, InstanceNoise, Consensus}
+    assert set(kinds) == {
+        FeatureMatching,
+        GradientPenalty,
+        WeightClipping,
+        HistoricalAveraging,
+        InstanceNoise,
+        Consensus,
+    }
     assert kinds[GradientPenalty].weight == 5.0 and kinds[WeightClipping].clip == 0.02
     assert kinds[HistoricalAveraging].weight == 1e-4 and kinds[InstanceNoise].std == 0.3
     assert kinds[InstanceNoise].anneal == 0.5 and kinds[Consensus].gamma == 1.0
     assert configure({"label_smoothing": True}, get_objective("minimax")).objective.name == "minimax+ls0.9"
     assert configure({"virtual_batch_norm": True}, get_objective("minimax")).generator_wrappers == [
-        {"name": "virtual_batch_norm", "reference_size": 64}]
+        {"name": "virtual_batch_norm", "reference_size": 64}
+    ]
     with pytest.raises(ValueError, match="binary cross-entropy"):
         configure({"label_smoothing": True}, get_objective("wasserstein"))
 

@@ -1,4 +1,5 @@
 """The training CLI end to end on the synthetic dataset: export layout, exact resume, errors, two processes."""
+
 import json
 import os
 import shutil
@@ -11,13 +12,25 @@ import torch
 from safetensors.torch import load_file
 
 from gan_hub import Generator, list_variants
+from tests.conftest import two_process_launcher
 from train.checkpoints import list_checkpoints
 from train.trainer import linear_decay_factor
-from tests.conftest import two_process_launcher
 
 ROOT = Path(__file__).resolve().parents[1]
-FAST = ["--dataset", "synthetic", "--batch-size", "16", "--checkpoint-every", "3", "--sample-every", "3",
-        "--log-every", "1", "--eval-samples", "0"]
+FAST = [
+    "--dataset",
+    "synthetic",
+    "--batch-size",
+    "16",
+    "--checkpoint-every",
+    "3",
+    "--sample-every",
+    "3",
+    "--log-every",
+    "1",
+    "--eval-samples",
+    "0",
+]
 
 
 def run_train(*args: str, launcher: list[str] | None = None, check: bool = True) -> subprocess.CompletedProcess:
@@ -48,7 +61,9 @@ def straight_run(tmp_path_factory) -> Path:
 
 def test_export_is_a_hub_repo_that_loads(straight_run):
     model = straight_run / "model"
-    assert {"config.json", "model.safetensors", "discriminator.safetensors", "README.md", "samples.png"} <= {p.name for p in model.iterdir()}
+    assert {"config.json", "model.safetensors", "discriminator.safetensors", "README.md", "samples.png"} <= {
+        p.name for p in model.iterdir()
+    }
     g = Generator.from_pretrained(model)
     assert g.config.variant == "cgan" and g.config.num_classes == 4 and g.config.image_size == 16
     provenance = g.config.provenance
@@ -65,7 +80,10 @@ def test_resumed_run_equals_uninterrupted_run(straight_run, tmp_path):
     result = run_train("--variant", "cgan", "--output-dir", str(tmp_path), "--max-steps", "6", *FAST)
     assert "resumed from" in result.stdout + result.stderr
     assert_same(weights(tmp_path / "model"), weights(straight_run / "model"))
-    assert_same(weights(tmp_path / "model", "discriminator.safetensors"), weights(straight_run / "model", "discriminator.safetensors"))
+    assert_same(
+        weights(tmp_path / "model", "discriminator.safetensors"),
+        weights(straight_run / "model", "discriminator.safetensors"),
+    )
 
 
 def test_half_written_checkpoint_is_ignored(straight_run, tmp_path):
@@ -96,7 +114,10 @@ def test_bad_options_are_clear_errors(tmp_path):
 
 def test_yaml_config_and_command_line_override(tmp_path):
     config = tmp_path / "run.yaml"
-    config.write_text(f"variant: gan\ndataset: synthetic\nmax-steps: 50\nbatch_size: 16\neval_samples: 0\noutput_dir: {tmp_path / 'out'}\n")
+    config.write_text(
+        "variant: gan\ndataset: synthetic\nmax-steps: 50\nbatch_size: 16\neval_samples: 0\n"
+        f"output_dir: {tmp_path / 'out'}\n"
+    )
     run_train("--config", str(config), "--max-steps", "2")
     g = Generator.from_pretrained(tmp_path / "out" / "model")
     assert g.config.variant == "gan" and g.config.arch == "mlp" and g.config.provenance["steps"] == 2
@@ -109,7 +130,10 @@ def test_two_processes_with_accelerate_launch(tmp_path):
     g = Generator.from_pretrained(tmp_path / "model")
     assert g.config.provenance["num_processes"] == 2
     # Each rank saved its own noise state; DDP kept one set of weights (rank 0 writes them).
-    assert {p.name for p in (tmp_path / "checkpoints" / "step_00000003").glob("noise_rng_*")} == {"noise_rng_0.safetensors", "noise_rng_1.safetensors"}
+    assert {p.name for p in (tmp_path / "checkpoints" / "step_00000003").glob("noise_rng_*")} == {
+        "noise_rng_0.safetensors",
+        "noise_rng_1.safetensors",
+    }
 
 
 def test_linear_learning_rate_decay():
@@ -132,13 +156,40 @@ def test_resume_is_exact_with_learning_rate_decay(tmp_path):
 def test_stop_at_step_keeps_the_schedule_of_max_steps(tmp_path):
     # A run stopped at step 4 of an 8-step schedule equals the first 4 steps of the full run (resume is exact),
     # and records both numbers in its provenance.
-    run_train("--variant", "gan", "--output-dir", str(tmp_path / "full"), "--max-steps", "8", "--lr-decay-start", "2",
-              *FAST, "--checkpoint-every", "4")
-    run_train("--variant", "gan", "--output-dir", str(tmp_path / "part"), "--max-steps", "8", "--lr-decay-start", "2",
-              "--stop-at-step", "4", *FAST, "--checkpoint-every", "4")
+    run_train(
+        "--variant",
+        "gan",
+        "--output-dir",
+        str(tmp_path / "full"),
+        "--max-steps",
+        "8",
+        "--lr-decay-start",
+        "2",
+        *FAST,
+        "--checkpoint-every",
+        "4",
+    )
+    run_train(
+        "--variant",
+        "gan",
+        "--output-dir",
+        str(tmp_path / "part"),
+        "--max-steps",
+        "8",
+        "--lr-decay-start",
+        "2",
+        "--stop-at-step",
+        "4",
+        *FAST,
+        "--checkpoint-every",
+        "4",
+    )
     g = Generator.from_pretrained(tmp_path / "part" / "model")
     assert g.config.provenance["steps"] == 4
-    assert g.config.provenance["training_config"]["max_steps"] == 8 and g.config.provenance["training_config"]["stop_at_step"] == 4
+    assert (
+        g.config.provenance["training_config"]["max_steps"] == 8
+        and g.config.provenance["training_config"]["stop_at_step"] == 4
+    )
     full_at_4 = load_file(str(tmp_path / "full" / "checkpoints" / "step_00000004" / "ema.safetensors"))
     part_at_4 = load_file(str(tmp_path / "part" / "checkpoints" / "step_00000004" / "ema.safetensors"))
     assert_same(full_at_4, part_at_4)
@@ -146,8 +197,9 @@ def test_stop_at_step_keeps_the_schedule_of_max_steps(tmp_path):
 
 def start_train(*args: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    return subprocess.Popen([sys.executable, "-m", "train", *args], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-m", "train", *args], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
 
 
 def kill_when(process: subprocess.Popen, ready, timeout: float = 300.0) -> bool:
@@ -197,10 +249,15 @@ def test_runs_killed_at_random_moments_resume_to_the_uninterrupted_weights(strai
     assert "inside a checkpoint write" in killed or (tmp_path / "model").is_dir(), killed
     run_train(*args)
     assert_same(weights(tmp_path / "model"), weights(straight_run / "model"))
-    assert_same(weights(tmp_path / "model", "discriminator.safetensors"),
-                weights(straight_run / "model", "discriminator.safetensors"))
+    assert_same(
+        weights(tmp_path / "model", "discriminator.safetensors"),
+        weights(straight_run / "model", "discriminator.safetensors"),
+    )
     leftovers = [p.name for p in [*tmp_path.iterdir(), *ckpts.iterdir()] if p.name.startswith(".")]
-    assert leftovers == [] and json.loads((tmp_path / "train_config.json").read_text())["training_config"]["max_steps"] == 6
+    assert (
+        leftovers == []
+        and json.loads((tmp_path / "train_config.json").read_text())["training_config"]["max_steps"] == 6
+    )
 
     # A complete checkpoint whose bytes were flipped on disk is named, skipped, and the older one used.
     damaged = ckpts / "step_00000006" / "model.safetensors"

@@ -1,4 +1,5 @@
 """The trainer's faster paths compute what the plain ones did: batched data fetch and the fused EMA update."""
+
 import torch
 from torch.optim.swa_utils import AveragedModel
 from torch.utils.data import DataLoader
@@ -22,6 +23,7 @@ def test_batched_fetch_gives_the_per_item_batches():
 def test_ema_update_follows_the_warmup_formula():
     net = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.BatchNorm1d(3))
     ema = AveragedModel(net, multi_avg_fn=ema_with_warmup(0.9), use_buffers=True)
+
     def tensors(module):
         return [t.detach().double() for t in list(module.parameters()) + list(module.buffers())]
 
@@ -33,7 +35,9 @@ def test_ema_update_follows_the_warmup_formula():
         net(torch.randn(6, 4))
         ema.update_parameters(net)
         rate = min(0.9, (1 + n) / (10 + n))
-        reference = tensors(net) if reference is None else [r + (c - r) * (1 - rate) for r, c in zip(reference, tensors(net))]
+        reference = (
+            tensors(net) if reference is None else [r + (c - r) * (1 - rate) for r, c in zip(reference, tensors(net))]
+        )
     averaged = list(ema.module.parameters()) + list(ema.module.buffers())
     for got, want, original in zip(averaged, reference, list(net.parameters()) + list(net.buffers())):
         if original.is_floating_point():

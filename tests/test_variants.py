@@ -1,5 +1,6 @@
 """Every registered variant trains on synthetic data, in one process and in two, with finite losses and
 the same weights on both ranks; each has a card section and a line in --list-variants."""
+
 import json
 import os
 import subprocess
@@ -14,8 +15,23 @@ from tests.conftest import two_process_launcher
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "tests" / "train_every_variant.py"
-REQUIRED = ["lsgan", "wgan", "wgan-gp", "hinge-sn", "fgan-kl", "fgan-reverse-kl", "fgan-pearson", "fgan-hellinger",
-            "fgan-js", "ebgan", "began", "rsgan", "ragan", "ralsgan", "improved-gan"]
+REQUIRED = [
+    "lsgan",
+    "wgan",
+    "wgan-gp",
+    "hinge-sn",
+    "fgan-kl",
+    "fgan-reverse-kl",
+    "fgan-pearson",
+    "fgan-hellinger",
+    "fgan-js",
+    "ebgan",
+    "began",
+    "rsgan",
+    "ragan",
+    "ralsgan",
+    "improved-gan",
+]
 STEPS = 20
 
 
@@ -61,9 +77,11 @@ def test_every_variant_has_a_card_section_with_its_paper_and_defaults(variant):
 def test_technique_switches_on_the_command_line_are_checked(capsys):
     from train.cli import main
 
-    for flag, message in (('{"nope": true}', "unknown technique 'nope'; choose one of: consensus"),
-                          ('{"instance_noise": {"sd": 1}}', "technique 'instance_noise': unknown option"),
-                          ("{bad", "not valid JSON")):
+    for flag, message in (
+        ('{"nope": true}', "unknown technique 'nope'; choose one of: consensus"),
+        ('{"instance_noise": {"sd": 1}}', "technique 'instance_noise': unknown option"),
+        ("{bad", "not valid JSON"),
+    ):
         with pytest.raises(SystemExit):
             main(["--dataset", "synthetic", "--techniques", flag])
         assert message in capsys.readouterr().err

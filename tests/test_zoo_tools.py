@@ -1,4 +1,5 @@
 """python -m train.zoo: which presets are current, re-exporting a folder in the current format, publishing."""
+
 import json
 import shutil
 from pathlib import Path
@@ -14,8 +15,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def tiny_model(folder: Path) -> Path:
     torch.manual_seed(0)
-    Generator(GeneratorConfig("dcgan", "dcgan", image_size=16, latent_dim=8, arch_kwargs={"base_channels": 4})
-              ).save_pretrained(folder)
+    Generator(
+        GeneratorConfig("dcgan", "dcgan", image_size=16, latent_dim=8, arch_kwargs={"base_channels": 4})
+    ).save_pretrained(folder)
     return folder
 
 
@@ -73,7 +75,8 @@ def test_one_command_trains_exports_and_then_skips_what_is_current(tmp_path, cap
     for variant in ("dcgan", "lsgan"):
         (presets / f"{variant}-synthetic.yaml").write_text(
             f"variant: {variant}\ndataset: synthetic\nmax_steps: 3\nbatch_size: 8\narch_kwargs:\n  base_channels: 4\n"
-            "eval_samples: 0\neval_samples_during_training: 0\ncheckpoint_every: 3\nsample_every: 3\n")
+            "eval_samples: 0\neval_samples_during_training: 0\ncheckpoint_every: 3\nsample_every: 3\n"
+        )
     argv = ["--presets", str(presets), "--zoo", str(zoo), "--runs-dir", str(runs), "--jobs", "2", "--device", "cpu"]
     assert main(argv) == 0
     out = capsys.readouterr().out

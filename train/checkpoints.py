@@ -1,4 +1,5 @@
 """Resumable checkpoints: accelerate state plus the EMA generator and step, written atomically."""
+
 from __future__ import annotations
 
 import hashlib
@@ -24,7 +25,9 @@ def list_checkpoints(folder: Path) -> list[tuple[int, Path]]:
     """Complete checkpoints, oldest first (a folder counts once its trainer state is written)."""
     if not folder.is_dir():
         return []
-    found = [(int(m.group(1)), p) for p in folder.iterdir() if (m := PATTERN.match(p.name)) and (p / STATE_FILE).is_file()]
+    found = [
+        (int(m.group(1)), p) for p in folder.iterdir() if (m := PATTERN.match(p.name)) and (p / STATE_FILE).is_file()
+    ]
     return sorted(found)
 
 
@@ -32,8 +35,15 @@ def noise_file(process_index: int) -> str:
     return f"noise_rng_{process_index}.safetensors"
 
 
-def save_checkpoint(accelerator: Accelerator, folder: Path, step: int, ema: nn.Module | None, keep: int,
-                    noise: torch.Generator, algorithm=None) -> Path:
+def save_checkpoint(
+    accelerator: Accelerator,
+    folder: Path,
+    step: int,
+    ema: nn.Module | None,
+    keep: int,
+    noise: torch.Generator,
+    algorithm=None,
+) -> Path:
     """Save to a hidden folder, then rename: a killed run leaves the previous checkpoint intact."""
     final = folder / f"step_{step:08d}"
     staging = folder / f".staging_step_{step:08d}"
@@ -44,7 +54,9 @@ def save_checkpoint(accelerator: Accelerator, folder: Path, step: int, ema: nn.M
     accelerator.save_state(str(staging), safe_serialization=True)
     # per process: the training-noise RNG and the algorithm's own state (replay buffers, averages, k_t)
     algorithm_state = {f"algorithm.{k}": v for k, v in (algorithm.state_dict() if algorithm else {}).items()}
-    atomic_save_safetensors(staging / noise_file(accelerator.process_index), {"state": noise.get_state(), **algorithm_state})
+    atomic_save_safetensors(
+        staging / noise_file(accelerator.process_index), {"state": noise.get_state(), **algorithm_state}
+    )
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
         if ema is not None:
@@ -85,8 +97,9 @@ def damage(path: Path) -> str | None:
     return None
 
 
-def load_latest_intact(accelerator: Accelerator, folder: Path, ema: nn.Module | None, noise: torch.Generator,
-                       algorithm=None, report=print) -> tuple[int, Path] | None:
+def load_latest_intact(
+    accelerator: Accelerator, folder: Path, ema: nn.Module | None, noise: torch.Generator, algorithm=None, report=print
+) -> tuple[int, Path] | None:
     """Load the newest checkpoint that is intact; each damaged one is named and skipped.
 
     Returns (step, path), or None when there is no checkpoint. Every checkpoint damaged is an error:
@@ -103,13 +116,16 @@ def load_latest_intact(accelerator: Accelerator, folder: Path, ema: nn.Module | 
         problems.append(problem)
         report(f"warning: checkpoint {path.name} is damaged and skipped: {problem}")
     if problems:
-        raise CheckpointError(f"every checkpoint in {folder} is damaged ({'; '.join(problems)}); move the folder "
-                              "away to start over, or restore a checkpoint")
+        raise CheckpointError(
+            f"every checkpoint in {folder} is damaged ({'; '.join(problems)}); move the folder "
+            "away to start over, or restore a checkpoint"
+        )
     return None
 
 
-def load_checkpoint(accelerator: Accelerator, path: Path, ema: nn.Module | None, noise: torch.Generator,
-                    algorithm=None) -> int:
+def load_checkpoint(
+    accelerator: Accelerator, path: Path, ema: nn.Module | None, noise: torch.Generator, algorithm=None
+) -> int:
     accelerator.load_state(str(path))
     rng_path = path / noise_file(accelerator.process_index)
     if not rng_path.is_file():
@@ -117,7 +133,9 @@ def load_checkpoint(accelerator: Accelerator, path: Path, ema: nn.Module | None,
     process_state = load_file(str(rng_path))
     noise.set_state(process_state["state"])
     if algorithm is not None:
-        algorithm.load_state_dict({k[len("algorithm."):]: v for k, v in process_state.items() if k.startswith("algorithm.")})
+        algorithm.load_state_dict(
+            {k[len("algorithm.") :]: v for k, v in process_state.items() if k.startswith("algorithm.")}
+        )
     if ema is not None:
         ema.load_state_dict(load_file(str(path / EMA_FILE)))
     return int(json.loads((path / STATE_FILE).read_text())["step"])

@@ -8,6 +8,7 @@ choice during training), computes the classifier Inception Score of real data, a
 model.safetensors, config.json, metrics.json and README.md into the output folder atomically
 (everything goes to a temporary sibling folder first, which is then renamed into place).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,7 +39,9 @@ MAX_SHIFT = 2
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m train.classifier", description=__doc__.split("\n\n")[0])
     p.add_argument("--data-dir", required=True, help="folder holding the MNIST IDX files (plain or .gz)")
-    p.add_argument("--output-dir", required=True, help="asset folder to (re)write, e.g. gan_hub/metrics/assets/mnist-classifier")
+    p.add_argument(
+        "--output-dir", required=True, help="asset folder to (re)write, e.g. gan_hub/metrics/assets/mnist-classifier"
+    )
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch-size", type=int, default=128)
@@ -91,7 +94,9 @@ def train(args) -> dict:
     model = build_mnist_classifier()
     steps_per_epoch = math.ceil(len(x_train) / args.batch_size)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, epochs=args.epochs, steps_per_epoch=steps_per_epoch)
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=args.lr, epochs=args.epochs, steps_per_epoch=steps_per_epoch
+    )
     started = time.time()
     for epoch in range(args.epochs):
         model.train()
@@ -123,9 +128,7 @@ def train(args) -> dict:
     # torch-fidelity's default order: np.random.RandomState(2020).permutation before splitting
     perm = torch.from_numpy(np.random.RandomState(2020).permutation(len(test_logits)))
     shuffled = inception_score_from_probs(test_logits.double().softmax(1)[perm], SPLITS, "contiguous")
-    per_class = {
-        str(c): round((test_pred[test_set.labels == c] == c).float().mean().item(), 4) for c in range(10)
-    }
+    per_class = {str(c): round((test_pred[test_set.labels == c] == c).float().mean().item(), 4) for c in range(10)}
     return {
         "model": model,
         "test_accuracy": test_acc,
@@ -146,7 +149,10 @@ def train(args) -> dict:
 def render_card(config: dict, metrics: dict) -> str:
     prov = config["provenance"]
     acc = metrics["test_accuracy"]
-    ist, istr, iss = (metrics["classifier_is"][k] for k in ("mnist_test_10k", "mnist_train_first_10k", "mnist_test_10k_shuffled_rng2020"))
+    ist, istr, iss = (
+        metrics["classifier_is"][k]
+        for k in ("mnist_test_10k", "mnist_train_first_10k", "mnist_test_10k_shuffled_rng2020")
+    )
     arch = config["architecture"]
     return f"""# mnist-classifier
 
@@ -168,7 +174,8 @@ Classifier IS of real MNIST data (10 contiguous splits in file order, no shuffli
 | --- | --- | --- |
 | MNIST test set | {ist["n"]} | {ist["mean"]:.3f} ± {_fmt_std(ist)} |
 | MNIST train set, first 10k images | {istr["n"]} | {istr["mean"]:.3f} ± {_fmt_std(istr)} |
-| MNIST test set, permuted as torch-fidelity does by default (`np.random.RandomState(2020)`) | {iss["n"]} | {iss["mean"]:.3f} ± {_fmt_std(iss)} |
+| MNIST test set, permuted as torch-fidelity does by default (`np.random.RandomState(2020)`) | {iss["n"]} |
+{iss["mean"]:.3f} ± {_fmt_std(iss)} |
 
 ## Architecture
 
@@ -201,10 +208,22 @@ def reference_entries(is_test: dict, is_train10k: dict) -> list[dict]:
     """Real-data scores in the entry format of generator metrics.json ``scores`` (read by the app and cards)."""
     common = {"metric": "inception_score", "scorer": NAME, "splits": SPLITS}
     return [
-        {**common, "name": "classifier IS@10k, MNIST test set", "mean": is_test["mean"], "std": is_test["std"],
-         "num_samples": is_test["n"], "data": "mnist test set, all 10k in file order"},
-        {**common, "name": "classifier IS@10k, MNIST train set (first 10k)", "mean": is_train10k["mean"],
-         "std": is_train10k["std"], "num_samples": is_train10k["n"], "data": "mnist train set, first 10k in file order"},
+        {
+            **common,
+            "name": "classifier IS@10k, MNIST test set",
+            "mean": is_test["mean"],
+            "std": is_test["std"],
+            "num_samples": is_test["n"],
+            "data": "mnist test set, all 10k in file order",
+        },
+        {
+            **common,
+            "name": "classifier IS@10k, MNIST train set (first 10k)",
+            "mean": is_train10k["mean"],
+            "std": is_train10k["std"],
+            "num_samples": is_train10k["n"],
+            "data": "mnist train set, first 10k in file order",
+        },
     ]
 
 
@@ -233,7 +252,7 @@ def write_assets(output_dir: Path, result: dict, args) -> None:
         "data": {
             "dataset": "mnist",
             "protocol": "train on the MNIST training set, no validation split, no early stopping or model "
-                        "selection; evaluate once on the 10k test set after the last epoch",
+            "selection; evaluate once on the 10k test set after the last epoch",
             "sha256_note": "sha256 of the raw uint8 image bytes followed by the int64 label bytes, in file order",
             **result["data"],
         },
@@ -264,13 +283,15 @@ def write_assets(output_dir: Path, result: dict, args) -> None:
         "test_set_size": 10_000,
         "per_class_test_accuracy": result["per_class_test_accuracy"],
         "classifier_is": {
-            "note": "classifier Inception Score computed with this MNIST classifier, not an Inception-v3 Inception Score",
+            "note": "classifier Inception Score computed with this MNIST classifier, "
+            "not an Inception-v3 Inception Score",
             "protocol": protocol,
             "mnist_test_10k": result["is_test"],
             "mnist_train_first_10k": result["is_train10k"],
             "mnist_test_10k_shuffled_rng2020": {
                 **result["is_test_shuffled"],
-                "note": "test set permuted with np.random.RandomState(2020).permutation before splitting (torch-fidelity default order)",
+                "note": "test set permuted with np.random.RandomState(2020).permutation before splitting "
+                "(torch-fidelity default order)",
             },
         },
         "reference": reference_entries(result["is_test"], result["is_train10k"]),
@@ -293,9 +314,11 @@ def main(argv=None) -> None:
     torch.set_num_threads(args.threads)
     result = train(args)
     write_assets(Path(args.output_dir), result, args)
-    print(f"test accuracy {result['test_accuracy'] * 100:.2f}% ({result['test_errors']} errors); "
-          f"classifier IS@10k test {result['is_test']['mean']:.3f} ± {result['is_test']['std']:.3f}, "
-          f"train first 10k {result['is_train10k']['mean']:.3f} ± {result['is_train10k']['std']:.3f}")
+    print(
+        f"test accuracy {result['test_accuracy'] * 100:.2f}% ({result['test_errors']} errors); "
+        f"classifier IS@10k test {result['is_test']['mean']:.3f} ± {result['is_test']['std']:.3f}, "
+        f"train first 10k {result['is_train10k']['mean']:.3f} ± {result['is_train10k']['std']:.3f}"
+    )
     print(f"wrote {args.output_dir}")
 
 

@@ -1,4 +1,5 @@
 """``python -m train`` / ``accelerate launch -m train``: train any variant, export a Hub repo."""
+
 from __future__ import annotations
 
 import argparse
@@ -12,6 +13,7 @@ from .config import TrainConfig, TrainConfigError
 
 PROG = "python -m train"
 OPTIMIZERS = ("adam", "rmsprop")
+
 
 def json_object(text: str, example: str = '{"spectral_norm": true}', what: str = "technique: options") -> dict:
     """argparse type: a JSON object, e.g. '{"spectral_norm": true}'."""
@@ -37,22 +39,35 @@ OPTIONS = {  # flag -> (type, help); every flag maps onto a TrainConfig field
     "batch-size": (int, "batch size per process; default: the variant's (64)"),
     "seed": (int, "seed for weights, latents and data order; default 0"),
     "mixed-precision": (str, "no, fp16 or bf16; default no"),
-    "objective": (str, "override the variant's objective (any registered one, e.g. least-squares, hinge, fgan-kl; NAME+ls0.9 adds one-sided label smoothing)"),
+    "objective": (
+        str,
+        "override the variant's objective (any registered one, e.g. least-squares, hinge, fgan-kl; NAME+ls0.9 adds "
+        "one-sided label smoothing)",
+    ),
     "arch": (str, "override the variant's architecture: mlp or dcgan"),
     "latent-dim": (int, "latent dimension; default 100"),
     "lr-g": (float, "generator learning rate; default: the variant's"),
     "lr-d": (float, "discriminator learning rate; default: the variant's"),
     "optimizer": (str, "override the variant's optimizer: adam or rmsprop"),
     "n-critic": (int, "discriminator steps per generator step; default: the variant's (5 for wgan, wgan-gp)"),
-    "techniques": (json_object, "JSON object of technique switches merged over the variant's, e.g. "
-                               "'{\"instance_noise\": {\"std\": 0.1}, \"spectral_norm\": true}'; false turns one off "
-                               "(see --list-techniques)"),
-    "variant-options": (variant_options_object, "JSON object of the variant algorithm's options, e.g. "
-                                               "'{\"unroll_steps\": 10}' for unrolled (k), '{\"num_labelled\": 100}' for "
-                                               "semi-supervised, '{\"fade_steps\": 2000}' for progan; --list-variants names each "
-                                               "variant's options"),
+    "techniques": (
+        json_object,
+        "JSON object of technique switches merged over the variant's, e.g. "
+        '\'{"instance_noise": {"std": 0.1}, "spectral_norm": true}\'; false turns one off '
+        "(see --list-techniques)",
+    ),
+    "variant-options": (
+        variant_options_object,
+        "JSON object of the variant algorithm's options, e.g. "
+        "'{\"unroll_steps\": 10}' for unrolled (k), '{\"num_labelled\": 100}' for "
+        "semi-supervised, '{\"fade_steps\": 2000}' for progan; --list-variants names each "
+        "variant's options",
+    ),
     "ema-decay": (float, "EMA decay of the exported generator; 0 disables; default 0.999"),
-    "stop-at-step": (int, "stop and export at this step while keeping the --max-steps schedule (learning-rate decay, annealing)"),
+    "stop-at-step": (
+        int,
+        "stop and export at this step while keeping the --max-steps schedule (learning-rate decay, annealing)",
+    ),
     "lr-decay-start": (int, "from this step both learning rates fall linearly to 0 at --max-steps; default: constant"),
     "log-every": (int, "steps between loss logs; default 50"),
     "sample-every": (int, "steps between sample grids (runs/.../samples, tensorboard); default 500"),
@@ -60,8 +75,11 @@ OPTIONS = {  # flag -> (type, help); every flag maps onto a TrainConfig field
     "checkpoint-every": (int, "steps between checkpoints; default 500"),
     "eval-samples": (int, "samples for the scores in metrics.json and the card; default 10000; 0 skips"),
     "push-to-hub": (str, "ORG/NAME: upload runs/.../model to this Hub repo at the end"),
-    "init-from": (str, "ORG/NAME or FOLDER: start from that model's generator and discriminator weights (fine-tuning; "
-                       "the shapes must match this run's)"),
+    "init-from": (
+        str,
+        "ORG/NAME or FOLDER: start from that model's generator and discriminator weights (fine-tuning; "
+        "the shapes must match this run's)",
+    ),
 }
 
 
@@ -70,8 +88,12 @@ def build_parser(prog: str = PROG, parser_class=OneLineParser) -> argparse.Argum
     for flag, (kind, help_text) in OPTIONS.items():
         parser.add_argument(f"--{flag}", type=kind, default=None, help=help_text)
     parser.add_argument("--config", default=None, help="YAML file of options (keys as the flags, with - or _)")
-    parser.add_argument("--list-variants", action="store_true", help="print every variant with a one-line summary and exit")
-    parser.add_argument("--list-techniques", action="store_true", help="print every technique switch with a one-line summary and exit")
+    parser.add_argument(
+        "--list-variants", action="store_true", help="print every variant with a one-line summary and exit"
+    )
+    parser.add_argument(
+        "--list-techniques", action="store_true", help="print every technique switch with a one-line summary and exit"
+    )
     return parser
 
 

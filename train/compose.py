@@ -5,6 +5,7 @@ None), builds the techniques and the algorithm, and, given the dataset's shape, 
 its generator and discriminator sections. The trainer, the CLI's validation, ``bench/`` and the tests
 all use it, and provenance and model cards record its resolved values: what ran.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,9 +21,24 @@ from gan_hub.variants.base import AdversarialAlgorithm, OptimizerSpec, VariantSp
 from .config import TrainConfig, TrainConfigError
 
 # the settings a resume may change: how long and how often to log, sample, score and checkpoint
-RESUMABLE_CHANGES = frozenset({"max_steps", "stop_at_step", "log_every", "sample_every", "eval_every",
-                               "eval_samples_during_training", "checkpoint_every", "keep_checkpoints", "eval_samples",
-                               "num_workers", "output_dir", "data_dir", "push_to_hub", "init_from"})
+RESUMABLE_CHANGES = frozenset(
+    {
+        "max_steps",
+        "stop_at_step",
+        "log_every",
+        "sample_every",
+        "eval_every",
+        "eval_samples_during_training",
+        "checkpoint_every",
+        "keep_checkpoints",
+        "eval_samples",
+        "num_workers",
+        "output_dir",
+        "data_dir",
+        "push_to_hub",
+        "init_from",
+    }
+)
 
 
 def _given(value: Any, default: Any) -> Any:
@@ -54,14 +70,21 @@ class Run:
             raise TrainConfigError(str(err)) from None
         d_kwargs = {**split["discriminator"], **self.algorithm.discriminator_kwargs(info)}
         return GeneratorConfig(
-            variant=self.cfg.variant, latent_dim=s["latent_dim"], dataset=self.cfg.dataset,
+            variant=self.cfg.variant,
+            latent_dim=s["latent_dim"],
+            dataset=self.cfg.dataset,
             num_classes=info.num_classes if conditional else 0,
             class_names=list(info.class_names) if conditional else [],
-            image_size=info.image_size, channels=info.channels,
-            generator=NetworkConfig(s["arch"], split["generator"],
-                                    self.setup.generator_wrappers + self.algorithm.generator_wrappers()),
-            discriminator=NetworkConfig(spec.discriminator_arch or s["arch"], d_kwargs,
-                                        self.setup.discriminator_wrappers + self.algorithm.discriminator_wrappers()),
+            image_size=info.image_size,
+            channels=info.channels,
+            generator=NetworkConfig(
+                s["arch"], split["generator"], self.setup.generator_wrappers + self.algorithm.generator_wrappers()
+            ),
+            discriminator=NetworkConfig(
+                spec.discriminator_arch or s["arch"],
+                d_kwargs,
+                self.setup.discriminator_wrappers + self.algorithm.discriminator_wrappers(),
+            ),
         )
 
 
@@ -75,16 +98,26 @@ def compose(cfg: TrainConfig) -> Run:
     setup = configure(switches, get_objective(_given(cfg.objective, spec.objective)))
     algorithm = spec.build_algorithm(setup.objective, setup.techniques, cfg.variant_options)
     settings = {
-        "variant": cfg.variant, "dataset": cfg.dataset, "seed": cfg.seed, "mixed_precision": cfg.mixed_precision,
-        "objective": setup.objective.name, "arch": arch, "arch_kwargs": arch_kwargs,
+        "variant": cfg.variant,
+        "dataset": cfg.dataset,
+        "seed": cfg.seed,
+        "mixed_precision": cfg.mixed_precision,
+        "objective": setup.objective.name,
+        "arch": arch,
+        "arch_kwargs": arch_kwargs,
         "latent_dim": _given(cfg.latent_dim, spec.latent_dim),
         "optimizer": _given(cfg.optimizer, spec.optimizer),
-        "lr_g": _given(cfg.lr_g, spec.lr_g), "lr_d": _given(cfg.lr_d, spec.lr_d),
+        "lr_g": _given(cfg.lr_g, spec.lr_g),
+        "lr_d": _given(cfg.lr_d, spec.lr_d),
         "betas": [_given(cfg.beta1, spec.betas[0]), _given(cfg.beta2, spec.betas[1])],
-        "n_critic": _given(cfg.n_critic, spec.n_critic), "batch_size": _given(cfg.batch_size, spec.batch_size),
-        "ema_decay": _given(cfg.ema_decay, spec.ema_decay), "lr_decay_start": cfg.lr_decay_start,
-        "techniques": switches, "variant_options": {**algorithm.options(), **cfg.variant_options},
-        "max_steps": cfg.max_steps, "stop_at_step": cfg.stop_at_step,
+        "n_critic": _given(cfg.n_critic, spec.n_critic),
+        "batch_size": _given(cfg.batch_size, spec.batch_size),
+        "ema_decay": _given(cfg.ema_decay, spec.ema_decay),
+        "lr_decay_start": cfg.lr_decay_start,
+        "techniques": switches,
+        "variant_options": {**algorithm.options(), **cfg.variant_options},
+        "max_steps": cfg.max_steps,
+        "stop_at_step": cfg.stop_at_step,
     }
     _check(settings)
     try:
@@ -113,8 +146,11 @@ def config_differences(recorded: dict[str, Any], current: dict[str, Any]) -> lis
     """The settings that differ between a run folder's recorded settings and this run's, ignoring what a
     resume may change (RESUMABLE_CHANGES); one line per setting, "name: recorded -> now"."""
     keys = sorted((set(recorded) | set(current)) - RESUMABLE_CHANGES)
-    return [f"{k}: {recorded.get(k, '(not recorded)')!r} -> {current.get(k, '(not set)')!r}"
-            for k in keys if _normalised(recorded.get(k)) != _normalised(current.get(k))]
+    return [
+        f"{k}: {recorded.get(k, '(not recorded)')!r} -> {current.get(k, '(not set)')!r}"
+        for k in keys
+        if _normalised(recorded.get(k)) != _normalised(current.get(k))
+    ]
 
 
 def _normalised(value: Any) -> Any:

@@ -1,4 +1,5 @@
 """Training options: one dataclass, filled from defaults, then a YAML file, then the command line."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -56,8 +57,9 @@ class TrainConfig:
         if self.output_dir is None:
             self.output_dir = f"runs/{self.variant}-{self.dataset}"
         if Path(self.output_dir).exists() and not Path(self.output_dir).is_dir():
-            raise TrainConfigError(f"output_dir (--output-dir) {self.output_dir} is a file, not a folder: "
-                                   "give a folder for the run")
+            raise TrainConfigError(
+                f"output_dir (--output-dir) {self.output_dir} is a file, not a folder: give a folder for the run"
+            )
         if self.data_dir is not None and Path(self.data_dir).exists() and not Path(self.data_dir).is_dir():
             raise TrainConfigError(f"data_dir (--data-dir) {self.data_dir} is a file, not a folder")
         if self.lr_decay_start is not None and not 0 <= self.lr_decay_start < self.max_steps:
@@ -89,8 +91,10 @@ class TrainConfig:
         if unknown:
             raise TrainConfigError(f"unknown keys {unknown} in {path}; known keys: {cls.field_names()}")
         # PyYAML (YAML 1.1) reads 1e-4, without a dot, as text: take it as the number it is written as
-        data = {k: float(v) if FIELD_RULES.get(k, ("",))[0] == "real" and isinstance(v, str) and EXPONENT.match(v) else v
-                for k, v in data.items()}
+        data = {
+            k: float(v) if FIELD_RULES.get(k, ("",))[0] == "real" and isinstance(v, str) and EXPONENT.match(v) else v
+            for k, v in data.items()
+        }
         data.update(overrides or {})
         return cls(**data)
 
@@ -107,22 +111,38 @@ SEED_MAX = 2**32 - 1  # numpy's seed range; accelerate.set_seed seeds numpy too
 SPLITS = 10  # the Inception Score's splits: a score needs at least one sample per split
 # field -> (kind, lower bound, upper bound, None allowed); kinds: int, real, str, mapping
 FIELD_RULES: dict[str, tuple] = {
-    "variant": ("str", None, None, False), "dataset": ("str", None, None, False),
-    "output_dir": ("str", None, None, True), "data_dir": ("str", None, None, True),
-    "max_steps": ("int", 1, None, False), "batch_size": ("int", 1, None, True),
-    "seed": ("int", 0, SEED_MAX, False), "mixed_precision": ("choice", ("no", "fp16", "bf16"), None, False),
-    "objective": ("str", None, None, True), "arch": ("str", None, None, True),
-    "arch_kwargs": ("mapping", None, None, False), "latent_dim": ("int", 1, None, True),
-    "lr_g": ("real", "> 0", None, True), "lr_d": ("real", "> 0", None, True),
-    "beta1": ("real", ">= 0", "< 1", True), "beta2": ("real", ">= 0", "< 1", True),
-    "n_critic": ("int", 1, None, True), "optimizer": ("str", None, None, True),
-    "techniques": ("mapping", None, None, False), "variant_options": ("mapping", None, None, False),
-    "ema_decay": ("real", ">= 0", "< 1", True), "lr_decay_start": ("int", 0, None, True),
-    "stop_at_step": ("int", 1, None, True), "log_every": ("int", 1, None, False),
-    "sample_every": ("int", 1, None, False), "eval_every": ("int", 1, None, False),
-    "eval_samples_during_training": ("samples", None, None, False), "checkpoint_every": ("int", 1, None, False),
-    "keep_checkpoints": ("int", 1, None, False), "eval_samples": ("samples", None, None, False),
-    "num_workers": ("int", 0, None, False), "push_to_hub": ("repo", None, None, True),
+    "variant": ("str", None, None, False),
+    "dataset": ("str", None, None, False),
+    "output_dir": ("str", None, None, True),
+    "data_dir": ("str", None, None, True),
+    "max_steps": ("int", 1, None, False),
+    "batch_size": ("int", 1, None, True),
+    "seed": ("int", 0, SEED_MAX, False),
+    "mixed_precision": ("choice", ("no", "fp16", "bf16"), None, False),
+    "objective": ("str", None, None, True),
+    "arch": ("str", None, None, True),
+    "arch_kwargs": ("mapping", None, None, False),
+    "latent_dim": ("int", 1, None, True),
+    "lr_g": ("real", "> 0", None, True),
+    "lr_d": ("real", "> 0", None, True),
+    "beta1": ("real", ">= 0", "< 1", True),
+    "beta2": ("real", ">= 0", "< 1", True),
+    "n_critic": ("int", 1, None, True),
+    "optimizer": ("str", None, None, True),
+    "techniques": ("mapping", None, None, False),
+    "variant_options": ("mapping", None, None, False),
+    "ema_decay": ("real", ">= 0", "< 1", True),
+    "lr_decay_start": ("int", 0, None, True),
+    "stop_at_step": ("int", 1, None, True),
+    "log_every": ("int", 1, None, False),
+    "sample_every": ("int", 1, None, False),
+    "eval_every": ("int", 1, None, False),
+    "eval_samples_during_training": ("samples", None, None, False),
+    "checkpoint_every": ("int", 1, None, False),
+    "keep_checkpoints": ("int", 1, None, False),
+    "eval_samples": ("samples", None, None, False),
+    "num_workers": ("int", 0, None, False),
+    "push_to_hub": ("repo", None, None, True),
 }
 
 
@@ -140,8 +160,10 @@ def check_fields(cfg: TrainConfig) -> None:
         try:
             check_field(kind, low, high, value)
         except ValueError as err:
-            raise TrainConfigError(f"{option_name(name)} must be {err}, got {value!r}"
-                                   f"{'' if value is None else f' ({type(value).__name__})'}") from None
+            raise TrainConfigError(
+                f"{option_name(name)} must be {err}, got {value!r}"
+                f"{'' if value is None else f' ({type(value).__name__})'}"
+            ) from None
 
 
 def check_field(kind: str, low, high, value) -> None:
@@ -158,9 +180,19 @@ def check_field(kind: str, low, high, value) -> None:
         if not isinstance(value, dict):
             raise ValueError("a mapping of option: value")
     elif kind in ("int", "samples"):
-        allowed = ("0 (off) or a whole number >= 10 (one sample per Inception Score split)" if kind == "samples" else
-                   f"a whole number from {low} to {high}" if high is not None else f"a whole number >= {low}")
-        if isinstance(value, bool) or not isinstance(value, int) or value < (low or 0) or (high is not None and value > high):
+        allowed = (
+            "0 (off) or a whole number >= 10 (one sample per Inception Score split)"
+            if kind == "samples"
+            else f"a whole number from {low} to {high}"
+            if high is not None
+            else f"a whole number >= {low}"
+        )
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or value < (low or 0)
+            or (high is not None and value > high)
+        ):
             raise ValueError(allowed)
         if kind == "samples" and 0 < value < SPLITS:
             raise ValueError(allowed)

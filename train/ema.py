@@ -1,4 +1,5 @@
 """The exported generator's exponential moving average, updated with one fused call per tensor group."""
+
 from __future__ import annotations
 
 import torch

@@ -1,4 +1,6 @@
-"""Before training with --push-to-hub: is there a token, and does the Hub endpoint accept it? (a few seconds at most)."""
+"""Before training with --push-to-hub: is there a token, and does the Hub endpoint accept it? (a few seconds at
+most)."""
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -19,8 +21,9 @@ def check_push_access(repo_id: str, timeout: float = TIMEOUT_S) -> str:
     except concurrent.futures.TimeoutError:
         raise ConnectionError(f"the Hub at {constants.ENDPOINT} did not answer within {timeout:g} s") from None
     except Exception as err:  # noqa: BLE001  (offline, bad token, bad endpoint: all stop the run here)
-        raise ConnectionError(f"the Hub at {constants.ENDPOINT} refused or could not check the token "
-                              f"({type(err).__name__}: {err})") from None
+        raise ConnectionError(
+            f"the Hub at {constants.ENDPOINT} refused or could not check the token ({type(err).__name__}: {err})"
+        ) from None
     finally:
         pool.shutdown(wait=False)
     return name

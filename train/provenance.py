@@ -1,4 +1,5 @@
 """What a model was made with: git commit and library versions, recorded in config.json."""
+
 from __future__ import annotations
 
 import platform
@@ -11,7 +12,9 @@ PACKAGES = ("torch", "torchvision", "accelerate", "huggingface_hub", "safetensor
 
 def git_commit() -> str | None:
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=5)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=5
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return out.stdout.strip() or None if out.returncode == 0 else None

@@ -1,5 +1,6 @@
 """What a run folder already holds: its recorded settings (a resume must not change them) and, for
 ``--init-from``, a pretrained model's networks to start from."""
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,9 @@ def recorded_settings(output_dir: Path) -> dict[str, Any] | None:
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError) as err:
-        raise TrainConfigError(f"{path} is unreadable ({err}): move the run folder away or pick another "
-                               "--output-dir") from None
+        raise TrainConfigError(
+            f"{path} is unreadable ({err}): move the run folder away or pick another --output-dir"
+        ) from None
     if isinstance(data, dict) and isinstance(data.get("resolved"), dict):
         return data["resolved"]
     if isinstance(data, dict):
@@ -51,18 +53,23 @@ def refuse_changed_config(output_dir: Path, settings: dict[str, Any]) -> None:
             f"{output_dir} holds checkpoints of a run with other settings, so it cannot be resumed with these:\n  "
             + "\n  ".join(differences)
             + f"\nUse the recorded settings, or another --output-dir for a new run (a resume may change only "
-              f"{', '.join(sorted(RESUMABLE_CHANGES))}).")
+            f"{', '.join(sorted(RESUMABLE_CHANGES))})."
+        )
 
 
 def init_from_pretrained(generator: nn.Module, discriminator: nn.Module, name_or_path: str) -> Path:
     """Load a pretrained model's generator and discriminator weights into freshly built networks (strictly:
     a missing, unexpected or mis-shaped tensor is an error that names it). Returns the model folder."""
     folder = resolve_model_folder(name_or_path, extra_files=[DISCRIMINATOR_NAME])
-    hint = (f"--init-from needs a model with the same architecture and shapes as this run "
-            f"(compare {folder / 'config.json'} with the run's options)")
+    hint = (
+        f"--init-from needs a model with the same architecture and shapes as this run "
+        f"(compare {folder / 'config.json'} with the run's options)"
+    )
     load_state_strict(generator, folder / WEIGHTS_NAME, "--init-from generator", hint)
     if not (folder / DISCRIMINATOR_NAME).is_file():
-        raise TrainConfigError(f"--init-from {name_or_path}: the model has no {DISCRIMINATOR_NAME}, so its "
-                               "discriminator cannot be restored; export it with the trainer")
+        raise TrainConfigError(
+            f"--init-from {name_or_path}: the model has no {DISCRIMINATOR_NAME}, so its "
+            "discriminator cannot be restored; export it with the trainer"
+        )
     load_state_strict(discriminator, folder / DISCRIMINATOR_NAME, "--init-from discriminator", hint)
     return folder

@@ -1,4 +1,5 @@
 """The model-agnostic accelerate trainer: it never changes when a variant is added."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -23,10 +24,10 @@ from gan_hub.variants.base import StepContext
 
 from .checkpoints import load_latest_intact, save_checkpoint
 from .compose import compose
-from .resume import RECORD_NAME, init_from_pretrained, refuse_changed_config
 from .config import TrainConfig
 from .ema import ema_with_warmup
 from .provenance import git_commit, library_versions
+from .resume import RECORD_NAME, init_from_pretrained, refuse_changed_config
 from .step import Players, alternating_step
 
 logger = logging.getLogger("gan_hub.train")
@@ -71,8 +72,10 @@ class Trainer:
         self.gen_config = self.run.model_config(dataset.info)
         self.batch_size = self.settings["batch_size"]
         if len(dataset) < self.batch_size * self.accelerator.num_processes:
-            raise ValueError(f"dataset {cfg.dataset} has {len(dataset)} images, fewer than one batch of "
-                             f"{self.batch_size} per process x {self.accelerator.num_processes} processes: lower --batch-size")
+            raise ValueError(
+                f"dataset {cfg.dataset} has {len(dataset)} images, fewer than one batch of "
+                f"{self.batch_size} per process x {self.accelerator.num_processes} processes: lower --batch-size"
+            )
         generator = build_generator_network(self.gen_config)
         discriminator = build_discriminator_network(self.gen_config)
         if cfg.init_from:
@@ -83,14 +86,23 @@ class Trainer:
         self.base_lr_g, self.base_lr_d = optimizer.lr_g, optimizer.lr_d
         opt_g = optimizer.build(generator.parameters(), self.base_lr_g)
         opt_d = optimizer.build(discriminator.parameters(), self.base_lr_d)
-        loader = DataLoader(dataset, batch_size=self.batch_size, shuffle=True, drop_last=True, num_workers=cfg.num_workers)
-        self.G, self.D, self.opt_g, self.opt_d, self.loader = self.accelerator.prepare(generator, discriminator, opt_g, opt_d, loader)
-        self.unwrap = functools.cache(self.accelerator.unwrap_model)  # fixed once prepared; accelerate's own is slow per call
+        loader = DataLoader(
+            dataset, batch_size=self.batch_size, shuffle=True, drop_last=True, num_workers=cfg.num_workers
+        )
+        self.G, self.D, self.opt_g, self.opt_d, self.loader = self.accelerator.prepare(
+            generator, discriminator, opt_g, opt_d, loader
+        )
+        self.unwrap = functools.cache(
+            self.accelerator.unwrap_model
+        )  # fixed once prepared; accelerate's own is slow per call
         self.n_critic = self.settings["n_critic"]
         self.players = Players(self.G, self.D, self.opt_g, self.opt_d, self.algorithm, self.n_critic)
         decay = self.settings["ema_decay"]
-        self.ema = (AveragedModel(self.accelerator.unwrap_model(self.G), multi_avg_fn=ema_with_warmup(decay), use_buffers=True)
-                    if decay > 0 else None)
+        self.ema = (
+            AveragedModel(self.accelerator.unwrap_model(self.G), multi_avg_fn=ema_with_warmup(decay), use_buffers=True)
+            if decay > 0
+            else None
+        )
         self.ema_decay = decay
         self.step = 0
         self.last_logs: dict[str, float] = {}
@@ -122,8 +134,17 @@ class Trainer:
         self.set_learning_rates()
         labels = labels if self.gen_config.conditional else None
         with acc.accumulate(self.G, self.D):
-            logs, generator_updated = alternating_step(self.players, real, labels, self.sample_latents, self.random_labels,
-                                                       self.context(), acc.backward, acc.autocast, self.unwrap)
+            logs, generator_updated = alternating_step(
+                self.players,
+                real,
+                labels,
+                self.sample_latents,
+                self.random_labels,
+                self.context(),
+                acc.backward,
+                acc.autocast,
+                self.unwrap,
+            )
             if generator_updated and self.ema is not None:
                 self.ema.update_parameters(self.unwrap(self.G))
         return logs
@@ -134,8 +155,9 @@ class Trainer:
         return self.output_dir / "checkpoints"
 
     def resume(self) -> None:
-        loaded = load_latest_intact(self.accelerator, self.checkpoint_dir, self.ema, self.noise, self.algorithm,
-                                    self.accelerator.print)
+        loaded = load_latest_intact(
+            self.accelerator, self.checkpoint_dir, self.ema, self.noise, self.algorithm, self.accelerator.print
+        )
         if loaded:
             self.step, path = loaded
             self.accelerator.print(f"resumed from {path} at step {self.step}")
@@ -157,8 +179,13 @@ class Trainer:
         acc.init_trackers("tensorboard")
         self.resume()
         self.record_config()  # only once set-up and resume went through: a run that fails to start leaves no record
-        bar = tqdm(total=cfg.last_step, initial=self.step, desc=f"{cfg.variant} on {cfg.dataset}", disable=not acc.is_local_main_process,
-                   dynamic_ncols=True)
+        bar = tqdm(
+            total=cfg.last_step,
+            initial=self.step,
+            desc=f"{cfg.variant} on {cfg.dataset}",
+            disable=not acc.is_local_main_process,
+            dynamic_ncols=True,
+        )
         batches = self.batches()
         while self.step < cfg.last_step:
             real, labels = next(batches)
@@ -170,7 +197,9 @@ class Trainer:
                 bar.set_postfix({k: f"{v:.3f}" for k, v in logs.items()})
                 acc.log(logs, step=self.step)
             if self.step % cfg.checkpoint_every == 0 or self.step == cfg.last_step:
-                save_checkpoint(acc, self.checkpoint_dir, self.step, self.ema, cfg.keep_checkpoints, self.noise, self.algorithm)
+                save_checkpoint(
+                    acc, self.checkpoint_dir, self.step, self.ema, cfg.keep_checkpoints, self.noise, self.algorithm
+                )
             if self.step % cfg.sample_every == 0:
                 self.log_samples()
             if self.step % cfg.eval_every == 0 and cfg.eval_samples_during_training:
@@ -182,8 +211,10 @@ class Trainer:
 
     def record_config(self) -> None:
         if self.accelerator.is_main_process:
-            atomic_write_text(self.output_dir / RECORD_NAME, json.dumps(
-                {"training_config": self.cfg.to_dict(), "resolved": self.settings}, indent=2, default=str))
+            atomic_write_text(
+                self.output_dir / RECORD_NAME,
+                json.dumps({"training_config": self.cfg.to_dict(), "resolved": self.settings}, indent=2, default=str),
+            )
 
     # ---- monitoring ----------------------------------------------------------------------------
     def sampling_network(self) -> torch.nn.Module:
@@ -255,15 +286,22 @@ class Trainer:
             if cfg.eval_samples:
                 from gan_hub.metrics.evaluate import evaluate_generator
 
-                generator.metrics = evaluate_generator(generator, num_samples=cfg.eval_samples, seed=0, progress=True,
-                                                       data_dir=cfg.data_dir)
-            generator.metrics["training"] = {"steps": self.step, "seed": cfg.seed, "git_commit": generator.config.provenance["git_commit"],
-                                             # e.g. BEGAN's convergence measure m_global and k_t at the end
-                                             "final_logs": {k: round(v, 6) for k, v in self.last_logs.items()}}
+                generator.metrics = evaluate_generator(
+                    generator, num_samples=cfg.eval_samples, seed=0, progress=True, data_dir=cfg.data_dir
+                )
+            generator.metrics["training"] = {
+                "steps": self.step,
+                "seed": cfg.seed,
+                "git_commit": generator.config.provenance["git_commit"],
+                # e.g. BEGAN's convergence measure m_global and k_t at the end
+                "final_logs": {k: round(v, 6) for k, v in self.last_logs.items()},
+            }
             staging = self.output_dir / ".model-staging"
             shutil.rmtree(staging, ignore_errors=True)
             generator.cpu().save_pretrained(staging)
-            atomic_save_safetensors(staging / DISCRIMINATOR_NAME, self.algorithm.discriminator_export(acc.unwrap_model(self.D)))
+            atomic_save_safetensors(
+                staging / DISCRIMINATOR_NAME, self.algorithm.discriminator_export(acc.unwrap_model(self.D))
+            )
             atomic_replace_dir(staging, model_dir)
             acc.print(f"exported {model_dir}")
             if cfg.push_to_hub:

@@ -13,6 +13,7 @@ on exactly those weights. A summary table ends the run.
 
 A current model whose folder was written in an older config format is re-exported (same weights).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,8 +47,9 @@ def presets(only: list[str] | None = None, folder: Path = PRESETS) -> list[Entry
     if only:
         unknown = [n for n in only if n not in found]
         if unknown:
-            raise SystemExit(f"python -m train.zoo: error: no preset named {', '.join(unknown)}; "
-                             f"presets: {', '.join(found)}")
+            raise SystemExit(
+                f"python -m train.zoo: error: no preset named {', '.join(unknown)}; presets: {', '.join(found)}"
+            )
         return [Entry(n, found[n]) for n in only]
     return [Entry(n, p) for n, p in found.items()]
 
@@ -161,19 +163,34 @@ def train_all(entries: list[Entry], runs: Path, data_dir: str | None, device: st
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m train.zoo", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False)
-    parser.add_argument("--runs-dir", default=str(Path.home() / "gan-hub-runs" / "zoo"),
-                        help="where runs train and resume (keep it outside the checkout); default ~/gan-hub-runs/zoo")
+    parser = argparse.ArgumentParser(
+        prog="python -m train.zoo",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    parser.add_argument(
+        "--runs-dir",
+        default=str(Path.home() / "gan-hub-runs" / "zoo"),
+        help="where runs train and resume (keep it outside the checkout); default ~/gan-hub-runs/zoo",
+    )
     parser.add_argument("--data-dir", default=None, help="folder with the dataset files (MNIST IDX files)")
     parser.add_argument("--only", default=None, help="comma-separated preset names, in this order")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
-                        help="cpu hides GPUs; cuda and auto use what accelerate finds")
+    parser.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default="auto",
+        help="cpu hides GPUs; cuda and auto use what accelerate finds",
+    )
     parser.add_argument("--jobs", type=int, default=1, help="runs trained at once (e.g. 8 on one GPU); default 1")
     parser.add_argument("--no-export", action="store_true", help="train only; leave the zoo folders as they are")
     parser.add_argument("--list", action="store_true", help="print each preset's status and exit")
-    parser.add_argument("--publish", metavar="ORG", default=None,
-                        help="upload every zoo folder (or those of --only) to the Hub as ORG/<name>, and exit")
+    parser.add_argument(
+        "--publish",
+        metavar="ORG",
+        default=None,
+        help="upload every zoo folder (or those of --only) to the Hub as ORG/<name>, and exit",
+    )
     parser.add_argument("--presets", default=str(PRESETS), help="folder of presets; default train/presets")
     parser.add_argument("--zoo", default=str(ZOO), help="the zoo folder; default model_zoo")
     args = parser.parse_args(argv)

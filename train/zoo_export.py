@@ -1,5 +1,6 @@
 """Copy a finished run's model into the zoo: float16 weights, written by this library's code (so in the
 current config format), with its scores re-measured on exactly the stored weights."""
+
 from __future__ import annotations
 
 import json
@@ -22,16 +23,20 @@ def export_run(model_dir: Path, zoo_dir: Path, data_dir: str | None = None, num_
     generator = Generator.from_pretrained(model_dir)
     generator.round_weights_to(torch.float16)  # score what the zoo stores
     training = (json.loads((model_dir / METRICS_NAME).read_text()) if (model_dir / METRICS_NAME).is_file() else {}).get(
-        "training", {})
-    generator.metrics = {**evaluate_generator(generator, num_samples=num_samples, seed=0, progress=True,
-                                              data_dir=data_dir), "training": training}
+        "training", {}
+    )
+    generator.metrics = {
+        **evaluate_generator(generator, num_samples=num_samples, seed=0, progress=True, data_dir=data_dir),
+        "training": training,
+    }
     staging = zoo_dir.with_name(f".{zoo_dir.name}.staging")
     shutil.rmtree(staging, ignore_errors=True)
     generator.save_pretrained(staging, weights_dtype=torch.float16)
     if (model_dir / DISCRIMINATOR_NAME).is_file():
         state = load_file(str(model_dir / DISCRIMINATOR_NAME))
-        atomic_save_safetensors(staging / DISCRIMINATOR_NAME,
-                                {k: v.half() if v.is_floating_point() else v for k, v in state.items()})
+        atomic_save_safetensors(
+            staging / DISCRIMINATOR_NAME, {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+        )
     shutil.rmtree(zoo_dir, ignore_errors=True)
     staging.rename(zoo_dir)
     return summary(generator.metrics)

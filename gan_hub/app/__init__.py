@@ -5,6 +5,7 @@
 
 ``catalog`` and ``actions`` do not import Gradio; ``build_demo`` and ``launch`` import it on first use.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,5 +29,13 @@ def launch(*args, **kwargs):
     return _launch(*args, **kwargs)
 
 
-__all__ = ["Catalog", "CatalogError", "DEFAULT_CACHE_SIZE", "DEFAULT_ZOO", "ENV_MODELS", "ModelEntry",
-           "build_demo", "launch"]
+__all__ = [
+    "Catalog",
+    "CatalogError",
+    "DEFAULT_CACHE_SIZE",
+    "DEFAULT_ZOO",
+    "ENV_MODELS",
+    "ModelEntry",
+    "build_demo",
+    "launch",
+]

@@ -3,6 +3,7 @@
 Every function validates its inputs and raises :class:`InputError` (a ValueError) with a message
 meant for the page; ``ui.py`` turns those into ``gr.Error``.
 """
+
 from __future__ import annotations
 
 import math
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 # (torch and gan_hub.sampling are imported in the functions: the UI is built before they are needed.)
 Forward = Callable[..., "torch.Tensor"]
 
-from .limits import (  # noqa: F401  (re-exported: act.X is what handlers and tests use)
+from .limits import (  # noqa: E402, F401  (re-exported: act.X is what handlers and tests use)
     ANIMATION_FPS,
     BATCH_RANGE,
     COLUMNS_RANGE,
@@ -50,11 +51,17 @@ def check_truncation(g, value: Any) -> float | None:
     if threshold == 0.0:
         return None
     if threshold < TRUNCATION_FLOOR:
-        raise InputError(f"truncation must be 0 (off) or from {TRUNCATION_FLOOR:g} to {TRUNCATION_RANGE[1]:g}, got "
-                         f"{value!r}: below {TRUNCATION_FLOOR:g} redrawing the latents would take minutes", "truncation")
+        raise InputError(
+            f"truncation must be 0 (off) or from {TRUNCATION_FLOOR:g} to {TRUNCATION_RANGE[1]:g}, got "
+            f"{value!r}: below {TRUNCATION_FLOOR:g} redrawing the latents would take minutes",
+            "truncation",
+        )
     if not g.supports_truncation:
-        raise InputError(f"{g.config.variant} models do not support truncation (part of their latent is not "
-                         "normal noise): set truncation to 0", "truncation")
+        raise InputError(
+            f"{g.config.variant} models do not support truncation (part of their latent is not "
+            "normal noise): set truncation to 0",
+            "truncation",
+        )
     return threshold
 
 
@@ -104,18 +111,23 @@ def parse_labels(config: GeneratorConfig, value: Any, count: int, field: str = "
         elif item.isascii() and item.isdigit() and int(item) < config.num_classes:
             ids.append(int(item))
         else:
-            raise InputError(f"{field}: unknown class {item!r}; this model's classes are ids 0..{config.num_classes - 1}"
-                             f" or the names {', '.join(names)}", field)
+            raise InputError(
+                f"{field}: unknown class {item!r}; this model's classes are ids 0..{config.num_classes - 1}"
+                f" or the names {', '.join(names)}",
+                field,
+            )
     if len(ids) == 1:
         return ids * count
     if len(ids) != count:
-        raise InputError(f"{field} has {len(ids)} classes for {count} images: give one class for all, or one per "
-                         "image", field)
+        raise InputError(
+            f"{field} has {len(ids)} classes for {count} images: give one class for all, or one per image", field
+        )
     return ids
 
 
-def sample_inputs(g, seed: int, count: int, labels: list[int] | None = None,
-                  truncation: float | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+def sample_inputs(
+    g, seed: int, count: int, labels: list[int] | None = None, truncation: float | None = None
+) -> tuple[torch.Tensor, torch.Tensor | None]:
     """(z, class ids) of ``g.generate(count, seed, labels, truncation=truncation)`` (validated inputs);
     conditional models cycle through the classes when ``labels`` is None, as generate does."""
     import torch
@@ -128,8 +140,9 @@ def sample_inputs(g, seed: int, count: int, labels: list[int] | None = None,
     return z, torch.tensor(labels if labels is not None else cycle_labels(count, g.config.num_classes))
 
 
-def sample_grid(g, seed: Any, count: Any, class_choice: Any = CYCLE, truncation: Any = 0.0,
-                forward: Forward | None = None):
+def sample_grid(
+    g, seed: Any, count: Any, class_choice: Any = CYCLE, truncation: Any = 0.0, forward: Forward | None = None
+):
     """A near-square grid of ``count`` samples from ``seed`` (one class, or cycling through all)."""
     seed = check_int("seed", seed, SEED_RANGE)
     count = check_int("count", count, COUNT_RANGE)
@@ -156,14 +169,25 @@ def compare_grids(models: list[tuple[str, Any]], seed: Any, count: Any) -> list[
     out = []
     for name, g in models:
         images = g.generate(count, seed=seed)
-        out.append((image_grid(images, nrow=grid_columns(count)),
-                    f"{name} ({g.config.variant}, latent {g.config.latent_dim}) · seed {seed}"))
+        out.append(
+            (
+                image_grid(images, nrow=grid_columns(count)),
+                f"{name} ({g.config.variant}, latent {g.config.latent_dim}) · seed {seed}",
+            )
+        )
     return out
 
 
-def interpolation_frames(g, seed_a: Any, seed_b: Any, steps: Any, method: str = "slerp",
-                         class_a: Any = None, class_b: Any = None,
-                         forward: Forward | None = None) -> Iterator[torch.Tensor]:
+def interpolation_frames(
+    g,
+    seed_a: Any,
+    seed_b: Any,
+    steps: Any,
+    method: str = "slerp",
+    class_a: Any = None,
+    class_b: Any = None,
+    forward: Forward | None = None,
+) -> Iterator[torch.Tensor]:
     """The frames from seed A's latent to seed B's (and class A to class B), yielded as they are made:
     each item is every frame so far (uint8 [k, C, H, W]); the last one holds all ``steps``."""
     seed_a = check_int("seed A", seed_a, SEED_RANGE)
@@ -201,13 +225,16 @@ def class_grid_image(g, columns: Any, start_seed: Any):
     start_seed = check_int("start seed", start_seed, (SEED_RANGE[0], SEED_RANGE[1] - COLUMNS_RANGE[1]))
     config = g.config
     if not config.conditional:
-        raise InputError(f"this {config.variant} model is unconditional (it has no classes), so there is no class "
-                         "grid: pick a class-conditional model, or use the Sample tab")
+        raise InputError(
+            f"this {config.variant} model is unconditional (it has no classes), so there is no class "
+            "grid: pick a class-conditional model, or use the Sample tab"
+        )
     from .media import labelled_grid
 
     seeds = range(start_seed, start_seed + columns)
-    grid = labelled_grid(g.class_grid(seeds), nrow=columns, row_names=list(config.class_names),
-                         column_names=[f"seed {s}" for s in seeds])
+    grid = labelled_grid(
+        g.class_grid(seeds), nrow=columns, row_names=list(config.class_names), column_names=[f"seed {s}" for s in seeds]
+    )
     return grid, class_caption(config, columns, start_seed)
 
 
@@ -247,8 +274,10 @@ def scorer_crop(scorer, config: GeneratorConfig) -> int | None:
         return None
     if channels == config.channels and size < config.image_size:
         return size
-    raise InputError(f"scorer {scorer.name} scores {channels}x{size}x{size} images; this model makes "
-                     f"{config.channels}x{config.image_size}x{config.image_size} images")
+    raise InputError(
+        f"scorer {scorer.name} scores {channels}x{size}x{size} images; this model makes "
+        f"{config.channels}x{config.image_size}x{config.image_size} images"
+    )
 
 
 def score_stream(g, scorer, num_samples: Any, batch_size: Any, seed: Any = 0) -> Iterator[ScoreUpdate]:
@@ -300,7 +329,8 @@ def score_markdown(update: ScoreUpdate, scorer_name: str, reference: list[dict],
     state = "final, exact for all samples" if update.final else f"running, {update.n} of {update.total} samples"
     lines = [
         f"### {score_name(scorer_name, update.n)} = {update.mean:.4f} ± {update.standard_error:.4f}",
-        f"*{state}; ± is the standard error over the {SCORE_SPLITS} splits (split std {update.std:.4f} / √{SCORE_SPLITS}).*",
+        f"*{state}; ± is the standard error over the {SCORE_SPLITS} splits (split std {update.std:.4f} / "
+        f"√{SCORE_SPLITS}).*",
         "",
         f"Splits: the {update.total} samples are dealt into {SCORE_SPLITS} equal splits by a fixed random "
         "permutation, so every split grows evenly and the running value is a fair estimate at each step. "
@@ -311,8 +341,10 @@ def score_markdown(update: ScoreUpdate, scorer_name: str, reference: list[dict],
         "**Model card:** " + ("; ".join(describe_entry(e) for e in card) or "no score recorded"),
     ]
     if card:
-        lines.append("(the card's protocol takes contiguous splits in sample order; with the same seed and N the images "
-                     "are the same, only which split each image is in differs)")
+        lines.append(
+            "(the card's protocol takes contiguous splits in sample order; with the same seed and N the images "
+            "are the same, only which split each image is in differs)"
+        )
     if update.histogram:
         counts = ", ".join(f"{k}: {c}" for k, c in enumerate(update.histogram))
         lines += ["", f"Predicted classes so far: {counts}"]

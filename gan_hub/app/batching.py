@@ -6,6 +6,7 @@ sample's output does not depend on the others in its batch; tests/test_app_http.
 One worker thread runs the forwards; callers wait on a future (``concurrent.futures``), which the HTTP
 route awaits without holding a thread.
 """
+
 from __future__ import annotations
 
 import threading
@@ -19,8 +20,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import torch
 
-MAX_BATCH_IMAGES = 1024   # images in one merged forward at most (the rest wait for the next one)
-MAX_PENDING = 512         # requests waiting at most; more are refused as "busy" instead of queueing without end
+MAX_BATCH_IMAGES = 1024  # images in one merged forward at most (the rest wait for the next one)
+MAX_PENDING = 512  # requests waiting at most; more are refused as "busy" instead of queueing without end
 
 
 class BusyError(RuntimeError):
@@ -48,8 +49,9 @@ class ForwardBatcher:
     uint8 images of that request alone; ``run`` waits for it.
     """
 
-    def __init__(self, load: Callable[[str], object], max_images: int = MAX_BATCH_IMAGES,
-                 max_pending: int = MAX_PENDING):
+    def __init__(
+        self, load: Callable[[str], object], max_images: int = MAX_BATCH_IMAGES, max_pending: int = MAX_PENDING
+    ):
         self._load = load
         self.max_images, self.max_pending = max_images, max_pending
         self._queues: OrderedDict[tuple[str, str], list[_Job]] = OrderedDict()
@@ -57,8 +59,8 @@ class ForwardBatcher:
         self._cond = threading.Condition()
         self._worker: threading.Thread | None = None
         self._closed = False
-        self.forwards = 0      # merged forwards run so far (for tests and benches)
-        self.requests = 0      # requests served by them
+        self.forwards = 0  # merged forwards run so far (for tests and benches)
+        self.requests = 0  # requests served by them
 
     def submit(self, name: str, z: torch.Tensor, labels: torch.Tensor | None = None) -> Future:
         future: Future = Future()
@@ -75,8 +77,9 @@ class ForwardBatcher:
             self._cond.notify()
         return future
 
-    def run(self, name: str, z: torch.Tensor, labels: torch.Tensor | None = None,
-            timeout: float | None = None) -> torch.Tensor:
+    def run(
+        self, name: str, z: torch.Tensor, labels: torch.Tensor | None = None, timeout: float | None = None
+    ) -> torch.Tensor:
         """The images of this request; BusyError if its forward has not run within ``timeout`` seconds
         (it is then withdrawn from the queue, so an abandoned request costs nothing)."""
         future = self.submit(name, z, labels)

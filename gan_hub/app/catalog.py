@@ -9,6 +9,7 @@ What a visitor may add while the app runs (``Catalog.add``) is narrower than wha
 Hub repo ids, and local folders only inside the roots the operator allows (``allowed_roots``,
 env ``GAN_HUB_ALLOWED_ROOTS``); a refusal never says whether a server path exists.
 """
+
 from __future__ import annotations
 
 import functools
@@ -33,10 +34,10 @@ CONFIG_NAME = "config.json"
 
 DEFAULT_ZOO = Path(__file__).resolve().parents[2] / "model_zoo"
 DEFAULT_CACHE_SIZE = 4
-MAX_MODELS = 64        # models a catalog offers at most (the zoo, --models and those added in the app)
+MAX_MODELS = 64  # models a catalog offers at most (the zoo, --models and those added in the app)
 ENV_MODELS = "GAN_HUB_MODELS"
 ENV_ALLOWED_ROOTS = "GAN_HUB_ALLOWED_ROOTS"  # os.pathsep-separated folders a visitor may add models from
-HUB_TIMEOUT = 5.0      # s: a Hub search or download that has not answered by then is reported as failed
+HUB_TIMEOUT = 5.0  # s: a Hub search or download that has not answered by then is reported as failed
 HUB_LIBRARY = "gan-hub"  # the library_name in our model cards: what a Hub search filters on
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n.*?\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
@@ -58,8 +59,10 @@ def load_config(folder: Path) -> GeneratorConfig:
 @functools.cache
 def _samples_image() -> re.Pattern:
     """Markdown images that point at the repo's own samples.png: the app shows that file beside the card."""
-    return re.compile(r"^[ \t]*!\[[^\]]*\]\(\s*(?:\./)?" + re.escape(_hub().SAMPLES_NAME)
-                      + r"\s*\)[ \t]*(?:\r?\n(?:[ \t]*\r?\n)?)?", re.MULTILINE)
+    return re.compile(
+        r"^[ \t]*!\[[^\]]*\]\(\s*(?:\./)?" + re.escape(_hub().SAMPLES_NAME) + r"\s*\)[ \t]*(?:\r?\n(?:[ \t]*\r?\n)?)?",
+        re.MULTILINE,
+    )
 
 
 class CatalogError(ValueError):
@@ -68,8 +71,8 @@ class CatalogError(ValueError):
 
 @dataclass(frozen=True)
 class ModelEntry:
-    name: str     # what the model dropdown shows; unique within a catalog
-    source: str   # a local folder or a Hub repo id
+    name: str  # what the model dropdown shows; unique within a catalog
+    source: str  # a local folder or a Hub repo id
 
     @property
     def is_local(self) -> bool:
@@ -170,8 +173,9 @@ def within_deadline(fn: Callable, seconds: float, what: str):
         raise CatalogError(f"{what}: the Hub did not answer within {seconds:g} s (is this machine offline?)") from None
 
 
-def search_hub(query: str | None = None, library: str = HUB_LIBRARY, limit: int = 50,
-               timeout: float = HUB_TIMEOUT) -> list[str]:
+def search_hub(
+    query: str | None = None, library: str = HUB_LIBRARY, limit: int = 50, timeout: float = HUB_TIMEOUT
+) -> list[str]:
     """Repo ids of the Hub's models made with gan-hub (their card's library_name), newest first."""
     import httpx2  # the HTTP client of huggingface_hub 2.x
     from huggingface_hub import HfApi
@@ -179,8 +183,9 @@ def search_hub(query: str | None = None, library: str = HUB_LIBRARY, limit: int 
 
     def search():
         # the Hub tags every model with its card's library_name, so the library is a tag filter
-        models = HfApi().list_models(filter=library, search=(query or "").strip() or None, limit=limit,
-                                     sort="last_modified")
+        models = HfApi().list_models(
+            filter=library, search=(query or "").strip() or None, limit=limit, sort="last_modified"
+        )
         return [m.id for m in models]
 
     try:
@@ -204,9 +209,13 @@ def download_repo(repo_id: str, timeout: float = HUB_TIMEOUT) -> Path:
     from ..hub import HUB_FILES
 
     try:
-        return Path(within_deadline(lambda: snapshot_download(repo_id, allow_patterns=HUB_FILES,
-                                                              etag_timeout=timeout), timeout,
-                                    f"cannot download {repo_id!r}"))
+        return Path(
+            within_deadline(
+                lambda: snapshot_download(repo_id, allow_patterns=HUB_FILES, etag_timeout=timeout),
+                timeout,
+                f"cannot download {repo_id!r}",
+            )
+        )
     except (RepositoryNotFoundError, RevisionNotFoundError):
         raise CatalogError(f"no Hub repo {repo_id!r} that this app can access") from None
     except (HfHubHTTPError, LocalEntryNotFoundError, OfflineModeIsEnabled, httpx2.HTTPError, OSError) as err:
@@ -234,12 +243,16 @@ def folder_inside(source: str, roots: Iterable[Path]) -> Path | None:
 class Catalog:
     """Named models with lazy, cached loading (thread-safe)."""
 
-    def __init__(self, sources: str | Iterable[str] = (), zoo_dir: str | Path | None = DEFAULT_ZOO,
-                 cache_size: int = DEFAULT_CACHE_SIZE,
-                 loader: Callable[[str], Generator] | None = None,
-                 resolver: Callable[[str], Path] | None = None,
-                 allowed_roots: Iterable[str | Path] | None = None,
-                 downloader: Callable[[str], Path] = download_repo):
+    def __init__(
+        self,
+        sources: str | Iterable[str] = (),
+        zoo_dir: str | Path | None = DEFAULT_ZOO,
+        cache_size: int = DEFAULT_CACHE_SIZE,
+        loader: Callable[[str], Generator] | None = None,
+        resolver: Callable[[str], Path] | None = None,
+        allowed_roots: Iterable[str | Path] | None = None,
+        downloader: Callable[[str], Path] = download_repo,
+    ):
         """``allowed_roots``: folders a visitor may add models from (None: from GAN_HUB_ALLOWED_ROOTS;
         empty: Hub repo ids only)."""
         if cache_size < 1:
@@ -322,17 +335,21 @@ class Catalog:
         """
         source = str(source or "").strip()
         if not source:
-            raise CatalogError("type a Hub repo id (org/name)" + (" or the path of a model folder inside the allowed "
-                                                                   "folders" if self.allowed_roots else ""))
+            raise CatalogError(
+                "type a Hub repo id (org/name)"
+                + (" or the path of a model folder inside the allowed folders" if self.allowed_roots else "")
+            )
         with self._lock:
             folder = folder_inside(source, self.allowed_roots) if self.allowed_roots else None
             for entry in self.entries:
-                if entry.source == source or (folder is not None and entry.is_local
-                                              and Path(entry.source).resolve() == folder):
+                if entry.source == source or (
+                    folder is not None and entry.is_local and Path(entry.source).resolve() == folder
+                ):
                     return entry.name
             if len(self.entries) >= MAX_MODELS:
-                raise CatalogError(f"this app offers at most {MAX_MODELS} models; restart it with the ones you need "
-                                   "in --models")
+                raise CatalogError(
+                    f"this app offers at most {MAX_MODELS} models; restart it with the ones you need in --models"
+                )
         local = folder is not None
         if not local:
             if looks_like_path(source):
@@ -359,8 +376,10 @@ class Catalog:
 
     def _refused_folder(self, source: str) -> str:
         if not self.allowed_roots:
-            return (f"{source!r} is not a Hub repo id (org/name): this app adds models from the Hub only (its operator "
-                    f"can allow folders with --allow-folders or {ENV_ALLOWED_ROOTS})")
+            return (
+                f"{source!r} is not a Hub repo id (org/name): this app adds models from the Hub only (its operator "
+                f"can allow folders with --allow-folders or {ENV_ALLOWED_ROOTS})"
+            )
         return f"{source!r} is neither a Hub repo id (org/name) nor a model folder inside the folders this app allows"
 
     # ---- generators ------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 Kept apart from the layout (``ui.py``) so the wiring stays readable. Handlers raise ``gr.Error`` for
 anything the user can fix; its message is shown in the page.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -28,9 +29,9 @@ from .memory import release_free_memory
 # is served before they load (see prewarm()).
 
 ALL = "(all)"
-SCORE_UPDATE_SECONDS = 0.4   # the Score tab redraws at most this often (plus the first and last update)
+SCORE_UPDATE_SECONDS = 0.4  # the Score tab redraws at most this often (plus the first and last update)
 EXPORT_TTL_SECONDS = 30 * 60  # GIF/MP4 exports older than this are deleted
-FORWARD_TIMEOUT = 120.0       # s: a sampling request waits at most this long for its forward
+FORWARD_TIMEOUT = 120.0  # s: a sampling request waits at most this long for its forward
 LEADERBOARD_INFO = ["thumbnail", "model", "variant", "paper", "dataset"]
 LEADERBOARD_WIDTHS = ["96px", "150px", "110px", "150px", "80px"]
 
@@ -73,8 +74,10 @@ def user_errors_stream(fn: Callable) -> Callable:
 
 def model_summary(config) -> str:
     classes = f"{config.num_classes} classes" if config.conditional else "unconditional"
-    return (f"**{config.variant}** (arch `{config.arch}`) · dataset `{config.dataset or 'unspecified'}` · "
-            f"{config.channels}×{config.image_size}×{config.image_size} · latent {config.latent_dim} · {classes}")
+    return (
+        f"**{config.variant}** (arch `{config.arch}`) · dataset `{config.dataset or 'unspecified'}` · "
+        f"{config.channels}×{config.image_size}×{config.image_size} · latent {config.latent_dim} · {classes}"
+    )
 
 
 def scorer_names() -> list[str]:
@@ -195,12 +198,19 @@ class App:
         shown = [r for r in rows if variant in (None, ALL, r["variant"]) and dataset in (None, ALL, r["dataset"])]
         in_catalog_order = sorted(shown, key=lambda r: self.catalog.names.index(r["model"]))
         thumbnails = {r["model"]: self._thumbnail(r["model"]) for r in shown}
-        gallery = [(str(thumbnails[r["model"]]), f"{r['model']} · {r['variant']} · {r['dataset']}")
-                   for r in in_catalog_order if thumbnails[r["model"]]]
+        gallery = [
+            (str(thumbnails[r["model"]]), f"{r['model']} · {r['variant']} · {r['dataset']}")
+            for r in in_catalog_order
+            if thumbnails[r["model"]]
+        ]
         named = [r["model"] for r in in_catalog_order if thumbnails[r["model"]]]
-        return (gallery, self.leaderboard_table(shown, rows), named,
-                gr.Dropdown(choices=variants, value=variant if variant in variants else ALL),
-                gr.Dropdown(choices=datasets, value=dataset if dataset in datasets else ALL))
+        return (
+            gallery,
+            self.leaderboard_table(shown, rows),
+            named,
+            gr.Dropdown(choices=variants, value=variant if variant in variants else ALL),
+            gr.Dropdown(choices=datasets, value=dataset if dataset in datasets else ALL),
+        )
 
     def _thumbnail(self, name: str) -> Path | None:
         try:
@@ -229,15 +239,20 @@ class App:
     def add_model(self, source: str):
         """Validate and offer a typed Hub repo id or folder; select it."""
         name = self.catalog.add(source)
-        return (gr.Dropdown(choices=self.catalog.names, value=name),
-                gr.Dropdown(choices=self.catalog.names, value=[]),
-                f"Added **{name}** ({source.strip()}); it is selected above.")
+        return (
+            gr.Dropdown(choices=self.catalog.names, value=name),
+            gr.Dropdown(choices=self.catalog.names, value=[]),
+            f"Added **{name}** ({source.strip()}); it is selected above.",
+        )
 
     @user_errors
     def search(self, query: str):
         found = search_hub(query)
-        message = (f"{len(found)} gan-hub model(s) on the Hub" + (f" matching {query.strip()!r}" if query else "")
-                   + (": pick one and press **Add**." if found else "."))
+        message = (
+            f"{len(found)} gan-hub model(s) on the Hub"
+            + (f" matching {query.strip()!r}" if query else "")
+            + (": pick one and press **Add**." if found else ".")
+        )
         return gr.Dropdown(choices=found, value=found[0] if found else None), message
 
     # ---- the selected model ----------------------------------------------------------------------
@@ -245,8 +260,11 @@ class App:
         """Summary, card, samples picture, class choices, scorer and truncation for the selected model."""
         off = gr.Dropdown(choices=[act.NO_CLASS], value=act.NO_CLASS, interactive=False)
         if not name:
-            message = "No model selected." if self.catalog.names else (
-                "No models found: put model folders in `model_zoo/` or pass `--models` / `GAN_HUB_MODELS`.")
+            message = (
+                "No model selected."
+                if self.catalog.names
+                else ("No models found: put model folders in `model_zoo/` or pass `--models` / `GAN_HUB_MODELS`.")
+            )
             return message, "", None, off, off, off, "", gr.Dropdown(), gr.Slider(interactive=False)
         try:
             config = self.catalog.config(name)
@@ -257,8 +275,11 @@ class App:
         conditional = config.conditional
         names = act.class_choices(config, with_cycle=False)
         sample_classes = act.class_choices(config)
-        note = (act.class_caption(config, 8, 0).split(";")[0] + "." if conditional else
-                f"**{name}** is unconditional: a class grid needs a class-conditional model.")
+        note = (
+            act.class_caption(config, 8, 0).split(";")[0] + "."
+            if conditional
+            else f"**{name}** is unconditional: a class grid needs a class-conditional model."
+        )
         scorers = scorer_names()
         scorer_default, scorer_note = self.scorers.default_for(config.dataset, scorers)
         truncation = self._supports_truncation(name, config)
@@ -271,9 +292,13 @@ class App:
             gr.Dropdown(choices=names, value=names[1] if len(names) > 1 else names[0], interactive=conditional),
             note,
             gr.Dropdown(choices=scorers, value=scorer_default, info=scorer_note or "every scorer can run here"),
-            gr.Slider(value=0.0, interactive=truncation,
-                      info="0 = off; else redraw latent entries with |z| above it" if truncation
-                      else f"{config.variant} models do not support truncation"),
+            gr.Slider(
+                value=0.0,
+                interactive=truncation,
+                info="0 = off; else redraw latent entries with |z| above it"
+                if truncation
+                else f"{config.variant} models do not support truncation",
+            ),
         )
 
     def _supports_truncation(self, name: str, config) -> bool:
@@ -289,8 +314,9 @@ class App:
     def interpolate(self, name, seed_a, seed_b, steps, method, class_a, class_b):
         """Streams the strip as frames are made; the last update adds the GIF and MP4 exports."""
         frames = None
-        for frames in act.interpolation_frames(self.catalog.load(name), seed_a, seed_b, steps, method,
-                                               class_a, class_b, self.forward(name)):
+        for frames in act.interpolation_frames(
+            self.catalog.load(name), seed_a, seed_b, steps, method, class_a, class_b, self.forward(name)
+        ):
             if len(frames) < int(steps):
                 yield act.partial_strip(frames, int(steps)), None, None
         from ..sampling import image_grid
@@ -309,8 +335,9 @@ class App:
     def compare(self, names, seed, count):
         names = [n for n in (names or []) if n]
         if not act.COMPARE_RANGE[0] <= len(names) <= act.COMPARE_RANGE[1]:
-            raise act.InputError(f"pick {act.COMPARE_RANGE[0]} to {act.COMPARE_RANGE[1]} models to compare, "
-                                 f"got {len(names)}")
+            raise act.InputError(
+                f"pick {act.COMPARE_RANGE[0]} to {act.COMPARE_RANGE[1]} models to compare, got {len(names)}"
+            )
         return act.compare_grids([(n, self.catalog.load(n)) for n in names], seed, count)
 
     # ---- live score ------------------------------------------------------------------------------
@@ -329,13 +356,22 @@ class App:
             points.append((update.n, update.mean, update.standard_error))
             if not (update.final or len(points) == 1 or time.monotonic() - last_drawn >= SCORE_UPDATE_SECONDS):
                 continue
-            figure = score_figure(points, update.total, f"{act.score_kind(scorer_name)}@n ({scorer_name})",
-                                  reference=reference[0]["mean"] if reference else None,
-                                  card=card[0]["mean"] if card else None)
+            figure = score_figure(
+                points,
+                update.total,
+                f"{act.score_kind(scorer_name)}@n ({scorer_name})",
+                reference=reference[0]["mean"] if reference else None,
+                card=card[0]["mean"] if card else None,
+            )
             histogram = histogram_figure(update.histogram, [str(k) for k in range(len(update.histogram))])
             status = "**Done.**" if update.final else f"Scoring… {update.n} of {update.total}; **Stop** ends it here."
-            yield (act.score_markdown(update, scorer_name, reference, card), figure, histogram,
-                   act.score_payload(update, scorer_name, int(seed), int(batch_size)), status)
+            yield (
+                act.score_markdown(update, scorer_name, reference, card),
+                figure,
+                histogram,
+                act.score_payload(update, scorer_name, int(seed), int(batch_size)),
+                status,
+            )
             last_drawn = time.monotonic()
         release_free_memory()  # a score allocates the most (batches of images through the scorer)
 

@@ -8,6 +8,7 @@ The sample route validates like the UI (``actions``): a bad parameter is a 4xx J
 for the same model that arrive together share one forward; the route awaits that forward without
 holding a thread.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -56,10 +57,10 @@ class SamplingRoutes:
     def install(self, app: fastapi.FastAPI) -> None:
         router = fastapi.APIRouter(prefix=PREFIX)
         router.add_api_route("/models", self.models, methods=["GET"])
-        router.add_api_route("/models/{name:path}/samples.png", self.samples, methods=["GET"],
-                             response_class=Response)
-        router.add_api_route("/models/{name:path}/thumbnail.png", self.thumbnail, methods=["GET"],
-                             response_class=Response)
+        router.add_api_route("/models/{name:path}/samples.png", self.samples, methods=["GET"], response_class=Response)
+        router.add_api_route(
+            "/models/{name:path}/thumbnail.png", self.thumbnail, methods=["GET"], response_class=Response
+        )
         app.include_router(router)
 
     def models(self) -> JSONResponse:
@@ -81,8 +82,9 @@ class SamplingRoutes:
         query = request.query_params
         unknown = sorted(set(query) - set(SAMPLE_PARAMETERS))
         if unknown:
-            return error(400, f"unknown parameter {unknown[0]!r}; this route takes {', '.join(SAMPLE_PARAMETERS)}",
-                         unknown[0])
+            return error(
+                400, f"unknown parameter {unknown[0]!r}; this route takes {', '.join(SAMPLE_PARAMETERS)}", unknown[0]
+            )
         if name not in self.catalog:
             return error(404, f"unknown model {name!r}; GET {PREFIX}/models lists them", "name")
         try:
@@ -100,8 +102,11 @@ class SamplingRoutes:
         except BusyError as err:
             return error(503, f"the server is busy: {err}")
         body = await run_in_threadpool(grid_png, images, count)
-        return Response(body, media_type="image/png",
-                        headers={"Content-Disposition": f'inline; filename="{name.replace("/", "_")}-{seed}.png"'})
+        return Response(
+            body,
+            media_type="image/png",
+            headers={"Content-Disposition": f'inline; filename="{name.replace("/", "_")}-{seed}.png"'},
+        )
 
 
 __all__ = ["PREFIX", "SamplingRoutes", "png_bytes"]

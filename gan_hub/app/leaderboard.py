@@ -3,6 +3,7 @@
 Everything comes from the model's own files (config.json, metrics.json, README.md), read without
 loading weights. A record never names a server path: local models say ``"source": "local"``.
 """
+
 from __future__ import annotations
 
 import re
@@ -69,18 +70,28 @@ def _source(entry: ModelEntry) -> dict[str, str]:
 
 def model_record(catalog: Catalog, name: str) -> dict[str, Any]:
     """One model's JSON record: config summary, paper, scores with protocol (or an error, path-free)."""
-    record: dict[str, Any] = {"name": name, **_source(catalog.entry(name)),
-                              "samples_url": f"/v1/models/{name}/samples.png"}
+    record: dict[str, Any] = {
+        "name": name,
+        **_source(catalog.entry(name)),
+        "samples_url": f"/v1/models/{name}/samples.png",
+    }
     try:
         config = catalog.config(name)
         metrics = catalog.metrics(name)
         card = catalog.card(name)
     except (CatalogError, ValueError, OSError):
         return {**record, "error": "this model's files cannot be read"}
-    summary = {k: getattr(config, k) for k in ("variant", "arch", "dataset", "latent_dim", "num_classes",
-                                                "class_names", "image_size", "channels")}
-    return {**record, **summary, "conditional": config.conditional, "paper": paper_of(card),
-            "scores": scores_with_protocol(metrics)}
+    summary = {
+        k: getattr(config, k)
+        for k in ("variant", "arch", "dataset", "latent_dim", "num_classes", "class_names", "image_size", "channels")
+    }
+    return {
+        **record,
+        **summary,
+        "conditional": config.conditional,
+        "paper": paper_of(card),
+        "scores": scores_with_protocol(metrics),
+    }
 
 
 def column_title(entry: dict) -> str:
@@ -91,8 +102,9 @@ def column_title(entry: dict) -> str:
 
 def _protocol(entries: list[dict]) -> str:
     """The protocol of a model's leaderboard scores: what they share once, then what each adds."""
-    shared = {k: entries[0][k] for k in COMMON_PROTOCOL
-              if k in entries[0] and all(e.get(k) == entries[0][k] for e in entries)}
+    shared = {
+        k: entries[0][k] for k in COMMON_PROTOCOL if k in entries[0] and all(e.get(k) == entries[0][k] for e in entries)
+    }
     parts = [", ".join(f"{k}={v}" for k, v in shared.items())] if shared else []
     for e in entries:
         extra = {k: v for k, v in e.items() if k in protocol_keys() and k not in shared}
@@ -104,8 +116,12 @@ def _protocol(entries: list[dict]) -> str:
 def leaderboard_row(record: dict[str, Any]) -> dict[str, Any]:
     """A flat row: model, variant, paper, dataset, one number per score column, and the protocol."""
     paper = record.get("paper") or {}
-    row: dict[str, Any] = {"model": record["name"], "variant": record.get("variant", "?"),
-                           "paper": paper.get("citation", ""), "dataset": record.get("dataset") or "unspecified"}
+    row: dict[str, Any] = {
+        "model": record["name"],
+        "variant": record.get("variant", "?"),
+        "paper": paper.get("citation", ""),
+        "dataset": record.get("dataset") or "unspecified",
+    }
     known = {key for key, _, _ in LEADERBOARD_METRICS}
     entries = []
     for entry in record.get("scores", []):
@@ -113,8 +129,9 @@ def leaderboard_row(record: dict[str, Any]) -> dict[str, Any]:
         if title and title not in row:  # the first entry of a kind is the headline one
             row[title] = round(score_value(entry), 5 if entry["metric"] == "kid" else 4)
             entries.append(entry)
-    row["protocol"] = _protocol(entries) if entries else (
-        "cannot read this model" if "error" in record else "no scores reported")
+    row["protocol"] = (
+        _protocol(entries) if entries else ("cannot read this model" if "error" in record else "no scores reported")
+    )
     return row
 
 
@@ -160,5 +177,13 @@ if __name__ == "__main__":  # python -m gan_hub.app.leaderboard [ZOO]: print the
 
     print(markdown_leaderboard(sys.argv[1] if len(sys.argv) > 1 else DEFAULT_ZOO))
 
-__all__ = ["LEADERBOARD_METRICS", "leaderboard", "leaderboard_row", "markdown_leaderboard", "model_record",
-           "paper_of", "score_columns", "scores_with_protocol"]
+__all__ = [
+    "LEADERBOARD_METRICS",
+    "leaderboard",
+    "leaderboard_row",
+    "markdown_leaderboard",
+    "model_record",
+    "paper_of",
+    "score_columns",
+    "scores_with_protocol",
+]

@@ -1,5 +1,6 @@
 """The app's input bounds and their validation, in plain Python: the UI is built from these numbers
 before torch is imported, and every door (UI, HTTP) checks its inputs with these functions."""
+
 from __future__ import annotations
 
 import math
@@ -13,15 +14,15 @@ COLUMNS_RANGE = (1, 16)
 SCORE_N_RANGE = (100, 10_000)
 BATCH_RANGE = (10, 1_000)
 SCORE_SPLITS = 10
-SCORE_ASSIGNMENT = "shuffled"   # see gan_hub.metrics.inception_score._split_ids
-TRUNCATION_RANGE = (0.0, 3.0)   # 0 = off; else the |z| threshold of the truncation trick
+SCORE_ASSIGNMENT = "shuffled"  # see gan_hub.metrics.inception_score._split_ids
+TRUNCATION_RANGE = (0.0, 3.0)  # 0 = off; else the |z| threshold of the truncation trick
 # The redraw of the truncation trick takes about log(n * dim) / P(|z| <= t) rounds: at 0.05 a few
 # hundred (milliseconds), at 1e-5 a million (minutes). The floor keeps every request's work bounded.
 TRUNCATION_FLOOR = 0.05
-COMPARE_RANGE = (2, 4)          # models side by side
+COMPARE_RANGE = (2, 4)  # models side by side
 COMPARE_COUNT_RANGE = (1, 16)
 ANIMATION_FPS = 8
-METHODS = ("lerp", "slerp")     # the interpolations of gan_hub.sampling (a test checks they agree)
+METHODS = ("lerp", "slerp")  # the interpolations of gan_hub.sampling (a test checks they agree)
 
 CYCLE = "all classes (cycle)"
 NO_CLASS = "(unconditional model)"
@@ -65,6 +66,25 @@ def check_float(name: str, value: Any, bounds: tuple[float, float]) -> float:
     return number
 
 
-__all__ = ["ANIMATION_FPS", "BATCH_RANGE", "COLUMNS_RANGE", "COMPARE_COUNT_RANGE", "COMPARE_RANGE", "COUNT_RANGE",
-           "CYCLE", "ISCORE", "METHODS", "NO_CLASS", "SCORE_ASSIGNMENT", "SCORE_N_RANGE", "SCORE_SPLITS", "SEED_RANGE",
-           "STEPS_RANGE", "TRUNCATION_FLOOR", "TRUNCATION_RANGE", "InputError", "check_float", "check_int"]
+__all__ = [
+    "ANIMATION_FPS",
+    "BATCH_RANGE",
+    "COLUMNS_RANGE",
+    "COMPARE_COUNT_RANGE",
+    "COMPARE_RANGE",
+    "COUNT_RANGE",
+    "CYCLE",
+    "ISCORE",
+    "METHODS",
+    "NO_CLASS",
+    "SCORE_ASSIGNMENT",
+    "SCORE_N_RANGE",
+    "SCORE_SPLITS",
+    "SEED_RANGE",
+    "STEPS_RANGE",
+    "TRUNCATION_FLOOR",
+    "TRUNCATION_RANGE",
+    "InputError",
+    "check_float",
+    "check_int",
+]

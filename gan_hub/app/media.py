@@ -2,6 +2,7 @@
 
 All inputs are uint8 image batches [N, C, H, W] as ``Generator.generate`` returns them.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,8 +13,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ..sampling import image_grid
 
-MIN_CELL = 64        # px: cells are scaled up (nearest) to at least this before text is drawn beside them
-FRAME_SIZE = 256     # px: frames of the animations are scaled up to about this size
+MIN_CELL = 64  # px: cells are scaled up (nearest) to at least this before text is drawn beside them
+FRAME_SIZE = 256  # px: frames of the animations are scaled up to about this size
 LABEL_FONT_SIZE = 22
 
 
@@ -25,8 +26,9 @@ def upscale(image: Image.Image, factor: int) -> Image.Image:
     return image if factor <= 1 else image.resize((image.width * factor, image.height * factor), Image.NEAREST)
 
 
-def labelled_grid(images: torch.Tensor, nrow: int, row_names: Sequence[str], column_names: Sequence[str] = (),
-                  padding: int = 2) -> Image.Image:
+def labelled_grid(
+    images: torch.Tensor, nrow: int, row_names: Sequence[str], column_names: Sequence[str] = (), padding: int = 2
+) -> Image.Image:
     """A grid with ``nrow`` images per row, scaled up, each row named on the left (and columns on top)."""
     rows = -(-len(images) // nrow)
     if len(row_names) != rows:
@@ -78,8 +80,9 @@ def write_gif(frames: torch.Tensor, path: str | Path, fps: float = 8.0) -> Path:
         raise ValueError("no frames to write")
     images = boomerang(frame_images(frames))
     path = Path(path)
-    images[0].save(path, format="GIF", save_all=True, append_images=images[1:], loop=0,
-                   duration=int(round(1000 / fps)), disposal=2)
+    images[0].save(
+        path, format="GIF", save_all=True, append_images=images[1:], loop=0, duration=int(round(1000 / fps)), disposal=2
+    )
     return path
 
 

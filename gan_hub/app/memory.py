@@ -6,6 +6,7 @@ dozens of worker threads, and freed memory stays in those arenas. Capping the ar
 free pages back after each heavy request keeps the resident size flat (bench/app_soak.py shows it).
 Elsewhere than glibc these are no-ops.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -13,7 +14,7 @@ import ctypes.util
 import functools
 import threading
 
-M_ARENA_MAX = -8   # mallopt parameter (malloc.h)
+M_ARENA_MAX = -8  # mallopt parameter (malloc.h)
 ARENAS = 2
 
 

@@ -1,18 +1,25 @@
 """The Score tab's figures (matplotlib, object API only: no pyplot state shared between threads)."""
+
 from __future__ import annotations
 
 from typing import Sequence
 
 from matplotlib.figure import Figure
 
-RUNNING = "#4f46e5"   # indigo, the app's primary hue
+RUNNING = "#4f46e5"  # indigo, the app's primary hue
 REFERENCE = "#059669"
 CARD = "#d97706"
 
 
-def score_figure(points: Sequence[tuple[int, float, float]], total: int, y_label: str,
-                 reference: float | None = None, card: float | None = None,
-                 reference_label: str = "real data", card_label: str = "model card") -> Figure:
+def score_figure(
+    points: Sequence[tuple[int, float, float]],
+    total: int,
+    y_label: str,
+    reference: float | None = None,
+    card: float | None = None,
+    reference_label: str = "real data",
+    card_label: str = "model card",
+) -> Figure:
     """The running score against n with a band of +/- one standard error, and flat reference lines.
 
     ``points`` are (n, mean, standard error); the x axis spans the whole run (0..total) from the start,
@@ -50,7 +57,7 @@ def histogram_figure(counts: Sequence[int], class_names: Sequence[str]) -> Figur
     if total and counts:
         ax.axhline(total / len(counts), color="gray", linestyle=":", linewidth=1, label="uniform")
         ax.legend(loc="upper right", fontsize=8)
-    ax.set_xticks(range(len(counts)), names[:len(counts)], rotation=45 if max(map(len, names)) > 3 else 0)
+    ax.set_xticks(range(len(counts)), names[: len(counts)], rotation=45 if max(map(len, names)) > 3 else 0)
     ax.set_ylabel("samples")
     ax.set_title(f"predicted classes of {total} samples", fontsize=10)
     return fig

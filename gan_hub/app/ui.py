@@ -5,6 +5,7 @@ Score and Compare. What the events do is in ``handlers.py``.
     demo = build_demo(["path/to/model", "org/repo"])
     launch(demo, host="127.0.0.1", port=7860)
 """
+
 from __future__ import annotations
 
 import os
@@ -19,13 +20,13 @@ from . import actions as act  # noqa: E402  (imports no torch: the page is built
 from .catalog import DEFAULT_CACHE_SIZE, DEFAULT_ZOO, Catalog  # noqa: E402
 from .handlers import ALL, App, ScorerCache, prewarm, user_error  # noqa: E402
 
-COMPUTE = "compute"          # the concurrency group of the events that run a network themselves (score, grids)
-COMPUTE_LIMIT = 1            # small CPU machines: one such call at a time
-SAMPLE = "sample"            # generate: the forwards are merged by the app's ForwardBatcher, so many requests
-SAMPLE_LIMIT = 32            # may wait together; the batcher runs one forward at a time
-HUB = "hub"                  # adding and searching: bounded by the Hub timeout, apart from the compute queue
+COMPUTE = "compute"  # the concurrency group of the events that run a network themselves (score, grids)
+COMPUTE_LIMIT = 1  # small CPU machines: one such call at a time
+SAMPLE = "sample"  # generate: the forwards are merged by the app's ForwardBatcher, so many requests
+SAMPLE_LIMIT = 32  # may wait together; the batcher runs one forward at a time
+HUB = "hub"  # adding and searching: bounded by the Hub timeout, apart from the compute queue
 HUB_LIMIT = 2
-MAX_THREADS = 64             # Gradio's worker threads: the sample events wait on the batcher, not on a core
+MAX_THREADS = 64  # Gradio's worker threads: the sample events wait on the batcher, not on a core
 CSS = """
 .pixelated img {
   image-rendering: pixelated; width: 100%; height: 100%; object-fit: contain;
@@ -82,60 +83,100 @@ def seed_box(label: str, value: int = 0) -> BoundedNumber:
     return BoundedNumber(value=value, label=label, precision=0, minimum=lo, maximum=hi)
 
 
-def slider(label: str, bounds: tuple[int, int], value: int, step: int = 1, info: str | None = None,
-           elem_id: str | None = None) -> BoundedSlider:
-    return BoundedSlider(minimum=bounds[0], maximum=bounds[1], value=value, step=step, label=label, info=info,
-                         elem_id=elem_id)
+def slider(
+    label: str, bounds: tuple[int, int], value: int, step: int = 1, info: str | None = None, elem_id: str | None = None
+) -> BoundedSlider:
+    return BoundedSlider(
+        minimum=bounds[0], maximum=bounds[1], value=value, step=step, label=label, info=info, elem_id=elem_id
+    )
 
 
 def output_image(label: str, **kwargs) -> gr.Image:
     """A generated picture: lossless PNG (Gradio's default output format is WebP), scaled up without blur."""
-    return gr.Image(label=label, type="pil", format="png", height=OUTPUT_HEIGHT, interactive=False,
-                    elem_classes=["pixelated"], **kwargs)
+    return gr.Image(
+        label=label,
+        type="pil",
+        format="png",
+        height=OUTPUT_HEIGHT,
+        interactive=False,
+        elem_classes=["pixelated"],
+        **kwargs,
+    )
 
 
-def build_demo(models: Iterable[str] | Catalog = (), *, zoo_dir: str | Path | None = DEFAULT_ZOO,
-               cache_size: int = DEFAULT_CACHE_SIZE, scorer_weights: dict[str, str | Path] | None = None,
-               allowed_roots: Iterable[str | Path] | None = None) -> gr.Blocks:
+def build_demo(
+    models: Iterable[str] | Catalog = (),
+    *,
+    zoo_dir: str | Path | None = DEFAULT_ZOO,
+    cache_size: int = DEFAULT_CACHE_SIZE,
+    scorer_weights: dict[str, str | Path] | None = None,
+    allowed_roots: Iterable[str | Path] | None = None,
+) -> gr.Blocks:
     """The app's Blocks for the zoo's models plus ``models`` (folders or Hub repo ids), or a ready Catalog.
 
     ``zoo_dir=None`` leaves the bundled zoo out. ``scorer_weights`` overrides a scorer's shipped weights
     file, e.g. ``{"mnist-classifier": "my/model.safetensors"}``. ``allowed_roots``: folders a visitor may
     add models from (default: env GAN_HUB_ALLOWED_ROOTS; none: Hub repo ids only).
     """
-    catalog = models if isinstance(models, Catalog) else Catalog(models, zoo_dir=zoo_dir, cache_size=cache_size,
-                                                                 allowed_roots=allowed_roots)
+    catalog = (
+        models
+        if isinstance(models, Catalog)
+        else Catalog(models, zoo_dir=zoo_dir, cache_size=cache_size, allowed_roots=allowed_roots)
+    )
     app = App(catalog, ScorerCache(scorer_weights))
     first = catalog.names[0] if catalog.names else None
 
     with gr.Blocks(title=TITLE, delete_cache=(3600, 3600)) as demo:
-        gr.Markdown(f"# {TITLE}\nBrowse the models, sample them, walk their latent space, compare them and "
-                    "score them live.")
+        gr.Markdown(
+            f"# {TITLE}\nBrowse the models, sample them, walk their latent space, compare them and score them live."
+        )
         with gr.Row(equal_height=True):
-            model = gr.Dropdown(choices=catalog.names, value=first, label="Model", scale=2, elem_id="model-picker",
-                                info=f"{len(catalog)} model(s): model_zoo/, --models and the ones you add")
+            model = gr.Dropdown(
+                choices=catalog.names,
+                value=first,
+                label="Model",
+                scale=2,
+                elem_id="model-picker",
+                info=f"{len(catalog)} model(s): model_zoo/, --models and the ones you add",
+            )
             summary = gr.Markdown(elem_id="model-summary")
 
         with gr.Tab("Browse", id="browse"):
             with gr.Row():
                 variant_filter = gr.Dropdown(choices=[ALL], value=ALL, label="variant", scale=1)
                 dataset_filter = gr.Dropdown(choices=[ALL], value=ALL, label="dataset", scale=1)
-            gallery = gr.Gallery(label="models (click one to select it)", columns=6, height=260,
-                                 object_fit="contain", allow_preview=False, elem_id="model-gallery")
+            gallery = gr.Gallery(
+                label="models (click one to select it)",
+                columns=6,
+                height=260,
+                object_fit="contain",
+                allow_preview=False,
+                elem_id="model-gallery",
+            )
             gallery_names = gr.State([])
-            table = gr.Dataframe(label="leaderboard (click a column to sort; scores with their protocol)",
-                                 interactive=False, wrap=True, elem_id="model-table", max_height=560)
+            table = gr.Dataframe(
+                label="leaderboard (click a column to sort; scores with their protocol)",
+                interactive=False,
+                wrap=True,
+                elem_id="model-table",
+                max_height=560,
+            )
             with gr.Row():
                 with gr.Column(scale=3):
                     card = gr.Markdown(elem_id="model-card")
                 with gr.Column(scale=2):
-                    samples = gr.Image(label="samples.png", type="filepath", height=320, interactive=False,
-                                       elem_classes=["pixelated"])
+                    samples = gr.Image(
+                        label="samples.png", type="filepath", height=320, interactive=False, elem_classes=["pixelated"]
+                    )
             folders = " or a folder inside the allowed ones" if catalog.allowed_roots else ""
             with gr.Accordion(f"Add a model: a Hub repo id{folders}", open=False):
                 with gr.Row():
-                    add_box = gr.Textbox(label=f"Hub repo id (org/name){folders}", scale=3,
-                                         placeholder="org/dcgan-mnist", elem_id="add-model-box")
+                    add_box = gr.Textbox(
+                        label=f"Hub repo id (org/name){folders}",
+                        scale=3,
+                        placeholder="org/dcgan-mnist",
+                        elem_id="add-model-box",
+                    )
                     add_button = gr.Button("Add", scale=1, elem_id="add-model-button")
                 with gr.Row():
                     search_box = gr.Textbox(label="search the Hub for gan-hub models", scale=3, placeholder="mnist")
@@ -150,11 +191,21 @@ def build_demo(models: Iterable[str] | Catalog = (), *, zoo_dir: str | Path | No
                     seed = seed_box("seed")
                     random_button = gr.Button("random seed", size="sm")
                     count = slider("count", act.COUNT_RANGE, 16, elem_id="sample-count")
-                    truncation = BoundedSlider(minimum=act.TRUNCATION_RANGE[0], maximum=act.TRUNCATION_RANGE[1],
-                                               value=0.0, step=0.05, label="truncation",
-                                               info="0 = off; else redraw latent entries with |z| above it")
-                    sample_class = gr.Dropdown(choices=[act.CYCLE], value=act.CYCLE, label="class",
-                                               allow_custom_value=True, info="conditional models only")
+                    truncation = BoundedSlider(
+                        minimum=act.TRUNCATION_RANGE[0],
+                        maximum=act.TRUNCATION_RANGE[1],
+                        value=0.0,
+                        step=0.05,
+                        label="truncation",
+                        info="0 = off; else redraw latent entries with |z| above it",
+                    )
+                    sample_class = gr.Dropdown(
+                        choices=[act.CYCLE],
+                        value=act.CYCLE,
+                        label="class",
+                        allow_custom_value=True,
+                        info="conditional models only",
+                    )
                     generate_button = gr.Button("Generate", variant="primary", elem_id="generate-button")
                 with gr.Column(scale=2):
                     grid = output_image("samples (download: the ⤓ button)", elem_id="sample-output")
@@ -168,18 +219,30 @@ def build_demo(models: Iterable[str] | Catalog = (), *, zoo_dir: str | Path | No
                     steps = slider("steps", act.STEPS_RANGE, 8)
                     method = gr.Radio(list(act.METHODS), value="slerp", label="method")
                     with gr.Row():
-                        class_a = gr.Dropdown(choices=[act.NO_CLASS], value=act.NO_CLASS, label="class A",
-                                              allow_custom_value=True)
-                        class_b = gr.Dropdown(choices=[act.NO_CLASS], value=act.NO_CLASS, label="class B",
-                                              allow_custom_value=True)
+                        class_a = gr.Dropdown(
+                            choices=[act.NO_CLASS], value=act.NO_CLASS, label="class A", allow_custom_value=True
+                        )
+                        class_b = gr.Dropdown(
+                            choices=[act.NO_CLASS], value=act.NO_CLASS, label="class B", allow_custom_value=True
+                        )
                     interpolate_button = gr.Button("Interpolate", variant="primary")
                 with gr.Column(scale=2):
                     strip = output_image("frames, seed A → seed B", elem_id="interpolation-output")
                     with gr.Row():
-                        animation = gr.Image(label="animation (GIF, there and back)", type="filepath", height=256,
-                                             interactive=False, elem_classes=["pixelated"], elem_id="animation")
-                        exports = gr.File(label="export: GIF and MP4 video", file_count="multiple",
-                                          interactive=False, elem_id="exports")
+                        animation = gr.Image(
+                            label="animation (GIF, there and back)",
+                            type="filepath",
+                            height=256,
+                            interactive=False,
+                            elem_classes=["pixelated"],
+                            elem_id="animation",
+                        )
+                        exports = gr.File(
+                            label="export: GIF and MP4 video",
+                            file_count="multiple",
+                            interactive=False,
+                            elem_id="exports",
+                        )
 
         with gr.Tab("Class grid", id="class-grid"):
             with gr.Row():
@@ -189,9 +252,15 @@ def build_demo(models: Iterable[str] | Catalog = (), *, zoo_dir: str | Path | No
                     class_note = gr.Markdown(label="classes")
                     grid_button = gr.Button("Draw class grid", variant="primary")
                 with gr.Column(scale=2):
-                    class_image = gr.Image(label="rows = classes, columns = seeds", type="pil", format="png",
-                                           height=OUTPUT_HEIGHT + 120, interactive=False,
-                                           elem_classes=["labelled"], elem_id="class-grid-output")
+                    class_image = gr.Image(
+                        label="rows = classes, columns = seeds",
+                        type="pil",
+                        format="png",
+                        height=OUTPUT_HEIGHT + 120,
+                        interactive=False,
+                        elem_classes=["labelled"],
+                        elem_id="class-grid-output",
+                    )
                     class_caption = gr.Markdown(label="caption")
 
         with gr.Tab("Score", id="score"):
@@ -207,8 +276,9 @@ def build_demo(models: Iterable[str] | Catalog = (), *, zoo_dir: str | Path | No
                         stop_button = gr.Button("Stop", variant="stop")
                     score_status = gr.Markdown(elem_id="score-status")
                 with gr.Column(scale=2):
-                    score_text = gr.Markdown("Press **Score**: the running classifier IS@n appears after each batch.",
-                                             elem_id="score-text")
+                    score_text = gr.Markdown(
+                        "Press **Score**: the running classifier IS@n appears after each batch.", elem_id="score-text"
+                    )
                     curve = gr.Plot(label="IS@n as samples stream (band: ± 1 standard error)", elem_id="score-plot")
                     histogram = gr.Plot(label="predicted classes", elem_id="score-histogram")
                     with gr.Accordion("numbers (JSON)", open=False):
@@ -217,15 +287,26 @@ def build_demo(models: Iterable[str] | Catalog = (), *, zoo_dir: str | Path | No
         with gr.Tab("Compare", id="compare"):
             with gr.Row():
                 with gr.Column(scale=1):
-                    compare_models = gr.Dropdown(choices=catalog.names, value=catalog.names[:2], multiselect=True,
-                                                 max_choices=act.COMPARE_RANGE[1], label="models (2 to 4)",
-                                                 elem_id="compare-models")
+                    compare_models = gr.Dropdown(
+                        choices=catalog.names,
+                        value=catalog.names[:2],
+                        multiselect=True,
+                        max_choices=act.COMPARE_RANGE[1],
+                        label="models (2 to 4)",
+                        elem_id="compare-models",
+                    )
                     compare_seed = seed_box("seed", 0)
                     compare_count = slider("count", act.COMPARE_COUNT_RANGE, 16)
                     compare_button = gr.Button("Compare", variant="primary")
                 with gr.Column(scale=3):
-                    comparison = gr.Gallery(label="same seed, each model", columns=2, height=480, format="png",
-                                            object_fit="contain", elem_id="compare-output")
+                    comparison = gr.Gallery(
+                        label="same seed, each model",
+                        columns=2,
+                        height=480,
+                        format="png",
+                        object_fit="contain",
+                        elem_id="compare-output",
+                    )
 
         compute = {"concurrency_id": COMPUTE, "concurrency_limit": COMPUTE_LIMIT}
         sample = {"concurrency_id": SAMPLE, "concurrency_limit": SAMPLE_LIMIT}
@@ -235,33 +316,54 @@ def build_demo(models: Iterable[str] | Catalog = (), *, zoo_dir: str | Path | No
         info_outputs = [summary, card, samples, sample_class, class_a, class_b, class_note, scorer, truncation]
         demo.load(app.browse, [variant_filter, dataset_filter], browse_outputs, api_name="browse_on_load", **light)
         demo.load(app.model_info, model, info_outputs, api_name="model_info_on_load", **light)
-        gr.on([variant_filter.input, dataset_filter.input], app.browse, [variant_filter, dataset_filter],
-              browse_outputs, api_name="browse", **light)
+        gr.on(
+            [variant_filter.input, dataset_filter.input],
+            app.browse,
+            [variant_filter, dataset_filter],
+            browse_outputs,
+            api_name="browse",
+            **light,
+        )
         gallery.select(app.pick_from_gallery, gallery_names, model, api_name="pick_from_gallery", **light)
         model.change(app.model_info, model, info_outputs, api_name="model_info", **light)
-        added = add_button.click(app.add_model, add_box, [model, compare_models, add_message], api_name="add_model",
-                                 **hub)
-        added_found = add_found_button.click(app.add_model, found, [model, compare_models, add_message],
-                                             api_name="add_found_model", **hub)
+        added = add_button.click(
+            app.add_model, add_box, [model, compare_models, add_message], api_name="add_model", **hub
+        )
+        added_found = add_found_button.click(
+            app.add_model, found, [model, compare_models, add_message], api_name="add_found_model", **hub
+        )
         for event in (added, added_found):
             event.success(app.browse, [variant_filter, dataset_filter], browse_outputs, api_name=False, **light)
         search_button.click(app.search, search_box, [found, add_message], api_name="search_hub", **hub)
         random_button.click(act.random_seed, None, seed, api_name="random_seed", **light)
-        generate_button.click(app.generate, [model, seed, count, sample_class, truncation], grid,
-                              api_name="generate", **sample)
+        generate_button.click(
+            app.generate, [model, seed, count, sample_class, truncation], grid, api_name="generate", **sample
+        )
         # (its forwards go through the batcher too; its GIF and MP4 encoding is the heavy part)
-        interpolate_button.click(app.interpolate, [model, seed_a, seed_b, steps, method, class_a, class_b],
-                                 [strip, animation, exports], api_name="interpolate", **compute)
-        grid_button.click(app.class_grid, [model, columns, start_seed], [class_image, class_caption],
-                          api_name="class_grid", **compute)
-        scoring = score_button.click(app.score, [model, scorer, num_samples, batch_size, score_seed],
-                                     [score_text, curve, histogram, score_json, score_status], api_name="score",
-                                     **compute)
+        interpolate_button.click(
+            app.interpolate,
+            [model, seed_a, seed_b, steps, method, class_a, class_b],
+            [strip, animation, exports],
+            api_name="interpolate",
+            **compute,
+        )
+        grid_button.click(
+            app.class_grid, [model, columns, start_seed], [class_image, class_caption], api_name="class_grid", **compute
+        )
+        scoring = score_button.click(
+            app.score,
+            [model, scorer, num_samples, batch_size, score_seed],
+            [score_text, curve, histogram, score_json, score_status],
+            api_name="score",
+            **compute,
+        )
         # the status is written once the cancel is done, after any update that was already on its way
         stop_button.click(None, None, None, cancels=[scoring], api_name=False).then(
-            lambda: STOPPED, None, score_status, api_name=False, **light)
-        compare_button.click(app.compare, [compare_models, compare_seed, compare_count], comparison,
-                             api_name="compare", **compute)
+            lambda: STOPPED, None, score_status, api_name=False, **light
+        )
+        compare_button.click(
+            app.compare, [compare_models, compare_seed, compare_count], comparison, api_name="compare", **compute
+        )
     demo.gan_hub_catalog = catalog  # for tests and tools
     demo.gan_hub_app = app
     return demo
@@ -279,8 +381,9 @@ def launch(demo: gr.Blocks, host: str | None = None, port: int | None = None, **
     kwargs.pop("share", None)
     block = not kwargs.pop("prevent_thread_lock", False)
     kwargs.setdefault("max_threads", MAX_THREADS)
-    result = demo.launch(server_name=host, server_port=port, share=False, theme=theme(), css=CSS,
-                         prevent_thread_lock=True, **kwargs)
+    result = demo.launch(
+        server_name=host, server_port=port, share=False, theme=theme(), css=CSS, prevent_thread_lock=True, **kwargs
+    )
     app = getattr(demo, "gan_hub_app", None)
     if app is not None:
         SamplingRoutes(demo.gan_hub_catalog, app.batcher).install(demo.app)

@@ -22,6 +22,7 @@ keyword arguments its generator also accepts (and ignores the generator's own, l
 Both are unconditional: they raise ``ValueError`` for ``num_classes > 0`` and ignore ``labels``,
 which ``forward`` accepts only so that it has the signature of every other discriminator.
 """
+
 from __future__ import annotations
 
 import math
@@ -36,8 +37,10 @@ from .mlp import MLPGenerator, data_shape
 
 def _require_unconditional(num_classes: int, name: str) -> None:
     if num_classes:
-        raise ValueError(f"the {name} discriminator is unconditional (EBGAN and BEGAN are), but num_classes={num_classes} "
-                         "was asked: use it with an unconditional variant")
+        raise ValueError(
+            f"the {name} discriminator is unconditional (EBGAN and BEGAN are), but num_classes={num_classes} "
+            "was asked: use it with an unconditional variant"
+        )
 
 
 class AutoencoderDiscriminator(nn.Module):
@@ -66,8 +69,16 @@ class ConvAutoencoderDiscriminator(AutoencoderDiscriminator):
     ``d_hidden`` the width of the code, ``d_norm`` "none" (default, as in BEGAN) or "batch".
     """
 
-    def __init__(self, channels: int, image_size: int, num_classes: int = 0, base_channels: int = 64,
-                 d_hidden: int = 64, d_norm: str = "none", g_hidden: int = 0):  # g_hidden shapes only the generator
+    def __init__(
+        self,
+        channels: int,
+        image_size: int,
+        num_classes: int = 0,
+        base_channels: int = 64,
+        d_hidden: int = 64,
+        d_norm: str = "none",
+        g_hidden: int = 0,
+    ):  # g_hidden shapes only the generator
         super().__init__()
         _require_unconditional(num_classes, "autoencoder")
         if d_norm not in D_NORMS:
@@ -87,7 +98,11 @@ class ConvAutoencoderDiscriminator(AutoencoderDiscriminator):
         encoder += [nn.Flatten(), nn.Linear(width * start * start, d_hidden)]
         decoder = [nn.Linear(d_hidden, width * start * start), nn.Unflatten(1, (width, start, start)), nn.ELU()]
         for _ in range(doublings - 1):
-            decoder += [nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=not batch_norm), *norm(width // 2), nn.ELU()]
+            decoder += [
+                nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=not batch_norm),
+                *norm(width // 2),
+                nn.ELU(),
+            ]
             width //= 2
         decoder.append(nn.ConvTranspose2d(width, channels, 4, 2, 1))  # linear output: any real-valued reconstruction
         self.encoder = nn.Sequential(*encoder)
@@ -98,8 +113,15 @@ class ConvAutoencoderDiscriminator(AutoencoderDiscriminator):
 class MLPAutoencoderDiscriminator(AutoencoderDiscriminator):
     """Fully connected autoencoder (for the mlp architecture, vector data such as the 2-D toys, and tiny tests)."""
 
-    def __init__(self, channels: int, image_size: int, num_classes: int = 0, hidden_dim: int = 512, num_layers: int = 2,
-                 code_dim: int | None = None):
+    def __init__(
+        self,
+        channels: int,
+        image_size: int,
+        num_classes: int = 0,
+        hidden_dim: int = 512,
+        num_layers: int = 2,
+        code_dim: int | None = None,
+    ):
         super().__init__()
         _require_unconditional(num_classes, "autoencoder-mlp")
         if num_layers < 1:

@@ -1,4 +1,5 @@
 """DCGAN (Radford et al., 2015): strided (transposed) convolutions, batch norm, ReLU in G, LeakyReLU in D."""
+
 from __future__ import annotations
 
 import torch
@@ -34,14 +35,27 @@ class DCGANGenerator(nn.Module):
     """``g_hidden > 0`` puts a fully connected layer of that width before the projection to the first
     feature map, as in InfoGAN's MNIST generator: room to split the latent space between modes."""
 
-    def __init__(self, latent_dim: int, channels: int, image_size: int, num_classes: int = 0, base_channels: int = 64,
-                 g_hidden: int = 0, d_hidden: int = 0, d_norm: str = "batch"):  # d_* shape only the discriminator
+    def __init__(
+        self,
+        latent_dim: int,
+        channels: int,
+        image_size: int,
+        num_classes: int = 0,
+        base_channels: int = 64,
+        g_hidden: int = 0,
+        d_hidden: int = 0,
+        d_norm: str = "batch",
+    ):  # d_* shape only the discriminator
         super().__init__()
         self.start, doublings = base_resolution(image_size)
         width = base_channels * 2 ** (doublings - 1)
         self.start_channels = width
         self.condition = OneHotConcat(num_classes)
-        hidden = [nn.Linear(latent_dim + num_classes, g_hidden, bias=False), nn.BatchNorm1d(g_hidden), nn.ReLU(True)] if g_hidden else []
+        hidden = (
+            [nn.Linear(latent_dim + num_classes, g_hidden, bias=False), nn.BatchNorm1d(g_hidden), nn.ReLU(True)]
+            if g_hidden
+            else []
+        )
         self.project = nn.Sequential(
             *hidden,
             nn.Linear(g_hidden or latent_dim + num_classes, width * self.start**2, bias=False),
@@ -51,7 +65,11 @@ class DCGANGenerator(nn.Module):
         )
         blocks = []
         for _ in range(doublings - 1):
-            blocks += [nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(width // 2), nn.ReLU(True)]
+            blocks += [
+                nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(width // 2),
+                nn.ReLU(True),
+            ]
             width //= 2
         blocks += [nn.ConvTranspose2d(width, channels, 4, 2, 1), nn.Tanh()]
         self.upsample = nn.Sequential(*blocks)
@@ -68,8 +86,16 @@ class DCGANDiscriminator(nn.Module):
     """``d_norm="batch"`` is the paper's D; ``"none"`` drops batch norm, so D judges each image on its own
     instead of normalising real and fake batches separately."""
 
-    def __init__(self, channels: int, image_size: int, num_classes: int = 0, base_channels: int = 64, d_norm: str = "batch",
-                 d_hidden: int = 0, g_hidden: int = 0):  # g_hidden shapes only the generator
+    def __init__(
+        self,
+        channels: int,
+        image_size: int,
+        num_classes: int = 0,
+        base_channels: int = 64,
+        d_norm: str = "batch",
+        d_hidden: int = 0,
+        g_hidden: int = 0,
+    ):  # g_hidden shapes only the generator
         super().__init__()
         if d_norm not in D_NORMS:
             raise ValueError(f"d_norm must be one of {D_NORMS}, got {d_norm!r}")
@@ -82,8 +108,11 @@ class DCGANDiscriminator(nn.Module):
         layers.append(nn.Flatten())
         features = width * start * start
         if d_hidden:  # InfoGAN's MNIST discriminator: a fully connected layer before the output
-            layers += [nn.Linear(features, d_hidden, bias=d_norm != "batch"),
-                       *([nn.BatchNorm1d(d_hidden)] if d_norm == "batch" else []), nn.LeakyReLU(0.2, True)]
+            layers += [
+                nn.Linear(features, d_hidden, bias=d_norm != "batch"),
+                *([nn.BatchNorm1d(d_hidden)] if d_norm == "batch" else []),
+                nn.LeakyReLU(0.2, True),
+            ]
             features = d_hidden
         self.body = nn.Sequential(*layers)
         self.head = ProjectionHead(features, num_classes)

@@ -44,6 +44,7 @@ In evaluation mode the generator runs each component only on the samples routed 
 mode it runs every component on the whole batch and picks, so batch norm sees the same batches as
 in ``components=True``.
 """
+
 from __future__ import annotations
 
 import torch
@@ -60,7 +61,9 @@ DEFAULT_COMPONENTS = 3
 
 def _check_components(components: int) -> int:
     if not isinstance(components, int) or isinstance(components, bool) or components < 1:
-        raise ValueError(f"components (the number T of mixture components) must be a positive integer, got {components!r}")
+        raise ValueError(
+            f"components (the number T of mixture components) must be a positive integer, got {components!r}"
+        )
     return components
 
 
@@ -159,35 +162,79 @@ class MixtureDiscriminator(_Mixture):
 
 # ---- the registered architectures: explicit signatures, so callers can inspect their options ------
 class MixDCGANGenerator(MixtureGenerator):
-    def __init__(self, latent_dim: int, channels: int, image_size: int, num_classes: int = 0, base_channels: int = 64,
-                 g_hidden: int = 0, components: int = DEFAULT_COMPONENTS,
-                 d_hidden: int = 0, d_norm: str = "batch"):  # d_* shape only the discriminator
+    def __init__(
+        self,
+        latent_dim: int,
+        channels: int,
+        image_size: int,
+        num_classes: int = 0,
+        base_channels: int = 64,
+        g_hidden: int = 0,
+        components: int = DEFAULT_COMPONENTS,
+        d_hidden: int = 0,
+        d_norm: str = "batch",
+    ):  # d_* shape only the discriminator
         T = _check_components(components)
-        super().__init__([DCGANGenerator(latent_dim, channels, image_size, num_classes, base_channels, g_hidden=g_hidden)
-                          for _ in range(T)])
+        super().__init__(
+            [
+                DCGANGenerator(latent_dim, channels, image_size, num_classes, base_channels, g_hidden=g_hidden)
+                for _ in range(T)
+            ]
+        )
 
 
 class MixDCGANDiscriminator(MixtureDiscriminator):
-    def __init__(self, channels: int, image_size: int, num_classes: int = 0, base_channels: int = 64, d_norm: str = "batch",
-                 d_hidden: int = 0, components: int = DEFAULT_COMPONENTS,
-                 g_hidden: int = 0):  # g_hidden shapes only the generator
+    def __init__(
+        self,
+        channels: int,
+        image_size: int,
+        num_classes: int = 0,
+        base_channels: int = 64,
+        d_norm: str = "batch",
+        d_hidden: int = 0,
+        components: int = DEFAULT_COMPONENTS,
+        g_hidden: int = 0,
+    ):  # g_hidden shapes only the generator
         T = _check_components(components)
-        super().__init__([DCGANDiscriminator(channels, image_size, num_classes, base_channels, d_norm=d_norm, d_hidden=d_hidden)
-                          for _ in range(T)])
+        super().__init__(
+            [
+                DCGANDiscriminator(channels, image_size, num_classes, base_channels, d_norm=d_norm, d_hidden=d_hidden)
+                for _ in range(T)
+            ]
+        )
 
 
 class MixMLPGenerator(MixtureGenerator):
-    def __init__(self, latent_dim: int, channels: int, image_size: int, num_classes: int = 0, hidden_dim: int = 512,
-                 num_layers: int = 2, components: int = DEFAULT_COMPONENTS):
+    def __init__(
+        self,
+        latent_dim: int,
+        channels: int,
+        image_size: int,
+        num_classes: int = 0,
+        hidden_dim: int = 512,
+        num_layers: int = 2,
+        components: int = DEFAULT_COMPONENTS,
+    ):
         T = _check_components(components)
-        super().__init__([MLPGenerator(latent_dim, channels, image_size, num_classes, hidden_dim, num_layers) for _ in range(T)])
+        super().__init__(
+            [MLPGenerator(latent_dim, channels, image_size, num_classes, hidden_dim, num_layers) for _ in range(T)]
+        )
 
 
 class MixMLPDiscriminator(MixtureDiscriminator):
-    def __init__(self, channels: int, image_size: int, num_classes: int = 0, hidden_dim: int = 512, num_layers: int = 2,
-                 components: int = DEFAULT_COMPONENTS):
+    def __init__(
+        self,
+        channels: int,
+        image_size: int,
+        num_classes: int = 0,
+        hidden_dim: int = 512,
+        num_layers: int = 2,
+        components: int = DEFAULT_COMPONENTS,
+    ):
         T = _check_components(components)
-        super().__init__([MLPDiscriminator(channels, image_size, num_classes, hidden_dim, num_layers) for _ in range(T)])
+        super().__init__(
+            [MLPDiscriminator(channels, image_size, num_classes, hidden_dim, num_layers) for _ in range(T)]
+        )
 
 
 from .spec import ArchSpec  # noqa: E402

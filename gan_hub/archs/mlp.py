@@ -2,6 +2,7 @@
 
 With ``image_size=0`` they work on vectors of ``channels`` numbers (the 2-D toy mixtures): the
 generator's output is then linear (no tanh), since such data is not scaled to [-1, 1]."""
+
 from __future__ import annotations
 
 import math
@@ -18,8 +19,15 @@ def data_shape(channels: int, image_size: int) -> tuple[int, ...]:
 
 
 class MLPGenerator(nn.Module):
-    def __init__(self, latent_dim: int, channels: int, image_size: int, num_classes: int = 0,
-                 hidden_dim: int = 512, num_layers: int = 2):
+    def __init__(
+        self,
+        latent_dim: int,
+        channels: int,
+        image_size: int,
+        num_classes: int = 0,
+        hidden_dim: int = 512,
+        num_layers: int = 2,
+    ):
         super().__init__()
         self.out_shape = data_shape(channels, image_size)
         self.condition = OneHotConcat(num_classes)
@@ -35,7 +43,9 @@ class MLPGenerator(nn.Module):
 
 
 class MLPDiscriminator(nn.Module):
-    def __init__(self, channels: int, image_size: int, num_classes: int = 0, hidden_dim: int = 512, num_layers: int = 2):
+    def __init__(
+        self, channels: int, image_size: int, num_classes: int = 0, hidden_dim: int = 512, num_layers: int = 2
+    ):
         super().__init__()
         layers, width = [nn.Flatten()], math.prod(data_shape(channels, image_size))
         for _ in range(num_layers):

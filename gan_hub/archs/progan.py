@@ -20,6 +20,7 @@ Widths: ``base_channels`` at the top level, doubling per level down, at most 4 *
 Layers of the levels above the current one (and the unused to_rgb / from_rgb) enter the output as
 0 * weight, so data-parallel training sees a gradient (of zero) for every parameter at every stage.
 """
+
 from __future__ import annotations
 
 import torch
@@ -84,13 +85,24 @@ class ProGANGenerator(Growing):
         widths = level_widths(self.levels, base_channels)
         self.condition = OneHotConcat(num_classes)
         self.input_norm = PixelNorm()
-        self.initial = nn.Sequential(EqualizedLinear(latent_dim + num_classes, widths[0] * 16, gain=2**0.5 / 4),
-                                     nn.Unflatten(1, (widths[0], 4, 4)), nn.LeakyReLU(0.2), PixelNorm(),
-                                     *_conv_block(widths[0], widths[0]), PixelNorm())
+        self.initial = nn.Sequential(
+            EqualizedLinear(latent_dim + num_classes, widths[0] * 16, gain=2**0.5 / 4),
+            nn.Unflatten(1, (widths[0], 4, 4)),
+            nn.LeakyReLU(0.2),
+            PixelNorm(),
+            *_conv_block(widths[0], widths[0]),
+            PixelNorm(),
+        )
         self.blocks = nn.ModuleList(
-            nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), *_conv_block(widths[level - 1], widths[level]),
-                          PixelNorm(), *_conv_block(widths[level], widths[level]), PixelNorm())
-            for level in range(1, self.levels + 1))
+            nn.Sequential(
+                nn.Upsample(scale_factor=2, mode="nearest"),
+                *_conv_block(widths[level - 1], widths[level]),
+                PixelNorm(),
+                *_conv_block(widths[level], widths[level]),
+                PixelNorm(),
+            )
+            for level in range(1, self.levels + 1)
+        )
         self.to_rgb = nn.ModuleList(EqualizedConv2d(width, channels, 1, gain=1.0) for width in widths)
 
     def features(self, z: Tensor, labels: Tensor | None, level: int) -> Tensor:
@@ -103,7 +115,9 @@ class ProGANGenerator(Growing):
     def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
         level, alpha = self.level, self.alpha
         if level == 0:
-            return self._touch_unused(self.to_rgb[0](self.features(z, labels, 0)), [self.condition, self.initial, self.to_rgb[0]])
+            return self._touch_unused(
+                self.to_rgb[0](self.features(z, labels, 0)), [self.condition, self.initial, self.to_rgb[0]]
+            )
         previous = self.features(z, labels, level - 1)
         out = self.to_rgb[level](self.blocks[level - 1](previous))
         used = [self.condition, self.initial, *self.blocks[:level], self.to_rgb[level]]
@@ -119,22 +133,33 @@ class ProGANDiscriminator(Growing):
         super().__init__()
         self._init_growth(num_levels(image_size))
         widths = level_widths(self.levels, base_channels)
-        self.from_rgb = nn.ModuleList(nn.Sequential(EqualizedConv2d(channels, width, 1), nn.LeakyReLU(0.2))
-                                      for width in widths)
+        self.from_rgb = nn.ModuleList(
+            nn.Sequential(EqualizedConv2d(channels, width, 1), nn.LeakyReLU(0.2)) for width in widths
+        )
         self.blocks = nn.ModuleList(  # blocks[l - 1]: level l -> level l - 1
-            nn.Sequential(*_conv_block(widths[level], widths[level]), *_conv_block(widths[level], widths[level - 1]),
-                          nn.AvgPool2d(2))
-            for level in range(1, self.levels + 1))
-        self.body_4x4 = nn.Sequential(MinibatchStdDev(), *_conv_block(widths[0] + 1, widths[0]),
-                                      EqualizedConv2d(widths[0], widths[0], 4, padding=0), nn.LeakyReLU(0.2))
+            nn.Sequential(
+                *_conv_block(widths[level], widths[level]),
+                *_conv_block(widths[level], widths[level - 1]),
+                nn.AvgPool2d(2),
+            )
+            for level in range(1, self.levels + 1)
+        )
+        self.body_4x4 = nn.Sequential(
+            MinibatchStdDev(),
+            *_conv_block(widths[0] + 1, widths[0]),
+            EqualizedConv2d(widths[0], widths[0], 4, padding=0),
+            nn.LeakyReLU(0.2),
+        )
         self.final = nn.Flatten()  # the unpadded 4x4 convolution leaves 1x1
         self.head = ProjectionHead(widths[0], num_classes)
 
     def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
         level, alpha = self.level, self.alpha
         if x.shape[-1] != self.resolution or x.shape[-2] != self.resolution:
-            raise ValueError(f"the discriminator is at {self.resolution}x{self.resolution} (level {level}); got images "
-                             f"of {tuple(x.shape[-2:])}: downsample them to the current resolution")
+            raise ValueError(
+                f"the discriminator is at {self.resolution}x{self.resolution} (level {level}); got images "
+                f"of {tuple(x.shape[-2:])}: downsample them to the current resolution"
+            )
         h = self.from_rgb[level](x)
         used = [self.from_rgb[level], self.body_4x4, self.final, self.head, *self.blocks[:level]]
         if level > 0:
@@ -142,7 +167,7 @@ class ProGANDiscriminator(Growing):
             if alpha < 1.0:
                 h = alpha * h + (1 - alpha) * self.from_rgb[level - 1](F.avg_pool2d(x, 2))
                 used.append(self.from_rgb[level - 1])
-            for block in reversed(self.blocks[:level - 1]):
+            for block in reversed(self.blocks[: level - 1]):
                 h = block(h)
         logits = self.head(self.final(self.body_4x4(h)), labels)
         return self._touch_unused(logits, used)

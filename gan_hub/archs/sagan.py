@@ -16,6 +16,7 @@ block's 1x1 convolutions included. Everything else, conditioning included (one-h
 G, a projection head in D), is the DCGAN architecture's; keyword arguments that shape only the other
 network (``g_hidden`` for D, ``d_hidden``/``d_norm`` for G) are accepted and ignored, as in dcgan.
 """
+
 from __future__ import annotations
 
 from torch import nn
@@ -38,13 +39,16 @@ def resolve_attention_resolution(image_size: int, attention_resolution: int | No
     if attention_resolution is None:
         return max((r for r in choices if r <= MAX_DEFAULT_RESOLUTION), default=choices[0])
     if attention_resolution not in choices:
-        raise ValueError(f"attention_resolution must be one of the feature-map sizes {choices} for "
-                         f"{image_size}x{image_size} images, got {attention_resolution}")
+        raise ValueError(
+            f"attention_resolution must be one of the feature-map sizes {choices} for "
+            f"{image_size}x{image_size} images, got {attention_resolution}"
+        )
     return attention_resolution
 
 
-def _with_attention(layers: nn.Sequential, size: int, channels: int, target: int, scale: float,
-                    activation: type[nn.Module]) -> nn.Sequential:
+def _with_attention(
+    layers: nn.Sequential, size: int, channels: int, target: int, scale: float, activation: type[nn.Module]
+) -> nn.Sequential:
     """``layers`` with a self-attention block after the first ``activation`` at feature-map size ``target``.
 
     ``size``/``channels`` describe the input of ``layers``; each (transposed) convolution multiplies the
@@ -62,7 +66,9 @@ def _with_attention(layers: nn.Sequential, size: int, channels: int, target: int
                 index = i + 1
                 break
         if index is None:
-            raise ValueError(f"no feature map of size {target} in {type(layers).__name__}")  # unreachable for valid targets
+            raise ValueError(
+                f"no feature map of size {target} in {type(layers).__name__}"
+            )  # unreachable for valid targets
     block = SelfAttention2d(channels)
     init_dcgan_weights(block)  # N(0, 0.02) like every other layer; gamma stays 0
     return nn.Sequential(*modules[:index], block, *modules[index:])
@@ -73,13 +79,23 @@ def _attention_block(module: nn.Module) -> SelfAttention2d:
 
 
 class SAGANGenerator(DCGANGenerator):
-    def __init__(self, latent_dim: int, channels: int, image_size: int, num_classes: int = 0, base_channels: int = 64,
-                 g_hidden: int = 0, attention_resolution: int | None = None,
-                 d_hidden: int = 0, d_norm: str = "none"):  # d_* shape only the discriminator
+    def __init__(
+        self,
+        latent_dim: int,
+        channels: int,
+        image_size: int,
+        num_classes: int = 0,
+        base_channels: int = 64,
+        g_hidden: int = 0,
+        attention_resolution: int | None = None,
+        d_hidden: int = 0,
+        d_norm: str = "none",
+    ):  # d_* shape only the discriminator
         super().__init__(latent_dim, channels, image_size, num_classes, base_channels, g_hidden=g_hidden)
         self.attention_resolution = resolve_attention_resolution(image_size, attention_resolution)
-        self.upsample = _with_attention(self.upsample, self.start, self.start_channels, self.attention_resolution,
-                                        scale=2, activation=nn.ReLU)
+        self.upsample = _with_attention(
+            self.upsample, self.start, self.start_channels, self.attention_resolution, scale=2, activation=nn.ReLU
+        )
 
     @property
     def attention(self) -> SelfAttention2d:
@@ -87,13 +103,22 @@ class SAGANGenerator(DCGANGenerator):
 
 
 class SAGANDiscriminator(DCGANDiscriminator):
-    def __init__(self, channels: int, image_size: int, num_classes: int = 0, base_channels: int = 64, d_norm: str = "none",
-                 d_hidden: int = 0, attention_resolution: int | None = None,
-                 g_hidden: int = 0):  # g_hidden shapes only the generator
+    def __init__(
+        self,
+        channels: int,
+        image_size: int,
+        num_classes: int = 0,
+        base_channels: int = 64,
+        d_norm: str = "none",
+        d_hidden: int = 0,
+        attention_resolution: int | None = None,
+        g_hidden: int = 0,
+    ):  # g_hidden shapes only the generator
         super().__init__(channels, image_size, num_classes, base_channels, d_norm=d_norm, d_hidden=d_hidden)
         self.attention_resolution = resolve_attention_resolution(image_size, attention_resolution)
-        self.body = _with_attention(self.body, image_size, channels, self.attention_resolution,
-                                    scale=0.5, activation=nn.LeakyReLU)
+        self.body = _with_attention(
+            self.body, image_size, channels, self.attention_resolution, scale=0.5, activation=nn.LeakyReLU
+        )
 
     @property
     def attention(self) -> SelfAttention2d:

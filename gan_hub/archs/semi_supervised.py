@@ -17,6 +17,7 @@ networks of its MNIST experiment), for any image size:
 K comes from ``d_classes`` (the dataset's class names, recorded by the trainer in ``arch_kwargs``).
 ``hidden_dim`` makes every hidden layer of both networks that wide (small networks for tests).
 """
+
 from __future__ import annotations
 
 import math
@@ -47,10 +48,19 @@ def _image_shape(channels: int, image_size: int) -> tuple[int, ...]:
 
 
 class SemiSupervisedGenerator(nn.Module):
-    def __init__(self, latent_dim: int, channels: int, image_size: int, num_classes: int = 0,
-                 g_hidden: Sequence[int] = G_HIDDEN, hidden_dim: int | None = None,
-                 d_hidden: Sequence[int] = D_HIDDEN, d_classes=None, input_noise: float = 0.3,
-                 hidden_noise: float = 0.5):  # d_*, *_noise shape only the discriminator
+    def __init__(
+        self,
+        latent_dim: int,
+        channels: int,
+        image_size: int,
+        num_classes: int = 0,
+        g_hidden: Sequence[int] = G_HIDDEN,
+        hidden_dim: int | None = None,
+        d_hidden: Sequence[int] = D_HIDDEN,
+        d_classes=None,
+        input_noise: float = 0.3,
+        hidden_noise: float = 0.5,
+    ):  # d_*, *_noise shape only the discriminator
         super().__init__()
         self.out_shape = _image_shape(channels, image_size)
         self.condition = OneHotConcat(num_classes)
@@ -69,8 +79,10 @@ def num_discriminator_classes(d_classes) -> int:
     """K from ``d_classes``: the class names (a list) or their number."""
     count = len(d_classes) if isinstance(d_classes, (list, tuple)) else d_classes
     if isinstance(count, bool) or not isinstance(count, int) or count < 2:
-        raise ValueError(f"the K+1 discriminator needs the dataset's classes (d_classes: at least 2 class names), "
-                         f"got {d_classes!r}; train it on a labelled dataset")
+        raise ValueError(
+            f"the K+1 discriminator needs the dataset's classes (d_classes: at least 2 class names), "
+            f"got {d_classes!r}; train it on a labelled dataset"
+        )
     return count
 
 
@@ -113,9 +125,18 @@ def _scale(layer: nn.Linear) -> torch.Tensor:
 class SemiSupervisedDiscriminator(nn.Module):
     """x -> K class logits [N, K] (the fake class's logit is the constant 0 and is not computed)."""
 
-    def __init__(self, channels: int, image_size: int, num_classes: int = 0, d_classes=None,
-                 d_hidden: Sequence[int] = D_HIDDEN, hidden_dim: int | None = None, input_noise: float = 0.3,
-                 hidden_noise: float = 0.5, g_hidden: Sequence[int] = G_HIDDEN):  # g_hidden shapes only G
+    def __init__(
+        self,
+        channels: int,
+        image_size: int,
+        num_classes: int = 0,
+        d_classes=None,
+        d_hidden: Sequence[int] = D_HIDDEN,
+        hidden_dim: int | None = None,
+        input_noise: float = 0.3,
+        hidden_noise: float = 0.5,
+        g_hidden: Sequence[int] = G_HIDDEN,
+    ):  # g_hidden shapes only G
         super().__init__()
         if num_classes:
             raise ValueError("the K+1 discriminator predicts the class itself: it takes no class-conditional input")

@@ -1,4 +1,5 @@
 """What an architecture registers: the constructors of its generator and its discriminator."""
+
 from dataclasses import dataclass
 from typing import Callable
 

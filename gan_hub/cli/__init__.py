@@ -4,6 +4,7 @@ Each command lives in its own module; ``train``, ``score`` and ``app`` hand thei
 trainer's, the metrics' and the app's own command lines (``python -m train``, ``python -m
 gan_hub.metrics``, ``python app.py``), so options and behaviour are the same either way.
 """
+
 from __future__ import annotations
 
 import sys
@@ -54,8 +55,11 @@ EXAMPLES = """examples:
 
 
 def build_parser() -> CommandParser:
-    parser = CommandParser(prog="gan-hub", description="Pretrained GANs of every classic variant: sample, train, "
-                                                       "score, serve and publish them.", epilog=EXAMPLES)
+    parser = CommandParser(
+        prog="gan-hub",
+        description="Pretrained GANs of every classic variant: sample, train, score, serve and publish them.",
+        epilog=EXAMPLES,
+    )
     parser.add_argument("--version", action="version", version=f"gan-hub {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     for name, summary in COMMANDS.items():
@@ -91,13 +95,17 @@ def run_train(argv: list[str]) -> int:
         from train.cli import main
     except ModuleNotFoundError as err:  # accelerate, tensorboard or pyyaml missing
         return _missing_extra("gan-hub train", "train", err)
-    return _delegate("gan-hub train", lambda: main(argv, prog="gan-hub train", parser_class=parser_factory(TRAIN_EXAMPLES)))
+    return _delegate(
+        "gan-hub train", lambda: main(argv, prog="gan-hub train", parser_class=parser_factory(TRAIN_EXAMPLES))
+    )
 
 
 def run_score(argv: list[str]) -> int:
     from ..metrics.__main__ import main
 
-    return _delegate("gan-hub score", lambda: main(argv, prog="gan-hub score", parser_class=parser_factory(SCORE_EXAMPLES)))
+    return _delegate(
+        "gan-hub score", lambda: main(argv, prog="gan-hub score", parser_class=parser_factory(SCORE_EXAMPLES))
+    )
 
 
 def run_app(argv: list[str]) -> int:
@@ -111,8 +119,10 @@ def run_app(argv: list[str]) -> int:
 
 
 def _missing_extra(prog: str, extra: str, err: ModuleNotFoundError) -> int:
-    print(f"{prog}: error: {err.name} is not installed; install the extra with: pip install \"gan-hub[{extra}]\"",
-          file=sys.stderr)
+    print(
+        f'{prog}: error: {err.name} is not installed; install the extra with: pip install "gan-hub[{extra}]"',
+        file=sys.stderr,
+    )
     return 1
 
 

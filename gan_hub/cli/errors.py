@@ -1,4 +1,5 @@
 """What a command does with the errors a user's input causes: one line, never a traceback."""
+
 from __future__ import annotations
 
 import contextlib
@@ -9,7 +10,8 @@ from .parsing import CommandParser
 
 @contextlib.contextmanager
 def user_errors(parser: CommandParser):
-    """A bad MODEL, option value or file becomes ``PROG: error: ...`` with exit code 2; an unreachable Hub, exit code 1."""
+    """A bad MODEL, option value or file becomes ``PROG: error: ...`` with exit code 2; an unreachable Hub, exit code
+    1."""
     try:
         yield
     except (FileNotFoundError, NotADirectoryError, ValueError) as err:  # ConfigError, CheckpointError included

@@ -1,4 +1,5 @@
 """``gan-hub list``: the bundled zoo's models and local ones (trainer runs, folders) with their scores."""
+
 from __future__ import annotations
 
 import json
@@ -19,11 +20,18 @@ a classifier score is comparable only with scores from the same classifier."""
 def build_parser(prog: str = "gan-hub list") -> CommandParser:
     from ..app.catalog import local_zoo
 
-    p = CommandParser(prog=prog, description="List model folders with their variant, dataset and scores.", epilog=EXAMPLES)
+    p = CommandParser(
+        prog=prog, description="List model folders with their variant, dataset and scores.", epilog=EXAMPLES
+    )
     p.add_argument("folders", nargs="*", metavar="FOLDER", help="more model folders to list")
-    p.add_argument("--zoo", default=str(local_zoo()), help="folder of bundled models ('' to leave it out; default %(default)s)")
-    p.add_argument("--runs", default="runs", help="trainer output folder: lists RUN/model of each run ('' to leave it out; "
-                                                  "default %(default)s)")
+    p.add_argument(
+        "--zoo", default=str(local_zoo()), help="folder of bundled models ('' to leave it out; default %(default)s)"
+    )
+    p.add_argument(
+        "--runs",
+        default="runs",
+        help="trainer output folder: lists RUN/model of each run ('' to leave it out; default %(default)s)",
+    )
     p.add_argument("--json", action="store_true", help="print the list as JSON (scores with their full protocol)")
     return p
 
@@ -34,7 +42,9 @@ def run_models(runs_dir: str | Path) -> list[Path]:
 
     if not runs_dir or not Path(runs_dir).is_dir():
         return []
-    return [p for run in sorted(Path(runs_dir).iterdir()) if run.is_dir() for p in discover_models(run) if p.name == "model"]
+    return [
+        p for run in sorted(Path(runs_dir).iterdir()) if run.is_dir() for p in discover_models(run) if p.name == "model"
+    ]
 
 
 def describe(folder: Path, kind: str) -> dict:
@@ -77,8 +87,16 @@ def score_summary(scores: list[dict]) -> str:
 def table(entries: list[dict]) -> str:
     rows = [("name", "kind", "variant", "dataset", "path", "scores")]
     for e in entries:
-        rows.append((e["name"], e["kind"], e.get("variant", "?"), e.get("dataset", "?"), e["path"],
-                     f"unreadable: {e['error']}" if "error" in e else score_summary(e["scores"])))
+        rows.append(
+            (
+                e["name"],
+                e["kind"],
+                e.get("variant", "?"),
+                e.get("dataset", "?"),
+                e["path"],
+                f"unreadable: {e['error']}" if "error" in e else score_summary(e["scores"]),
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths)) + "  " + r[-1] for r in rows)
 

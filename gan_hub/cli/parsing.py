@@ -1,4 +1,5 @@
 """The argument parser every ``gan-hub`` command uses: examples kept as written, one-line errors."""
+
 from __future__ import annotations
 
 import argparse

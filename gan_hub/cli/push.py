@@ -1,4 +1,5 @@
 """``gan-hub push``: upload a model folder (checked to load first) to a Hugging Face Hub repo."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,11 +16,14 @@ or set HF_TOKEN. HF_ENDPOINT points the upload at another Hub-protocol server.""
 
 
 def build_parser(prog: str = "gan-hub push") -> CommandParser:
-    p = CommandParser(prog=prog, description="Upload a model folder to a Hub repo, creating the repo if needed.",
-                      epilog=EXAMPLES)
+    p = CommandParser(
+        prog=prog, description="Upload a model folder to a Hub repo, creating the repo if needed.", epilog=EXAMPLES
+    )
     p.add_argument("folder", metavar="FOLDER", type=Path, help="model folder (e.g. runs/NAME/model)")
     p.add_argument("repo_id", metavar="ORG/NAME", help="Hub repo to upload to")
-    p.add_argument("--private", action="store_true", help="create the repo as private (an existing repo keeps its visibility)")
+    p.add_argument(
+        "--private", action="store_true", help="create the repo as private (an existing repo keeps its visibility)"
+    )
     p.add_argument("--message", default="Upload gan-hub model", help="commit message")
     return p
 

@@ -1,4 +1,5 @@
 """``gan-hub sample``: images from a pretrained generator, as a grid picture or an interpolation GIF."""
+
 from __future__ import annotations
 
 import argparse
@@ -36,25 +37,46 @@ def positive_int(text: str) -> int:
 
 
 def build_parser(prog: str = "gan-hub sample") -> CommandParser:
-    p = CommandParser(prog=prog, description="Sample a pretrained generator into a grid picture, or walk from one "
-                                             "seed's latent to another's into a GIF.", epilog=EXAMPLES)
+    p = CommandParser(
+        prog=prog,
+        description="Sample a pretrained generator into a grid picture, or walk from one "
+        "seed's latent to another's into a GIF.",
+        epilog=EXAMPLES,
+    )
     p.add_argument("model", metavar="MODEL", help="model folder or Hub repo id (org/name)")
     p.add_argument("-n", "--num-samples", type=positive_int, default=64, help="images in the grid (default 64)")
     p.add_argument("--seed", type=int, default=0, help="latent seed; with --interpolate, the first frame's (default 0)")
-    p.add_argument("--labels", default=None,
-                   help="class-conditional models: comma-separated class indices or names; one applies to every "
-                        "sample, else one per sample (default: classes in turn). With --interpolate: start[,end]")
-    p.add_argument("--truncation", type=positive_float, default=None,
-                   help="truncation trick: redraw latent entries with |z| above this (e.g. 0.7); grids only")
+    p.add_argument(
+        "--labels",
+        default=None,
+        help="class-conditional models: comma-separated class indices or names; one applies to every "
+        "sample, else one per sample (default: classes in turn). With --interpolate: start[,end]",
+    )
+    p.add_argument(
+        "--truncation",
+        type=positive_float,
+        default=None,
+        help="truncation trick: redraw latent entries with |z| above this (e.g. 0.7); grids only",
+    )
     p.add_argument("--nrow", type=positive_int, default=None, help="images per row (default: a near-square grid)")
-    p.add_argument("--interpolate", type=int, default=None, metavar="SEED_B",
-                   help="write the frames from --seed's latent to SEED_B's instead of a grid")
+    p.add_argument(
+        "--interpolate",
+        type=int,
+        default=None,
+        metavar="SEED_B",
+        help="write the frames from --seed's latent to SEED_B's instead of a grid",
+    )
     p.add_argument("--steps", type=positive_int, default=16, help="interpolation frames (default 16)")
     p.add_argument("--method", choices=("slerp", "lerp"), default="slerp", help="interpolation path (default slerp)")
     p.add_argument("--fps", type=positive_float, default=8.0, help="GIF frames per second (default 8)")
-    p.add_argument("-o", "--output", type=Path, default=None,
-                   help=f"output file: a grid as {'/'.join(GRID_SUFFIXES)}, an interpolation as .gif or as a .png "
-                        "strip (default grid.png, or interpolation.gif)")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        help=f"output file: a grid as {'/'.join(GRID_SUFFIXES)}, an interpolation as .gif or as a .png "
+        "strip (default grid.png, or interpolation.gif)",
+    )
     p.add_argument("--revision", default=None, help="Hub revision (branch, tag or commit) of MODEL")
     p.add_argument("--device", default="cpu", help="torch device to run the generator on (default cpu)")
     return p
@@ -82,8 +104,9 @@ def output_path(args: argparse.Namespace) -> Path:
     path = args.output or Path("interpolation.gif" if animation else "grid.png")
     allowed = ANIMATION_SUFFIXES + (".png",) if animation else GRID_SUFFIXES
     if path.suffix.lower() not in allowed:
-        raise ValueError(f"--output {path}: {'an interpolation' if animation else 'a grid'} is written as "
-                         f"{' or '.join(allowed)}")
+        raise ValueError(
+            f"--output {path}: {'an interpolation' if animation else 'a grid'} is written as {' or '.join(allowed)}"
+        )
     return path
 
 
@@ -111,17 +134,21 @@ def run(args: argparse.Namespace) -> str:
     labels = parse_labels(args.labels)
     generator = Generator.from_pretrained(args.model, revision=args.revision, map_location=args.device)
     if args.interpolate is None:
-        images = generator.generate(args.num_samples, seed=args.seed, labels=grid_labels(labels, args.num_samples),
-                                    truncation=args.truncation)
+        images = generator.generate(
+            args.num_samples, seed=args.seed, labels=grid_labels(labels, args.num_samples), truncation=args.truncation
+        )
         write_picture(images, path, args.nrow or grid_columns(len(images)))
         return f"wrote {path} ({len(images)} images, seed {args.seed})"
     if args.truncation is not None:
         raise ValueError("--truncation applies to grids, not to --interpolate")
     if labels is not None and len(labels) > 2:
-        raise ValueError(f"--labels with --interpolate takes a start class and optionally an end class, got {len(labels)}")
+        raise ValueError(
+            f"--labels with --interpolate takes a start class and optionally an end class, got {len(labels)}"
+        )
     label_a, label_b = (labels + labels[-1:])[:2] if labels else (None, None)
-    frames = generator.interpolate(args.seed, args.interpolate, steps=args.steps, method=args.method,
-                                   label_a=label_a, label_b=label_b)
+    frames = generator.interpolate(
+        args.seed, args.interpolate, steps=args.steps, method=args.method, label_a=label_a, label_b=label_b
+    )
     if path.suffix.lower() == ".png":
         write_picture(frames, path, len(frames))
     else:

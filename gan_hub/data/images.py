@@ -5,12 +5,13 @@ Each builder returns an :class:`ImageDataset` of uint8 images plus labels.
 Images are kept as uint8 in memory and scaled to [-1, 1] per item, which is what every
 generator's tanh output is compared against.
 """
+
 from __future__ import annotations
 
 import gzip
-import zlib
 import os
 import struct
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -99,8 +100,10 @@ def _idx_dataset(name: str, torchvision_cls: str, class_names: list[str], data_d
     image_file, label_file = (_find_idx(root, stem) for stem in IDX_FILES[train])
     if bool(image_file) != bool(label_file):
         missing = IDX_FILES[train][1] if image_file else IDX_FILES[train][0]
-        raise FileNotFoundError(f"{name}: {root} has {(image_file or label_file).name} but not {missing}[.gz]: "
-                                "add the missing file (or remove both to download them)")
+        raise FileNotFoundError(
+            f"{name}: {root} has {(image_file or label_file).name} but not {missing}[.gz]: "
+            "add the missing file (or remove both to download them)"
+        )
     if image_file and label_file:
         images, labels = read_idx(image_file), read_idx(label_file)
         if len(images) != len(labels):
@@ -113,7 +116,8 @@ def _idx_dataset(name: str, torchvision_cls: str, class_names: list[str], data_d
         except RuntimeError as err:
             raise FileNotFoundError(
                 f"{name}: no IDX files in {root} and torchvision could not fetch them ({err}). "
-                f"Pass --data-dir pointing at a folder holding {IDX_FILES[train][0]}[.gz], or run on a connected machine."
+                f"Pass --data-dir pointing at a folder holding {IDX_FILES[train][0]}[.gz], or run on a connected "
+                f"machine."
             ) from err
         images, labels = ds.data, ds.targets
     return ImageDataset(images.unsqueeze(1).contiguous(), labels, info)
@@ -130,8 +134,14 @@ def fashion_mnist(data_dir=None, train: bool = True, download: bool = True) -> I
 
 
 @DATASETS.register("synthetic")
-def synthetic(data_dir=None, train: bool = True, download: bool = False, size: int = 256, image_size: int = 16,
-              num_classes: int = 4) -> ImageDataset:
+def synthetic(
+    data_dir=None,
+    train: bool = True,
+    download: bool = False,
+    size: int = 256,
+    image_size: int = 16,
+    num_classes: int = 4,
+) -> ImageDataset:
     """A tiny, deterministic dataset for tests: class k is a bright square in the k-th cell of a grid."""
     gen = torch.Generator().manual_seed(0 if train else 1)
     labels = torch.arange(size) % num_classes
@@ -141,7 +151,9 @@ def synthetic(data_dir=None, train: bool = True, download: bool = False, size: i
     for k in range(num_classes):
         r, c = divmod(k, cells)
         images[labels == k, :, r * cell : (r + 1) * cell, c * cell : (c + 1) * cell] = 220
-    info = DatasetInfo("synthetic", channels=1, image_size=image_size, class_names=[f"cell {k}" for k in range(num_classes)])
+    info = DatasetInfo(
+        "synthetic", channels=1, image_size=image_size, class_names=[f"cell {k}" for k in range(num_classes)]
+    )
     return ImageDataset(images, labels, info)
 
 
@@ -171,7 +183,7 @@ def centre_crop(images: torch.Tensor, size: int) -> torch.Tensor:
     if height < size or width < size:
         raise ValueError(f"images of {height}x{width} are smaller than the {size}x{size} crop")
     top, left = (height - size) // 2, (width - size) // 2
-    return images[..., top:top + size, left:left + size]
+    return images[..., top : top + size, left : left + size]
 
 
 def load_dataset(name: str, data_dir=None, train: bool = True, download: bool = True, **kwargs):

@@ -4,6 +4,7 @@ The mode-collapse benchmark of Metz et al. (Unrolled GANs) and Lin et al. (PacGA
 stacks three digits drawn independently and uniformly at random (with replacement) from one MNIST
 split; its label is ``100 * d_R + 10 * d_G + d_B`` (0..999).
 """
+
 from __future__ import annotations
 
 import torch
@@ -27,8 +28,9 @@ class StackedMNIST(ImageDataset):
         self.source_indices = source_indices
 
 
-def stack_digits(images: torch.Tensor, labels: torch.Tensor, size: int,
-                 generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def stack_digits(
+    images: torch.Tensor, labels: torch.Tensor, size: int, generator: torch.Generator | None = None
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Stack ``size`` triples of digits drawn uniformly with replacement from ``images`` [M, 1, H, W].
 
     Returns (uint8 images [size, 3, H, W], int64 labels [size], int64 source indices [size, 3]).
@@ -46,8 +48,9 @@ def stack_digits(images: torch.Tensor, labels: torch.Tensor, size: int,
 
 
 @DATASETS.register("stacked-mnist")
-def stacked_mnist(data_dir=None, train: bool = True, download: bool = True, size: int | None = None,
-                  seed: int | None = None) -> StackedMNIST:
+def stacked_mnist(
+    data_dir=None, train: bool = True, download: bool = True, size: int | None = None, seed: int | None = None
+) -> StackedMNIST:
     """Stacked MNIST built on the MNIST ``train`` (60k) or test (10k) split.
 
     ``size`` defaults to the size of that split; ``seed`` defaults to 0 for train and 1 for test, so the
@@ -56,5 +59,7 @@ def stacked_mnist(data_dir=None, train: bool = True, download: bool = True, size
     source = mnist(data_dir=data_dir, train=train, download=download)
     gen = torch.Generator().manual_seed((0 if train else 1) if seed is None else seed)
     images, labels, index = stack_digits(source.images, source.labels, len(source) if size is None else size, gen)
-    info = DatasetInfo("stacked-mnist", channels=3, image_size=source.info.image_size, class_names=list(STACKED_CLASSES))
+    info = DatasetInfo(
+        "stacked-mnist", channels=3, image_size=source.info.image_size, class_names=list(STACKED_CLASSES)
+    )
     return StackedMNIST(images, labels, info, index)

@@ -1,11 +1,12 @@
 """Sample-quality metrics and the scorers (classifiers) they run on.
 
-    from gan_hub.metrics import InceptionScore, load_scorer
-    scorer = load_scorer("mnist-classifier")
-    m = InceptionScore(scorer, splits=10)
-    m.update(images_uint8)          # any number of times
-    mean, std = m.compute()
+from gan_hub.metrics import InceptionScore, load_scorer
+scorer = load_scorer("mnist-classifier")
+m = InceptionScore(scorer, splits=10)
+m.update(images_uint8)          # any number of times
+mean, std = m.compute()
 """
+
 from __future__ import annotations
 
 import os

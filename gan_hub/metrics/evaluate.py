@@ -12,6 +12,7 @@ With the MNIST classifier as scorer the names say "classifier IS", "classifier F
 numbers are comparable only with numbers from the same classifier weights. With Inception-v3 and
 the reference weights they are the standard IS, FID and KID.
 """
+
 from __future__ import annotations
 
 import json
@@ -60,8 +61,9 @@ def reference_scores(scorer_name: str) -> list[dict[str, Any]]:
     return json.loads(path.read_text()).get("reference", [])
 
 
-def sample_batches(generator, num_samples: int, seed: int, batch_size: int,
-                   crop: int | None = None) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
+def sample_batches(
+    generator, num_samples: int, seed: int, batch_size: int, crop: int | None = None
+) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
     """(images, labels) batches that concatenate to ``generator.generate(num_samples, seed=seed)``.
 
     ``crop``: a scorer's input size; larger samples (a model trained on padded images, e.g. ProGAN's
@@ -118,8 +120,16 @@ def _load(name: str):
     return load_scorer(name)
 
 
-def measure(generator, scorer, num_samples: int, seed: int = 0, metrics=("is",), splits: int = SPLITS,
-            batch_size: int = 500, progress: bool = False) -> Measurement:
+def measure(
+    generator,
+    scorer,
+    num_samples: int,
+    seed: int = 0,
+    metrics=("is",),
+    splits: int = SPLITS,
+    batch_size: int = 500,
+    progress: bool = False,
+) -> Measurement:
     """Generate ``num_samples`` images batch by batch and feed the requested metrics."""
     if num_samples < 1 or batch_size < 1:
         raise ValueError(f"num_samples and batch_size must be positive, got {num_samples} and {batch_size}")
@@ -134,14 +144,22 @@ def measure(generator, scorer, num_samples: int, seed: int = 0, metrics=("is",),
         result.statistics = FeatureStatistics()
     counter = _mode_counter(config.dataset, scorer) if "modes" in metrics else None
     if "modes" in metrics and counter is None:
-        raise ValueError(f"no mode count is defined for {config.dataset!r} samples with the {scorer.name} scorer; "
-                         f"modes are counted for mnist (with mnist-classifier) and stacked-mnist")
+        raise ValueError(
+            f"no mode count is defined for {config.dataset!r} samples with the {scorer.name} scorer; "
+            f"modes are counted for mnist (with mnist-classifier) and stacked-mnist"
+        )
     if counter is not None:
         result.num_modes = counter[1]
     need_features = "fid" in metrics or "kid" in metrics
     need_logits = "is" in metrics or result.conditional or (counter is not None and config.dataset != "stacked-mnist")
-    with tqdm(total=num_samples, desc=f"{scorer.name} scores", unit="img", disable=not progress, leave=False,
-              dynamic_ncols=True) as bar:
+    with tqdm(
+        total=num_samples,
+        desc=f"{scorer.name} scores",
+        unit="img",
+        disable=not progress,
+        leave=False,
+        dynamic_ncols=True,
+    ) as bar:
         crop = getattr(getattr(scorer, "module", None), "image_size", None)  # fixed-size scorers (MNIST classifier)
         for images, labels in sample_batches(generator, num_samples, seed, batch_size, crop):
             logits = features = None
@@ -178,45 +196,79 @@ class ReferenceSet:
         return refs.reference_features(scorer, self.dataset, self.split, self.data_dir, progress=progress)
 
 
-def score_entries(result: Measurement, reference: ReferenceSet | None = None, kid_subsets: int = 100,
-                  kid_subset_size: int = 1000) -> list[dict[str, Any]]:
+def score_entries(
+    result: Measurement, reference: ReferenceSet | None = None, kid_subsets: int = 100, kid_subset_size: int = 1000
+) -> list[dict[str, Any]]:
     """metrics.json ``scores`` entries: each names its scorer, sample count, seed and the rest of its protocol."""
     scorer, n = result.scorer, short_count(result.num_samples)
     base = {"scorer": scorer.name, "num_samples": result.num_samples, "seed": result.seed}
     entries = []
     if result.inception is not None:
         mean, std = result.inception.compute()
-        entries.append({"metric": "inception_score", "name": f"{metric_label(scorer.name, 'is')}@{n}", "mean": mean,
-                        "std": std, **base, "splits": result.splits})
+        entries.append(
+            {
+                "metric": "inception_score",
+                "name": f"{metric_label(scorer.name, 'is')}@{n}",
+                "mean": mean,
+                "std": std,
+                **base,
+                "splits": result.splits,
+            }
+        )
     if result.label_agreement is not None:
-        entries.append({"metric": "accuracy", "name": f"classifier label agreement@{n}", "value": result.label_agreement,
-                        **base})
+        entries.append(
+            {"metric": "accuracy", "name": f"classifier label agreement@{n}", "value": result.label_agreement, **base}
+        )
     if (result.statistics is not None or result.features) and reference is None:
         raise ValueError("FID and KID need a reference set of real images")
     if result.statistics is not None:
         stats = reference.statistics(scorer)
-        entries.append({"metric": "fid", "name": f"{metric_label(scorer.name, 'fid')}@{n}",
-                        "value": result.statistics.frechet_distance(stats), **base,
-                        "reference": refs.describe(reference.dataset, reference.split, stats.n)})
+        entries.append(
+            {
+                "metric": "fid",
+                "name": f"{metric_label(scorer.name, 'fid')}@{n}",
+                "value": result.statistics.frechet_distance(stats),
+                **base,
+                "reference": refs.describe(reference.dataset, reference.split, stats.n),
+            }
+        )
     if result.features:
         real = reference.features(scorer)
         size = min(kid_subset_size, len(real), result.num_samples)
         mean, std = kernel_inception_distance(real, torch.cat(result.features), kid_subsets, size)
-        entries.append({"metric": "kid", "name": f"{metric_label(scorer.name, 'kid')}@{n}", "mean": mean, "std": std,
-                        **base, "reference": refs.describe(reference.dataset, reference.split, len(real)),
-                        "subsets": kid_subsets, "subset_size": size})
+        entries.append(
+            {
+                "metric": "kid",
+                "name": f"{metric_label(scorer.name, 'kid')}@{n}",
+                "mean": mean,
+                "std": std,
+                **base,
+                "reference": refs.describe(reference.dataset, reference.split, len(real)),
+                "subsets": kid_subsets,
+                "subset_size": size,
+            }
+        )
     modes = result.modes()
     if modes is not None:
         what = "digit triples" if result.num_modes == 1000 else "classes"
-        entries.append({"metric": "modes_covered", "name": f"{what} covered@{n}", "value": modes["modes_covered"],
-                        "num_modes": modes["num_modes"], **base})
-        entries.append({"metric": "kl_to_uniform", "name": f"KL({what} || uniform)@{n}",
-                        "value": modes["kl_to_uniform"], **base})
+        entries.append(
+            {
+                "metric": "modes_covered",
+                "name": f"{what} covered@{n}",
+                "value": modes["modes_covered"],
+                "num_modes": modes["num_modes"],
+                **base,
+            }
+        )
+        entries.append(
+            {"metric": "kl_to_uniform", "name": f"KL({what} || uniform)@{n}", "value": modes["kl_to_uniform"], **base}
+        )
     return entries
 
 
-def applicable_metrics(requested, config, scorer, reference: ReferenceSet | None, strict: bool,
-                       progress: bool = False) -> list[str]:
+def applicable_metrics(
+    requested, config, scorer, reference: ReferenceSet | None, strict: bool, progress: bool = False
+) -> list[str]:
     """The requested metrics that can be computed for this model; the reference data is made ready here.
 
     With ``strict`` a metric that cannot be computed is an error (the CLI); otherwise it is left out
@@ -226,15 +278,19 @@ def applicable_metrics(requested, config, scorer, reference: ReferenceSet | None
     for metric in parse_metrics(requested):
         try:
             if metric in ("fid", "kid") and reference is None:
-                raise ValueError(f"{metric.upper()} needs real images to compare with; there is no reference set for "
-                                 f"{config.dataset!r} samples")
+                raise ValueError(
+                    f"{metric.upper()} needs real images to compare with; there is no reference set for "
+                    f"{config.dataset!r} samples"
+                )
             if metric == "fid":
                 reference.statistics(scorer, progress)
             if metric == "kid":
                 reference.features(scorer, progress)
             if metric in ("is", "fid", "kid") and not _scorer_takes(scorer, config):
-                raise ValueError(f"{scorer.name} scores {scorer.module.in_channels}-channel images; "
-                                 f"{config.dataset!r} samples have {config.channels} channels")
+                raise ValueError(
+                    f"{scorer.name} scores {scorer.module.in_channels}-channel images; "
+                    f"{config.dataset!r} samples have {config.channels} channels"
+                )
             if metric == "modes" and _mode_counter(config.dataset, scorer) is None:
                 raise ValueError(f"no mode count is defined for {config.dataset!r} samples with {scorer.name}")
         except (FileNotFoundError, ValueError) as err:
@@ -255,10 +311,21 @@ def default_reference(dataset: str, data_dir=None, split: str = "test") -> Refer
     return ReferenceSet(REFERENCE_DATASET[dataset], split, data_dir) if dataset in REFERENCE_DATASET else None
 
 
-def evaluate_generator(generator, num_samples: int = 10000, seed: int = 0, batch_size: int = 500,
-                       progress: bool = False, scorer=None, metrics=METRICS, reference: ReferenceSet | None = None,
-                       data_dir=None, kid_subsets: int = 100, kid_subset_size: int = 1000,
-                       splits: int = SPLITS, strict: bool = False) -> dict[str, Any]:
+def evaluate_generator(
+    generator,
+    num_samples: int = 10000,
+    seed: int = 0,
+    batch_size: int = 500,
+    progress: bool = False,
+    scorer=None,
+    metrics=METRICS,
+    reference: ReferenceSet | None = None,
+    data_dir=None,
+    kid_subsets: int = 100,
+    kid_subset_size: int = 1000,
+    splits: int = SPLITS,
+    strict: bool = False,
+) -> dict[str, Any]:
     """metrics.json content for ``generator``: the requested metrics that apply to its dataset.
 
     ``reference`` defaults to the test split of the model's dataset (FID from shipped statistics;
@@ -282,5 +349,7 @@ def evaluate_generator(generator, num_samples: int = 10000, seed: int = 0, batch
     if not chosen:
         return {"scores": [], "reference": reference_scores(scorer.name)}
     result = measure(generator, scorer, num_samples, seed, chosen, splits, batch_size, progress)
-    return {"scores": score_entries(result, reference, kid_subsets, kid_subset_size),
-            "reference": reference_scores(scorer.name)}
+    return {
+        "scores": score_entries(result, reference, kid_subsets, kid_subset_size),
+        "reference": reference_scores(scorer.name),
+    }

@@ -13,6 +13,7 @@ the exact mean and the unbiased covariance (``np.cov``'s ddof=1, as torch-fideli
 pytorch-fid) at any moment without keeping the features, and without the cancellation of a
 plain sum of squares.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -46,7 +47,9 @@ def frechet_distance(mu_1, sigma_1, mu_2, sigma_2) -> float:
     if sigma_1.shape != (d, d) or sigma_2.shape != (d, d):
         raise ValueError(f"covariances must be [{d}, {d}], got {tuple(sigma_1.shape)} and {tuple(sigma_2.shape)}")
     diff = mu_1 - mu_2
-    value = float(diff @ diff) + float(sigma_1.trace()) + float(sigma_2.trace()) - 2 * trace_sqrt_product(sigma_1, sigma_2)
+    value = (
+        float(diff @ diff) + float(sigma_1.trace()) + float(sigma_2.trace()) - 2 * trace_sqrt_product(sigma_1, sigma_2)
+    )
     return max(value, 0.0)  # rounding can leave -1e-12 for identical statistics
 
 
@@ -117,8 +120,9 @@ class ReferenceStatistics:
 
         path = Path(path)
         if not path.is_file():
-            raise FileNotFoundError(f"reference statistics {path} do not exist; make them with "
-                                    f"`python -m gan_hub.metrics.reference_stats`")
+            raise FileNotFoundError(
+                f"reference statistics {path} do not exist; make them with `python -m gan_hub.metrics.reference_stats`"
+            )
         try:
             tensors = load_file(str(path))
             with safe_open(str(path), "pt") as f:

@@ -1,4 +1,5 @@
 """SHA-256 of weights files, memoised per (path, size, mtime): scores and statistics record it."""
+
 from __future__ import annotations
 
 import hashlib

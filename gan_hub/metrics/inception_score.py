@@ -28,6 +28,7 @@ What ``InceptionScore`` keeps, by assignment:
     that state gives the exact score of each split at any moment.
 A score needs at least one sample per split: fewer samples than splits is an error, never a number.
 """
+
 from __future__ import annotations
 
 import math
@@ -58,7 +59,7 @@ def _split_ids(start: int, count: int, splits: int, assignment: str, total: int 
     if total is None:
         raise ValueError(f"{assignment} split assignment needs the total number of samples")
     if assignment == "shuffled":
-        idx = shuffled_order(total)[start:start + count]
+        idx = shuffled_order(total)[start : start + count]
     # upper[k] = (k+1)*total//splits; sample j lies in split k iff lower[k] <= j < upper[k]
     upper = torch.tensor([(k + 1) * total // splits for k in range(splits)], dtype=torch.int64)
     return torch.searchsorted(upper, idx, right=True)
@@ -74,8 +75,10 @@ def check_enough_samples(n: int, splits: int) -> None:
     if n == 0:
         raise ValueError("no samples yet: call update() before compute()")
     if n < splits:
-        raise ValueError(f"an Inception Score over {splits} splits needs at least {splits} samples (one per split), "
-                         f"got {n}: score more samples or use fewer splits")
+        raise ValueError(
+            f"an Inception Score over {splits} splits needs at least {splits} samples (one per split), "
+            f"got {n}: score more samples or use fewer splits"
+        )
 
 
 def split_scores_from_probs(probs: torch.Tensor, splits: int = 10, assignment: str = "contiguous") -> list[float]:
@@ -98,8 +101,9 @@ def split_scores_from_probs(probs: torch.Tensor, splits: int = 10, assignment: s
     return scores
 
 
-def inception_score_from_probs(probs: torch.Tensor, splits: int = 10,
-                               assignment: str = "contiguous") -> tuple[float, float]:
+def inception_score_from_probs(
+    probs: torch.Tensor, splits: int = 10, assignment: str = "contiguous"
+) -> tuple[float, float]:
     """The plain batch formula on class probabilities ``probs`` [N, K]; returns (mean, std) over splits.
 
     ``assignment``: "contiguous" (split k = rows [k*N//splits, (k+1)*N//splits)), "round-robin"
@@ -130,8 +134,12 @@ class InceptionScore:
 
         self.splits = check_int("splits", splits, minimum=1)
         if num_samples is not None:
-            num_samples = check_int("num_samples", num_samples, minimum=self.splits,
-                                    why=f"at least one sample per split (splits={self.splits})")
+            num_samples = check_int(
+                "num_samples",
+                num_samples,
+                minimum=self.splits,
+                why=f"at least one sample per split (splits={self.splits})",
+            )
         self.assignment = check_choice("assignment", assignment, ASSIGNMENTS)
         if assignment == "shuffled" and num_samples is None:
             raise ValueError("shuffled splits need num_samples (the permutation depends on the total)")
@@ -144,9 +152,9 @@ class InceptionScore:
         self.n = 0
         self._logits: list[torch.Tensor] = []
         self._count = torch.zeros(self.splits, dtype=torch.int64)
-        self._sum_p: torch.Tensor | None = None        # [splits, K] float64
+        self._sum_p: torch.Tensor | None = None  # [splits, K] float64
         self._sum_plogp = torch.zeros(self.splits, dtype=torch.float64)
-        self._hist: torch.Tensor | None = None          # [K] int64, argmax counts
+        self._hist: torch.Tensor | None = None  # [K] int64, argmax counts
 
     @property
     def complete(self) -> bool:
@@ -227,5 +235,7 @@ class InceptionScore:
         return self._hist.clone()
 
     def __repr__(self) -> str:
-        return (f"InceptionScore(scorer={getattr(self.scorer, 'name', self.scorer)!r}, splits={self.splits}, "
-                f"num_samples={self.num_samples}, assignment={self.assignment!r}, n={self.n})")
+        return (
+            f"InceptionScore(scorer={getattr(self.scorer, 'name', self.scorer)!r}, splits={self.splits}, "
+            f"num_samples={self.num_samples}, assignment={self.assignment!r}, n={self.n})"
+        )

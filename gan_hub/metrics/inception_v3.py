@@ -14,6 +14,7 @@ Pickle files are only read when their SHA-256 starts with the reference prefix (
 file, read with ``torch.load(weights_only=True)``); any other weights must be safetensors with
 the same tensor names. Scores from non-reference weights are labelled as such.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -38,9 +39,11 @@ REFERENCE_FILENAME = "weights-inception-2015-12-05-6726825d.pth"
 REFERENCE_SHA256_PREFIX = "6726825d"
 REFERENCE_URL = "https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/" + REFERENCE_FILENAME
 IS_FEATURE, POOL_FEATURE = "logits_unbiased", "2048"
-WHERE_TO_PUT = (f"Put the reference file {REFERENCE_FILENAME} (from {REFERENCE_URL}) at "
-                f"<torch hub dir>/checkpoints/ (torch.hub.get_dir()), or point {ENV_VAR} or --weights at it "
-                f"(or at a .safetensors file of the same tensors).")
+WHERE_TO_PUT = (
+    f"Put the reference file {REFERENCE_FILENAME} (from {REFERENCE_URL}) at "
+    f"<torch hub dir>/checkpoints/ (torch.hub.get_dir()), or point {ENV_VAR} or --weights at it "
+    f"(or at a .safetensors file of the same tensors)."
+)
 
 
 def cached_reference_path() -> Path:
@@ -95,7 +98,8 @@ def read_weights(path: str | os.PathLike) -> InceptionWeights:
         raise CheckpointError(
             f"{NAME}: {path} is not the reference weights file (its SHA-256 starts {sha[:8]}, the reference "
             f"{REFERENCE_SHA256_PREFIX}) and is not safetensors; gan-hub unpickles only the known reference file. "
-            f"Save the tensors you trust with safetensors.torch.save_file, or: {WHERE_TO_PUT}")
+            f"Save the tensors you trust with safetensors.torch.save_file, or: {WHERE_TO_PUT}"
+        )
     return InceptionWeights(path, sha, state)
 
 
@@ -122,8 +126,9 @@ def build_network(weights: InceptionWeights) -> nn.Module:
         try:
             return network_cls(NAME, [POOL_FEATURE, IS_FEATURE])
         except RuntimeError as err:  # torch's message lists the missing, unexpected and mis-shaped tensors
-            raise CheckpointError(f"{NAME}: {weights.path} does not fit the Inception-v3 network: {err}. "
-                                  f"{WHERE_TO_PUT}") from err
+            raise CheckpointError(
+                f"{NAME}: {weights.path} does not fit the Inception-v3 network: {err}. {WHERE_TO_PUT}"
+            ) from err
 
 
 def random_weights_state(seed: int = 0, logit_scale: float = 1.0) -> dict[str, torch.Tensor]:
@@ -188,13 +193,17 @@ class InceptionV3(nn.Module):
 
 
 @SCORERS.register(NAME)
-def load_inception_v3(weights_path=None, device="cpu", batch_size: int = 50, download: bool = True,
-                      channels_last: bool = True) -> Scorer:
+def load_inception_v3(
+    weights_path=None, device="cpu", batch_size: int = 50, download: bool = True, channels_last: bool = True
+) -> Scorer:
     """The Inception-v3 scorer as a :class:`Scorer`; see the module docstring for where weights come from."""
     weights = read_weights(find_weights(weights_path, download))
     module = InceptionV3(build_network(weights), channels_last=channels_last)
     if channels_last:
         module.network.to(memory_format=torch.channels_last)
-    info = {"weights_path": str(weights.path), "weights_sha256": weights.sha256,
-            "reference_weights": weights.is_reference}
+    info = {
+        "weights_path": str(weights.path),
+        "weights_sha256": weights.sha256,
+        "reference_weights": weights.is_reference,
+    }
     return Scorer(NAME, module.to(device), InceptionV3.num_classes, batch_size=batch_size, info=info)

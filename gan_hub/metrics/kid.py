@@ -6,14 +6,16 @@ vectors each (drawn without replacement by ``numpy.random.RandomState(seed).choi
 first, in that order), the unbiased MMD^2 of each pair, then the mean and the population std over
 the pairs. Computed in float64.
 """
+
 from __future__ import annotations
 
 import numpy as np
 import torch
 
 
-def polynomial_kernel(x: torch.Tensor, y: torch.Tensor, degree: int = 3, gamma: float | None = None,
-                      coef0: float = 1.0) -> torch.Tensor:
+def polynomial_kernel(
+    x: torch.Tensor, y: torch.Tensor, degree: int = 3, gamma: float | None = None, coef0: float = 1.0
+) -> torch.Tensor:
     gamma = 1.0 / x.shape[1] if gamma is None else gamma
     return (x @ y.T * gamma + coef0) ** degree
 
@@ -26,8 +28,9 @@ def mmd2_unbiased(k_xx: torch.Tensor, k_xy: torch.Tensor, k_yy: torch.Tensor) ->
     return float(within_x + within_y - 2 * k_xy.mean())
 
 
-def kernel_inception_distance(real: torch.Tensor, fake: torch.Tensor, subsets: int = 100, subset_size: int = 1000,
-                              seed: int = 2020) -> tuple[float, float]:
+def kernel_inception_distance(
+    real: torch.Tensor, fake: torch.Tensor, subsets: int = 100, subset_size: int = 1000, seed: int = 2020
+) -> tuple[float, float]:
     """(mean, std) of the unbiased MMD^2 over ``subsets`` subset pairs; see the module docstring."""
     real = torch.as_tensor(real).detach().to("cpu", torch.float64)
     fake = torch.as_tensor(fake).detach().to("cpu", torch.float64)
@@ -36,8 +39,10 @@ def kernel_inception_distance(real: torch.Tensor, fake: torch.Tensor, subsets: i
     if subsets < 1 or subset_size < 2:
         raise ValueError(f"need subsets >= 1 and subset_size >= 2, got {subsets} and {subset_size}")
     if min(len(real), len(fake)) < subset_size:
-        raise ValueError(f"KID subsets of {subset_size} need at least that many vectors in each set; "
-                         f"got {len(real)} real and {len(fake)} generated. Lower the subset size or add samples.")
+        raise ValueError(
+            f"KID subsets of {subset_size} need at least that many vectors in each set; "
+            f"got {len(real)} real and {len(fake)} generated. Lower the subset size or add samples."
+        )
     rng = np.random.RandomState(seed)
     values = []
     for _ in range(subsets):

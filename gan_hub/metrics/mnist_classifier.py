@@ -4,6 +4,7 @@ Scores computed with it are *classifier* Inception Scores (and, later, classifie
 idea of Salimans et al. with an MNIST classifier in place of Inception-v3. They are only
 comparable with other numbers computed with this very classifier (same weights file).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -49,9 +50,16 @@ class MnistClassifier(nn.Module):
     dropout and one linear layer. About 0.14M parameters.
     """
 
-    def __init__(self, in_channels: int = 1, image_size: int = 28, num_classes: int = 10,
-                 widths: list[int] | tuple[int, ...] = (32, 64, 128), dropout: float = 0.2,
-                 pixel_mean: float = 0.1307, pixel_std: float = 0.3081):
+    def __init__(
+        self,
+        in_channels: int = 1,
+        image_size: int = 28,
+        num_classes: int = 10,
+        widths: list[int] | tuple[int, ...] = (32, 64, 128),
+        dropout: float = 0.2,
+        pixel_mean: float = 0.1307,
+        pixel_std: float = 0.3081,
+    ):
         super().__init__()
         if len(widths) != 3:
             raise ValueError(f"widths must list 3 stage widths, got {widths}")
@@ -101,8 +109,15 @@ class Scorer:
     ``logits_and_features(uint8 images)`` (both from one pass) fits.
     """
 
-    def __init__(self, name: str, module: nn.Module, num_classes: int, batch_size: int = 1000,
-                 class_names: list[str] | None = None, info: dict | None = None):
+    def __init__(
+        self,
+        name: str,
+        module: nn.Module,
+        num_classes: int,
+        batch_size: int = 1000,
+        class_names: list[str] | None = None,
+        info: dict | None = None,
+    ):
         self.name, self.module, self.num_classes = name, module.eval(), num_classes
         self.batch_size = batch_size
         self.class_names = class_names or [str(k) for k in range(num_classes)]
@@ -118,7 +133,9 @@ class Scorer:
 
     def _batched(self, fn, images: torch.Tensor):
         if images.dtype != torch.uint8 or images.ndim != 4:
-            raise ValueError(f"{self.name}: images must be uint8 [N, C, H, W], got {images.dtype} {tuple(images.shape)}")
+            raise ValueError(
+                f"{self.name}: images must be uint8 [N, C, H, W], got {images.dtype} {tuple(images.shape)}"
+            )
         self.module.eval()
         chunks = [images[i : i + self.batch_size] for i in range(0, len(images), self.batch_size)] or [images]
         outs = [fn(chunk) for chunk in chunks]  # an empty batch still gives outputs of the right shape
@@ -168,11 +185,19 @@ def load_mnist_classifier(weights_path=None, device="cpu", batch_size: int = 100
     path = Path(weights_path) if weights_path is not None else shipped / WEIGHTS_FILE
     config = _read_config(path.parent) or _read_config(shipped)
     module = build_mnist_classifier(config.get("architecture"))
-    hint = ("Pass weights_path (--weights) pointing at a model.safetensors written by "
-            "`python -m train.classifier`, or retrain with that command.")
+    hint = (
+        "Pass weights_path (--weights) pointing at a model.safetensors written by "
+        "`python -m train.classifier`, or retrain with that command."
+    )
     load_state_strict(module, path, NAME, hint)
     info = {k: config[k] for k in ("test_accuracy", "provenance") if k in config}
     info["weights_path"] = str(path)
     info["weights_sha256"] = sha256_of(path)
-    return Scorer(NAME, module.to(device), module.num_classes, batch_size=batch_size,
-                  class_names=[str(k) for k in range(module.num_classes)], info=info)
+    return Scorer(
+        NAME,
+        module.to(device),
+        module.num_classes,
+        batch_size=batch_size,
+        class_names=[str(k) for k in range(module.num_classes)],
+        info=info,
+    )

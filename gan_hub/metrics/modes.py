@@ -9,11 +9,13 @@
 Every function returns plain Python numbers and lists, so the result can go straight to ``json.dumps``.
 Quantities that are undefined (e.g. a KL over zero samples) are ``None``.
 """
+
 from __future__ import annotations
 
 import torch
 
-from ..data.toy2d import Mixture2D, mixture as _mixture
+from ..data.toy2d import Mixture2D
+from ..data.toy2d import mixture as _mixture
 
 
 def _kl_to_uniform(counts: torch.Tensor) -> float | None:
@@ -90,8 +92,9 @@ def default_min_count(num_samples: int, num_modes: int) -> int:
     return max(1, int(round(0.1 * num_samples / num_modes)))
 
 
-def mixture_coverage(points: torch.Tensor, mixture: Mixture2D | str, quality_stds: float = 3.0,
-                     min_count: int | None = None) -> dict:
+def mixture_coverage(
+    points: torch.Tensor, mixture: Mixture2D | str, quality_stds: float = 3.0, min_count: int | None = None
+) -> dict:
     """Mode coverage of 2-D ``points`` [N, 2] against a :class:`Mixture2D` (or its name, e.g. ``"ring8"``).
 
     A sample is *high quality* when its distance to the nearest centre is at most ``quality_stds * std``

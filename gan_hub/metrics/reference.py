@@ -5,10 +5,13 @@ was made with, and loading checks it. Shipped files live in ``assets/<scorer>/re
 (the MNIST classifier's: 128-d features, about 130 KB each); the others are made on demand and
 cached under ``$GAN_HUB_CACHE`` (default ``~/.cache/gan_hub``)``/reference/<scorer>/<weights sha[:12]>/``.
 
-    python -m gan_hub.metrics.reference --scorer mnist-classifier --dataset mnist --data-dir DIR [--output-dir DIR] [--record]
+    python -m gan_hub.metrics.reference --scorer mnist-classifier --dataset mnist --data-dir DIR [--output-dir DIR]
+    [--record]
 
-The shipped MNIST-classifier files were made with ``--output-dir gan_hub/metrics/assets/mnist-classifier/reference --record``.
+The shipped MNIST-classifier files were made with ``--output-dir gan_hub/metrics/assets/mnist-classifier/reference
+--record``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,7 +45,10 @@ def file_name(dataset: str, split: str) -> str:
 
 def candidate_paths(scorer, dataset: str, split: str) -> list[Path]:
     name = file_name(dataset, split)
-    return [ASSETS / scorer.name / "reference" / name, cache_root() / "reference" / scorer.name / weights_sha256(scorer)[:12] / name]
+    return [
+        ASSETS / scorer.name / "reference" / name,
+        cache_root() / "reference" / scorer.name / weights_sha256(scorer)[:12] / name,
+    ]
 
 
 def describe(dataset: str, split: str, n: int) -> str:
@@ -64,7 +70,9 @@ def real_images(dataset: str, split: str, data_dir=None) -> torch.Tensor:
 
 def compute_features(scorer, images: torch.Tensor, batch_size: int = 1000, progress: bool = False) -> torch.Tensor:
     chunks = []
-    for start in tqdm(range(0, len(images), batch_size), desc=f"{scorer.name} features", disable=not progress, leave=False):
+    for start in tqdm(
+        range(0, len(images), batch_size), desc=f"{scorer.name} features", disable=not progress, leave=False
+    ):
         chunks.append(scorer.features(images[start : start + batch_size]))
     return torch.cat(chunks)
 
@@ -77,18 +85,26 @@ def reference_features(scorer, dataset: str, split: str, data_dir=None, progress
     return _FEATURES[key]
 
 
-def make_statistics(scorer, dataset: str, split: str, data_dir=None, output_dir: Path | None = None,
-                    progress: bool = False) -> Path:
+def make_statistics(
+    scorer, dataset: str, split: str, data_dir=None, output_dir: Path | None = None, progress: bool = False
+) -> Path:
     """Compute and save the feature statistics of a real split; returns the file written."""
     stats = FeatureStatistics().update(reference_features(scorer, dataset, split, data_dir, progress))
     folder = Path(output_dir) if output_dir else candidate_paths(scorer, dataset, split)[1].parent
-    metadata = {"scorer": scorer.name, "weights_sha256": weights_sha256(scorer), "dataset": dataset, "split": split,
-                "feature_dim": str(stats.dim), "covariance": "unbiased (ddof=1)"}
+    metadata = {
+        "scorer": scorer.name,
+        "weights_sha256": weights_sha256(scorer),
+        "dataset": dataset,
+        "split": split,
+        "feature_dim": str(stats.dim),
+        "covariance": "unbiased (ddof=1)",
+    }
     return stats.save(folder / file_name(dataset, split), metadata)
 
 
-def load_statistics(scorer, dataset: str, split: str, data_dir=None, compute: bool = True,
-                    progress: bool = False) -> ReferenceStatistics:
+def load_statistics(
+    scorer, dataset: str, split: str, data_dir=None, compute: bool = True, progress: bool = False
+) -> ReferenceStatistics:
     """The shipped or cached statistics of a real split; made (and cached) from the data when ``compute``."""
     _check_split(split)
     sha = weights_sha256(scorer)
@@ -96,30 +112,42 @@ def load_statistics(scorer, dataset: str, split: str, data_dir=None, compute: bo
         if path.is_file():
             stats = ReferenceStatistics.load(path)
             if stats.metadata.get("weights_sha256") != sha:
-                raise CheckpointError(f"{path} was made with other {scorer.name} weights "
-                                      f"({stats.metadata.get('weights_sha256', '?')[:12]} vs {sha[:12]}); delete it or "
-                                      f"remake it with `python -m gan_hub.metrics.reference --scorer {scorer.name}`")
+                raise CheckpointError(
+                    f"{path} was made with other {scorer.name} weights "
+                    f"({stats.metadata.get('weights_sha256', '?')[:12]} vs {sha[:12]}); delete it or "
+                    f"remake it with `python -m gan_hub.metrics.reference --scorer {scorer.name}`"
+                )
             return stats
     if not compute:
-        raise FileNotFoundError(f"no {scorer.name} statistics for {dataset} {split}; make them with "
-                                f"`python -m gan_hub.metrics.reference --scorer {scorer.name} --dataset {dataset} --data-dir DIR`")
+        raise FileNotFoundError(
+            f"no {scorer.name} statistics for {dataset} {split}; make them with "
+            f"`python -m gan_hub.metrics.reference --scorer {scorer.name} --dataset {dataset} --data-dir DIR`"
+        )
     return ReferenceStatistics.load(make_statistics(scorer, dataset, split, data_dir, progress=progress))
 
 
 def main(argv=None) -> list[Path]:
     from . import load_scorer
 
-    parser = argparse.ArgumentParser(prog="python -m gan_hub.metrics.reference",
-                                     description="Feature statistics of real data, for FID.")
+    parser = argparse.ArgumentParser(
+        prog="python -m gan_hub.metrics.reference", description="Feature statistics of real data, for FID."
+    )
     parser.add_argument("--scorer", default="mnist-classifier")
     parser.add_argument("--weights", default=None, help="scorer weights file (default: the scorer's own)")
     parser.add_argument("--dataset", default="mnist")
     parser.add_argument("--splits", nargs="+", default=list(SPLITS), choices=SPLITS)
     parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--output-dir", type=Path, default=None,
-                        help="default: the cache; the shipped files were written to gan_hub/metrics/assets/<scorer>/reference")
-    parser.add_argument("--record", action="store_true",
-                        help="also write the real-data FID/KID baselines into the shipped assets/<scorer>/metrics.json")
+    parser.add_argument(
+        "--output-dir",
+        type=Path,
+        default=None,
+        help="default: the cache; the shipped files were written to gan_hub/metrics/assets/<scorer>/reference",
+    )
+    parser.add_argument(
+        "--record",
+        action="store_true",
+        help="also write the real-data FID/KID baselines into the shipped assets/<scorer>/metrics.json",
+    )
     args = parser.parse_args(argv)
     scorer = load_scorer(args.scorer, weights_path=args.weights)
     written = []
@@ -146,12 +174,25 @@ def real_data_baselines(scorer, dataset: str, data_dir=None) -> list[dict]:
     kid_mean, kid_std = kernel_inception_distance(test, train[:n])
     common = {"scorer": scorer.name, "num_samples": n}
     return [
-        {"metric": "fid", "name": f"{metric_label(scorer.name, 'fid')}@{n // 1000}k, {dataset} train set (first {n:,})",
-         "value": fid, **common, "reference": describe(dataset, "test", len(test)),
-         "data": f"{dataset} train set, first {n:,} in file order, against the test set"},
-        {"metric": "kid", "name": f"{metric_label(scorer.name, 'kid')}@{n // 1000}k, {dataset} train set (first {n:,})",
-         "mean": kid_mean, "std": kid_std, **common, "reference": describe(dataset, "test", len(test)),
-         "subsets": 100, "subset_size": 1000, "data": f"{dataset} train set, first {n:,} in file order, against the test set"},
+        {
+            "metric": "fid",
+            "name": f"{metric_label(scorer.name, 'fid')}@{n // 1000}k, {dataset} train set (first {n:,})",
+            "value": fid,
+            **common,
+            "reference": describe(dataset, "test", len(test)),
+            "data": f"{dataset} train set, first {n:,} in file order, against the test set",
+        },
+        {
+            "metric": "kid",
+            "name": f"{metric_label(scorer.name, 'kid')}@{n // 1000}k, {dataset} train set (first {n:,})",
+            "mean": kid_mean,
+            "std": kid_std,
+            **common,
+            "reference": describe(dataset, "test", len(test)),
+            "subsets": 100,
+            "subset_size": 1000,
+            "data": f"{dataset} train set, first {n:,} in file order, against the test set",
+        },
     ]
 
 

@@ -1,4 +1,5 @@
 """Layers shared by architectures."""
+
 from .conditioning import OneHotConcat, ProjectionHead
 
 __all__ = ["OneHotConcat", "ProjectionHead"]

@@ -16,6 +16,7 @@ position here depends on every input position, so distant parts of an image can 
 in one layer. The cost is an N x N attention matrix per image, which is why the block goes at a
 moderate resolution. The max-pooling of keys and values used in the authors' later code is left out.
 """
+
 from __future__ import annotations
 
 import torch
@@ -34,26 +35,28 @@ class SelfAttention2d(nn.Module):
         super().__init__()
         key_channels = key_channels or max(1, channels // 8)
         value_channels = value_channels or max(1, channels // 2)
-        self.f = nn.Conv2d(channels, key_channels, 1)    # keys
-        self.g = nn.Conv2d(channels, key_channels, 1)    # queries
+        self.f = nn.Conv2d(channels, key_channels, 1)  # keys
+        self.g = nn.Conv2d(channels, key_channels, 1)  # queries
         self.h = nn.Conv2d(channels, value_channels, 1)  # values
         self.v = nn.Conv2d(value_channels, channels, 1)  # output projection
         self.gamma = nn.Parameter(torch.zeros(1))
 
     def attention(self, x: torch.Tensor) -> torch.Tensor:
-        keys = self.f(x).flatten(2)                   # [B, C', N]
-        queries = self.g(x).flatten(2)                # [B, C', N]
-        scores = queries.transpose(1, 2) @ keys       # [B, N (query j), N (key i)]
+        keys = self.f(x).flatten(2)  # [B, C', N]
+        queries = self.g(x).flatten(2)  # [B, C', N]
+        scores = queries.transpose(1, 2) @ keys  # [B, N (query j), N (key i)]
         return torch.softmax(scores, dim=-1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         beta = self.attention(x)
-        values = self.h(x).flatten(2)                 # [B, C_v, N]
+        values = self.h(x).flatten(2)  # [B, C_v, N]
         attended = (values @ beta.transpose(1, 2)).unflatten(2, x.shape[2:])  # o_j before v: sum_i beta[j,i] h_i
         return self.gamma * self.v(attended) + x
 
     def extra_repr(self) -> str:
-        return f"channels={self.v.out_channels}, key_channels={self.f.out_channels}, value_channels={self.h.out_channels}"
+        return (
+            f"channels={self.v.out_channels}, key_channels={self.f.out_channels}, value_channels={self.h.out_channels}"
+        )
 
 
 __all__ = ["SelfAttention2d"]

@@ -7,6 +7,7 @@ discriminator stops reading the label: the head's class embedding (projection) i
 outputs come back from the network's own ``__call__``, and therefore through a DDP wrapper, which is
 what lets data parallelism synchronise the class head's gradients; nothing is kept on the module.
 """
+
 from __future__ import annotations
 
 import torch
@@ -47,8 +48,9 @@ def _projection_and_width(head: nn.Module) -> tuple[ProjectionHead, int]:
         return head, head.linear.in_features
     if isinstance(head, MinibatchDiscriminationHead):
         return head.head, head.minibatch.in_features
-    raise ValueError(f"an auxiliary classifier needs a ProjectionHead (or minibatch-discrimination) head, "
-                     f"got {type(head).__name__}")
+    raise ValueError(
+        f"an auxiliary classifier needs a ProjectionHead (or minibatch-discrimination) head, got {type(head).__name__}"
+    )
 
 
 def add_auxiliary_classifier(discriminator: nn.Module, num_classes: int | None = None) -> nn.Module:
@@ -65,8 +67,10 @@ def add_auxiliary_classifier(discriminator: nn.Module, num_classes: int | None =
             raise ValueError(f"the discriminator already classifies {head.num_classes} classes, not {num_classes}")
         return discriminator
     if not hasattr(discriminator, "body") or head is None:
-        raise ValueError(f"an auxiliary classifier needs a discriminator with .body and .head; "
-                         f"{type(discriminator).__name__} has none")
+        raise ValueError(
+            f"an auxiliary classifier needs a discriminator with .body and .head; "
+            f"{type(discriminator).__name__} has none"
+        )
     projection, width = _projection_and_width(head)
     if num_classes is None:
         if projection.embed is None:

@@ -1,4 +1,5 @@
 """Class conditioning: one-hot concatenation for generators, a projection head for discriminators."""
+
 from __future__ import annotations
 
 import torch

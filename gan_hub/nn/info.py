@@ -26,6 +26,7 @@ MNIST Q: FC 128, batch norm, leaky ReLU, FC output), as one mapping (gan_hub.gam
 Everything comes back from the network's own call, so through a DDP wrapper, which synchronises Q's
 gradients; nothing is kept on the module.
 """
+
 from __future__ import annotations
 
 import math
@@ -55,7 +56,7 @@ class CodeLayout:
 
     latent_dim: int
     categorical: int = 0  # K, the number of categories of the one categorical code (0: none)
-    continuous: int = 0   # C, the number of continuous codes
+    continuous: int = 0  # C, the number of continuous codes
 
     def __post_init__(self):
         _count("info_categorical", self.categorical)
@@ -65,8 +66,10 @@ class CodeLayout:
         if not self.categorical and not self.continuous:
             raise ValueError("an InfoGAN latent needs at least one code: set info_categorical or info_continuous")
         if self.noise_dim < 1:
-            raise ValueError(f"latent_dim {self.latent_dim} leaves no noise after {self.categorical} categorical and "
-                             f"{self.continuous} continuous code slots: raise latent_dim")
+            raise ValueError(
+                f"latent_dim {self.latent_dim} leaves no noise after {self.categorical} categorical and "
+                f"{self.continuous} continuous code slots: raise latent_dim"
+            )
 
     @classmethod
     def from_options(cls, latent_dim: int, arch_kwargs: dict) -> "CodeLayout | None":
@@ -84,8 +87,8 @@ class CodeLayout:
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"expected latents of shape [N, {self.latent_dim}], got {tuple(z.shape)}")
         n, k = self.noise_dim, self.categorical
-        category = z[:, n:n + k].argmax(1) if k else None
-        continuous = torch.erf(z[:, n + k:] / math.sqrt(2.0)) if self.continuous else None
+        category = z[:, n : n + k].argmax(1) if k else None
+        continuous = torch.erf(z[:, n + k :] / math.sqrt(2.0)) if self.continuous else None
         return z[:, :n], category, continuous
 
     def network_input(self, noise: Tensor, categorical: Tensor | None, continuous: Tensor | None) -> Tensor:
@@ -94,16 +97,20 @@ class CodeLayout:
         if self.categorical:
             if categorical is None:
                 raise ValueError("this model has a categorical code: pass it")
-            parts.append(categorical.to(noise.dtype) if categorical.is_floating_point()
-                         else F.one_hot(categorical.long(), self.categorical).to(noise.dtype))
+            parts.append(
+                categorical.to(noise.dtype)
+                if categorical.is_floating_point()
+                else F.one_hot(categorical.long(), self.categorical).to(noise.dtype)
+            )
         if self.continuous:
             if continuous is None:
                 raise ValueError("this model has continuous codes: pass them")
             parts.append(continuous.to(noise.dtype))
         return torch.cat(parts, dim=1)
 
-    def resolve_codes(self, n: int, codes: dict, drawn_categorical: Tensor | None,
-                      drawn_continuous: Tensor | None) -> tuple[Tensor | None, Tensor | None]:
+    def resolve_codes(
+        self, n: int, codes: dict, drawn_categorical: Tensor | None, drawn_continuous: Tensor | None
+    ) -> tuple[Tensor | None, Tensor | None]:
         """Explicit ``codes`` (see ``Generator.generate``) over the codes a seed drew; what is not given stays drawn."""
         if not isinstance(codes, dict):
             raise TypeError(f"codes must be a dict with 'categorical' and/or 'continuous', got {type(codes).__name__}")
@@ -143,7 +150,9 @@ class CodeLayout:
             raise ValueError("this model has no continuous codes")
         if isinstance(value, Real):
             if c != 1:
-                raise ValueError(f"this model has {c} continuous codes: give a list of {c} values (None keeps a code drawn)")
+                raise ValueError(
+                    f"this model has {c} continuous codes: give a list of {c} values (None keeps a code drawn)"
+                )
             value = [value]
         if isinstance(value, Tensor):
             t = value.detach().float().cpu()
@@ -178,8 +187,9 @@ class InfoCodeGenerator(nn.Module):
     def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
         return self.net(self.layout.network_input(*self.layout.split(z)), labels)
 
-    def from_codes(self, noise: Tensor, categorical: Tensor | None, continuous: Tensor | None,
-                   labels: Tensor | None = None) -> Tensor:
+    def from_codes(
+        self, noise: Tensor, categorical: Tensor | None, continuous: Tensor | None, labels: Tensor | None = None
+    ) -> Tensor:
         """Images for explicit codes: category ids [N] (or probabilities [N, K]) and continuous values [N, C]."""
         device = noise.device
         categorical = None if categorical is None else categorical.to(device)
@@ -211,8 +221,15 @@ class InfoHead(nn.Module):
     """head(features) -> {"logits": adversarial logit [N], "q_categorical": [N, K], "q_continuous": [N, C]}
     (a Q key only for the codes the model has)."""
 
-    def __init__(self, adversarial: nn.Module, in_features: int, categorical: int, continuous: int,
-                 hidden: int = 128, batch_norm: bool = True):
+    def __init__(
+        self,
+        adversarial: nn.Module,
+        in_features: int,
+        categorical: int,
+        continuous: int,
+        hidden: int = 128,
+        batch_norm: bool = True,
+    ):
         super().__init__()
         if isinstance(hidden, bool) or not isinstance(hidden, int) or hidden < 1:
             raise ValueError(f"the Q head's hidden width must be a positive integer, got {hidden!r}")
@@ -266,15 +283,21 @@ def add_info_head(discriminator: nn.Module, categorical: int, continuous: int, h
     head = getattr(discriminator, "head", None)
     if isinstance(head, InfoHead):
         if (head.categorical, head.continuous) != (categorical, continuous):
-            raise ValueError(f"the discriminator already has a Q head for {head.categorical} categories and "
-                             f"{head.continuous} continuous codes")
+            raise ValueError(
+                f"the discriminator already has a Q head for {head.categorical} categories and "
+                f"{head.continuous} continuous codes"
+            )
         return discriminator
     if not hasattr(discriminator, "body") or head is None:
-        raise ValueError(f"a Q head needs a discriminator with .body and .head; {type(discriminator).__name__} has none")
+        raise ValueError(
+            f"a Q head needs a discriminator with .body and .head; {type(discriminator).__name__} has none"
+        )
     projection, width = _projection_and_width(head)
     batch_norm = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in discriminator.body.modules())
     weight = projection.linear.weight
-    new_head = InfoHead(head, width, categorical, continuous, hidden, batch_norm).to(device=weight.device, dtype=weight.dtype)
+    new_head = InfoHead(head, width, categorical, continuous, hidden, batch_norm).to(
+        device=weight.device, dtype=weight.dtype
+    )
     if parametrize.is_parametrized(projection.linear, "weight"):
         from .spectral import apply_spectral_norm
 
@@ -283,17 +306,23 @@ def add_info_head(discriminator: nn.Module, categorical: int, continuous: int, h
     return discriminator
 
 
-def discriminate_with_codes(discriminator: nn.Module, x: Tensor, labels: Tensor | None = None
-                            ) -> tuple[Tensor, tuple[Tensor | None, Tensor | None]]:
+def discriminate_with_codes(
+    discriminator: nn.Module, x: Tensor, labels: Tensor | None = None
+) -> tuple[Tensor, tuple[Tensor | None, Tensor | None]]:
     """(adversarial logits [N], (categorical logits [N, K], continuous means [N, C])); through DDP if wrapped."""
     info_head(discriminator)
     out = discriminator(x, labels)
     return out["logits"], (out.get("q_categorical"), out.get("q_continuous"))
 
 
-def information_loss(q_categorical: Tensor | None, q_continuous: Tensor | None, categorical: Tensor | None,
-                     continuous: Tensor | None, categorical_weight: float = 1.0, continuous_weight: float = 0.1
-                     ) -> tuple[Tensor, dict[str, float]]:
+def information_loss(
+    q_categorical: Tensor | None,
+    q_continuous: Tensor | None,
+    categorical: Tensor | None,
+    continuous: Tensor | None,
+    categorical_weight: float = 1.0,
+    continuous_weight: float = 0.1,
+) -> tuple[Tensor, dict[str, float]]:
     """lambda_cat * CE(Q's logits, c) + lambda_cont * Gaussian NLL of the continuous codes, in float32.
 
     The Gaussian has unit variance and Q's mean: its NLL per code is (u - mu)^2 / 2 (the constant
@@ -321,5 +350,15 @@ def information_loss(q_categorical: Tensor | None, q_continuous: Tensor | None, 
     return sum(parts), logs
 
 
-__all__ = ["CodeLayout", "INFO_OPTIONS", "InfoCodeGenerator", "InfoHead", "add_info_head", "discriminate_with_codes",
-           "find_info_generator", "info_head", "information_loss", "with_info_codes"]
+__all__ = [
+    "CodeLayout",
+    "INFO_OPTIONS",
+    "InfoCodeGenerator",
+    "InfoHead",
+    "add_info_head",
+    "discriminate_with_codes",
+    "find_info_generator",
+    "info_head",
+    "information_loss",
+    "with_info_codes",
+]

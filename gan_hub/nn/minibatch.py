@@ -9,6 +9,7 @@ and the discriminator's head sees [f(x_i), o(x_i)] (A + B features). The sum lea
 term is always exp(0) = 1), so o(x_i)_b = 0 for an example unlike all others and n - 1 for a batch
 of n identical examples: a collapsed generator batch is easy to tell apart from a real one.
 """
+
 from __future__ import annotations
 
 import math
@@ -74,8 +75,10 @@ def add_minibatch_discrimination(discriminator: nn.Module, num_kernels: int = 10
     """
     head = getattr(discriminator, "head", None)
     if not hasattr(discriminator, "body") or not isinstance(head, ProjectionHead):
-        raise ValueError(f"minibatch discrimination needs a discriminator with .body and a ProjectionHead .head; "
-                         f"{type(discriminator).__name__} has head {type(head).__name__}")
+        raise ValueError(
+            f"minibatch discrimination needs a discriminator with .body and a ProjectionHead .head; "
+            f"{type(discriminator).__name__} has head {type(head).__name__}"
+        )
     num_classes = head.embed.num_embeddings if head.embed is not None else 0
     new_head = MinibatchDiscriminationHead(head.linear.in_features, num_classes, num_kernels, kernel_dim)
     discriminator.head = new_head.to(head.linear.weight.device)

@@ -1,4 +1,5 @@
 """Additive Gaussian noise on a layer's input, in training mode only (the semi-supervised GAN's D)."""
+
 from __future__ import annotations
 
 import torch

@@ -1,6 +1,7 @@
 """Layers of progressive growing (Karras, Aila, Laine & Lehtinen, 2017, "Progressive Growing of GANs
 for Improved Quality, Stability, and Variation", arXiv:1710.10196, sec. 4): the equalized learning
 rate, pixelwise feature normalisation and the minibatch standard-deviation feature."""
+
 from __future__ import annotations
 
 import math
@@ -14,8 +15,14 @@ class EqualizedConv2d(nn.Module):
     """A convolution whose weights are drawn from N(0, 1) and scaled at run time by He's constant
     sqrt(2 / fan_in): every weight then learns at the same speed under Adam (sec. 4.1)."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, gain: float = math.sqrt(2),
-                 padding: int | None = None):  # None: "same" padding for odd kernels
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        gain: float = math.sqrt(2),
+        padding: int | None = None,
+    ):  # None: "same" padding for odd kernels
         super().__init__()
         self.weight = nn.Parameter(torch.randn(out_channels, in_channels, kernel_size, kernel_size))
         self.bias = nn.Parameter(torch.zeros(out_channels))

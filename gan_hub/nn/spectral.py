@@ -6,6 +6,7 @@ forward (PyTorch's ``torch.nn.utils.parametrizations.spectral_norm``). Convoluti
 as the matrix [out_channels, in_channels * kernel] (dimension 1 first for transposed convolutions),
 as in the paper. Embeddings (the projection head's class embedding) are left as they are.
 """
+
 from __future__ import annotations
 
 from torch import nn
@@ -14,8 +15,12 @@ from torch.nn.utils.parametrizations import spectral_norm
 
 NORMALISED_LAYERS = (
     nn.Linear,
-    nn.Conv1d, nn.Conv2d, nn.Conv3d,
-    nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d,
+    nn.Conv1d,
+    nn.Conv2d,
+    nn.Conv3d,
+    nn.ConvTranspose1d,
+    nn.ConvTranspose2d,
+    nn.ConvTranspose3d,
 )
 
 
@@ -25,8 +30,11 @@ def apply_spectral_norm(module: nn.Module) -> nn.Module:
     Layers whose weight is already parametrised are left alone, so applying it twice is harmless.
     """
     for layer in list(module.modules()):
-        if (isinstance(layer, NORMALISED_LAYERS) and isinstance(getattr(layer, "weight", None), nn.Parameter)
-                and not parametrize.is_parametrized(layer, "weight")):
+        if (
+            isinstance(layer, NORMALISED_LAYERS)
+            and isinstance(getattr(layer, "weight", None), nn.Parameter)
+            and not parametrize.is_parametrized(layer, "weight")
+        ):
             spectral_norm(layer)
     return module
 

@@ -20,6 +20,7 @@ exported ``model.safetensors`` reproduces outputs exactly. Each forward first ru
 (every layer records its statistics; gradients flow through them while training), then the input.
 An example's output therefore never depends on the rest of its batch, in train or eval mode.
 """
+
 from __future__ import annotations
 
 import torch
@@ -62,7 +63,9 @@ class VirtualBatchNorm(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() < 2 or x.shape[1] != self.num_features:
-            raise ValueError(f"virtual batch norm over {self.num_features} channels got input of shape {tuple(x.shape)}")
+            raise ValueError(
+                f"virtual batch norm over {self.num_features} channels got input of shape {tuple(x.shape)}"
+            )
         shape = (1, -1) + (1,) * (x.dim() - 2)
         xf = x.float()
         if self._recording:
@@ -72,8 +75,10 @@ class VirtualBatchNorm(nn.Module):
             mean, mean_sq = ref_mean.view(shape), ref_sq.view(shape)
         else:
             if self._reference is None:
-                raise RuntimeError("VirtualBatchNorm needs reference statistics: call the generator through "
-                                   "VirtualBatchNormGenerator, which runs the reference batch first")
+                raise RuntimeError(
+                    "VirtualBatchNorm needs reference statistics: call the generator through "
+                    "VirtualBatchNormGenerator, which runs the reference batch first"
+                )
             ref_mean, ref_sq, n = self._reference
             own = 1.0 / (n + 1)
             dims = list(range(2, x.dim()))  # per example and channel (over positions, if any)
@@ -133,8 +138,9 @@ def replace_batch_norms(module: nn.Module) -> int:
     return count
 
 
-def with_virtual_batch_norm(generator: nn.Module, latent_dim: int, num_classes: int = 0,
-                            reference_size: int = 64) -> VirtualBatchNormGenerator:
+def with_virtual_batch_norm(
+    generator: nn.Module, latent_dim: int, num_classes: int = 0, reference_size: int = 64
+) -> VirtualBatchNormGenerator:
     """``generator`` (called as G(z, labels)) with virtual instead of ordinary batch norm.
 
     The batch-norm layers keep their names and affine parameters, so the state dict has the original
@@ -142,7 +148,9 @@ def with_virtual_batch_norm(generator: nn.Module, latent_dim: int, num_classes: 
     models, ``reference_labels``.
     """
     if replace_batch_norms(generator) == 0:
-        raise ValueError(f"virtual batch norm: {type(generator).__name__} has no BatchNorm1d/BatchNorm2d layer to replace")
+        raise ValueError(
+            f"virtual batch norm: {type(generator).__name__} has no BatchNorm1d/BatchNorm2d layer to replace"
+        )
     return VirtualBatchNormGenerator(generator, latent_dim, num_classes, reference_size)
 
 

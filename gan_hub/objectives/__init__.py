@@ -17,6 +17,7 @@ and is registered in ``gan_hub.registry.OBJECTIVES``:
 Only the relativistic objectives read ``real_logits`` in the generator loss
 (``Objective.uses_real_logits_in_generator``); the others ignore it.
 """
+
 from __future__ import annotations
 
 from ..registry import OBJECTIVES

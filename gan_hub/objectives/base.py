@@ -11,6 +11,7 @@ The generator loss receives the real logits too because relativistic objectives 
 against real scores; every other objective ignores them, and ``uses_real_logits_in_generator``
 tells a caller when it may skip the real forward pass in the generator step.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -53,6 +54,8 @@ def register(objective: Objective) -> Objective:
 
 def require_real_logits(real_logits: Optional[Tensor], objective_name: str) -> Tensor:
     if real_logits is None:
-        raise ValueError(f"the {objective_name!r} generator loss compares fake against real scores: "
-                         "call generator_loss(fake_logits, real_logits)")
+        raise ValueError(
+            f"the {objective_name!r} generator loss compares fake against real scores: "
+            "call generator_loss(fake_logits, real_logits)"
+        )
     return real_logits

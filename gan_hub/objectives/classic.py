@@ -14,6 +14,7 @@ arXiv:1606.03498, section 3.4) replaces the real target 1 by a soft target such 
 discriminator's cross-entropy and keeps the fake target at 0; smoothing the fake side as well
 would reward D for assigning mass where the data have none, so only the real side is smoothed.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -55,22 +56,37 @@ def maximum_likelihood_generator_loss(fake_logits: Tensor, real_logits: Optional
     return -0.5 * torch.exp(fake_logits.float()).mean()
 
 
-MINIMAX = register(Objective(
-    "minimax", bce_discriminator_loss, minimax_generator_loss,
-    "G minimises 1/2 E log(1 - D(G(z))): the zero-sum game; gradients vanish when D wins.",
-    paper=f"{GOODFELLOW_2014}; 1/2 factors from {TUTORIAL_2016}",
-    probability=torch.sigmoid))
-NON_SATURATING = register(Objective(
-    "non-saturating", bce_discriminator_loss, non_saturating_generator_loss,
-    "G minimises -1/2 E log D(G(z)): strong gradients when D rejects the samples.",
-    paper=f"{GOODFELLOW_2014}; 1/2 factors from {TUTORIAL_2016}",
-    probability=torch.sigmoid))
-MAXIMUM_LIKELIHOOD = register(Objective(
-    "maximum-likelihood", bce_discriminator_loss, maximum_likelihood_generator_loss,
-    "G minimises -1/2 E exp(logit D(G(z))): approximates maximum likelihood at an optimal D.",
-    paper="Goodfellow 2014, On distinguishability criteria for estimating generative models, "
-          f"arXiv:1412.6515; {TUTORIAL_2016}",
-    probability=torch.sigmoid))
+MINIMAX = register(
+    Objective(
+        "minimax",
+        bce_discriminator_loss,
+        minimax_generator_loss,
+        "G minimises 1/2 E log(1 - D(G(z))): the zero-sum game; gradients vanish when D wins.",
+        paper=f"{GOODFELLOW_2014}; 1/2 factors from {TUTORIAL_2016}",
+        probability=torch.sigmoid,
+    )
+)
+NON_SATURATING = register(
+    Objective(
+        "non-saturating",
+        bce_discriminator_loss,
+        non_saturating_generator_loss,
+        "G minimises -1/2 E log D(G(z)): strong gradients when D rejects the samples.",
+        paper=f"{GOODFELLOW_2014}; 1/2 factors from {TUTORIAL_2016}",
+        probability=torch.sigmoid,
+    )
+)
+MAXIMUM_LIKELIHOOD = register(
+    Objective(
+        "maximum-likelihood",
+        bce_discriminator_loss,
+        maximum_likelihood_generator_loss,
+        "G minimises -1/2 E exp(logit D(G(z))): approximates maximum likelihood at an optimal D.",
+        paper="Goodfellow 2014, On distinguishability criteria for estimating generative models, "
+        f"arXiv:1412.6515; {TUTORIAL_2016}",
+        probability=torch.sigmoid,
+    )
+)
 
 
 def one_sided_label_smoothing(objective: Objective, target: float = 0.9) -> Objective:
@@ -83,7 +99,8 @@ def one_sided_label_smoothing(objective: Objective, target: float = 0.9) -> Obje
     if objective.discriminator_loss is not bce_discriminator_loss:
         raise ValueError(
             f"one-sided label smoothing needs a binary cross-entropy discriminator loss "
-            f"(minimax, non-saturating, maximum-likelihood); {objective.name!r} has none")
+            f"(minimax, non-saturating, maximum-likelihood); {objective.name!r} has none"
+        )
     if not 0.0 < target <= 1.0:
         raise ValueError(f"label-smoothing target must lie in (0, 1], got {target}")
     return dataclasses.replace(

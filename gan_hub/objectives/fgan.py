@@ -33,6 +33,7 @@ Hellinger distance with f(u) = (sqrt(u) - 1)^2.
 "D(x)" is logged as T = g_f(v), the variational function itself; at the optimum T equals
 f'(p_data / p_g), so it reads differently per divergence (e.g. 1 + log ratio for KL).
 """
+
 from __future__ import annotations
 
 import math
@@ -46,8 +47,10 @@ from .base import Objective, register
 
 Tensor = torch.Tensor
 
-NOWOZIN_2016 = ("Nowozin, Cseke & Tomioka 2016, f-GAN: Training Generative Neural Samplers using "
-                "Variational Divergence Minimization, arXiv:1606.00709")
+NOWOZIN_2016 = (
+    "Nowozin, Cseke & Tomioka 2016, f-GAN: Training Generative Neural Samplers using "
+    "Variational Divergence Minimization, arXiv:1606.00709"
+)
 LOG2 = math.log(2.0)
 
 
@@ -60,26 +63,15 @@ class Divergence:
 
 # exp terms run in fp32: under half precision exp overflows from v ~ 11.
 DIVERGENCES: dict[str, Divergence] = {
-    "kl": Divergence(
-        "Kullback-Leibler KL(P_data || Q)",
-        lambda v: v,
-        lambda v: torch.exp(v.float() - 1.0)),
+    "kl": Divergence("Kullback-Leibler KL(P_data || Q)", lambda v: v, lambda v: torch.exp(v.float() - 1.0)),
     "reverse-kl": Divergence(
-        "reverse Kullback-Leibler KL(Q || P_data)",
-        lambda v: -torch.exp(-v.float()),
-        lambda v: v - 1.0),
-    "pearson": Divergence(
-        "Pearson chi^2",
-        lambda v: v,
-        lambda v: 0.25 * v * v + v),
+        "reverse Kullback-Leibler KL(Q || P_data)", lambda v: -torch.exp(-v.float()), lambda v: v - 1.0
+    ),
+    "pearson": Divergence("Pearson chi^2", lambda v: v, lambda v: 0.25 * v * v + v),
     "hellinger": Divergence(
-        "squared Hellinger",
-        lambda v: 1.0 - torch.exp(-v.float()),
-        lambda v: torch.expm1(v.float())),
-    "js": Divergence(
-        "Jensen-Shannon",
-        lambda v: LOG2 - F.softplus(-v),
-        lambda v: F.softplus(v) - LOG2),
+        "squared Hellinger", lambda v: 1.0 - torch.exp(-v.float()), lambda v: torch.expm1(v.float())
+    ),
+    "js": Divergence("Jensen-Shannon", lambda v: LOG2 - F.softplus(-v), lambda v: F.softplus(v) - LOG2),
 }
 
 
@@ -97,7 +89,9 @@ def fgan_objective(divergence: str) -> Objective:
         return -div.activation(fake_logits).mean()
 
     return Objective(
-        f"fgan-{divergence}", discriminator_loss, generator_loss,
+        f"fgan-{divergence}",
+        discriminator_loss,
+        generator_loss,
         f"f-GAN with the {div.label} divergence: D maximises E g(V(real)) - E f*(g(V(fake))); "
         "G maximises E g(V(fake)).",
         paper=NOWOZIN_2016,

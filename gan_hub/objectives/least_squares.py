@@ -15,6 +15,7 @@ D's output is a raw score (no sigmoid). The paper gives two settings:
 
 Neither condition is enforced: ``least_squares(a, b, c)`` accepts any codes.
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -40,9 +41,10 @@ def least_squares(a: float = 0.0, b: float = 1.0, c: float = 1.0, name: Optional
     if name is None:
         name = "least-squares" if (a, b, c) == (0.0, 1.0, 1.0) else f"least-squares(a={a:g},b={b:g},c={c:g})"
     return Objective(
-        name, discriminator_loss, generator_loss,
-        f"Squared distance of D's raw score to codes: D pulls real to {b:g} and fake to {a:g}, "
-        f"G pulls fake to {c:g}.",
+        name,
+        discriminator_loss,
+        generator_loss,
+        f"Squared distance of D's raw score to codes: D pulls real to {b:g} and fake to {a:g}, G pulls fake to {c:g}.",
         paper=MAO_2017,
         probability=identity,  # the raw score, to compare against the codes a and b
     )

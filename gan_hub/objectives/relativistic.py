@@ -31,6 +31,7 @@ unlike LSGAN's ``least-squares`` objective here, RaLSGAN has no 1/2 on the squar
 relativistic critic only differences of C are meaningful, so these are displays, not the
 paper's D~, which needs the other batch.
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -42,14 +43,18 @@ from .base import Objective, identity, register, require_real_logits
 
 Tensor = torch.Tensor
 
-JOLICOEUR_2018 = ("Jolicoeur-Martineau 2018, The relativistic discriminator: a key element missing "
-                  "from standard GAN, arXiv:1807.00734")
+JOLICOEUR_2018 = (
+    "Jolicoeur-Martineau 2018, The relativistic discriminator: a key element missing "
+    "from standard GAN, arXiv:1807.00734"
+)
 
 
 def _paired(first: Tensor, second: Tensor, name: str) -> Tensor:
     if first.shape != second.shape:
-        raise ValueError(f"{name} pairs real sample i with fake sample i: the real and fake logits "
-                         f"must have one shape, got {tuple(first.shape)} and {tuple(second.shape)}")
+        raise ValueError(
+            f"{name} pairs real sample i with fake sample i: the real and fake logits "
+            f"must have one shape, got {tuple(first.shape)} and {tuple(second.shape)}"
+        )
     return first - second
 
 
@@ -64,8 +69,7 @@ def rsgan_generator_loss(fake_logits: Tensor, real_logits: Optional[Tensor] = No
 
 def _ragan(wanted_high: Tensor, wanted_low: Tensor) -> Tensor:
     """-E log D~(high) - E log(1 - D~(low)) for the side that should score higher."""
-    return (F.softplus(-(wanted_high - wanted_low.mean())).mean()
-            + F.softplus(wanted_low - wanted_high.mean()).mean())
+    return F.softplus(-(wanted_high - wanted_low.mean())).mean() + F.softplus(wanted_low - wanted_high.mean()).mean()
 
 
 def ragan_discriminator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
@@ -77,8 +81,7 @@ def ragan_generator_loss(fake_logits: Tensor, real_logits: Optional[Tensor] = No
 
 
 def _ralsgan(wanted_high: Tensor, wanted_low: Tensor) -> Tensor:
-    return ((wanted_high - wanted_low.mean() - 1.0).pow(2).mean()
-            + (wanted_low - wanted_high.mean() + 1.0).pow(2).mean())
+    return (wanted_high - wanted_low.mean() - 1.0).pow(2).mean() + (wanted_low - wanted_high.mean() + 1.0).pow(2).mean()
 
 
 def ralsgan_discriminator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
@@ -89,15 +92,37 @@ def ralsgan_generator_loss(fake_logits: Tensor, real_logits: Optional[Tensor] = 
     return _ralsgan(fake_logits, require_real_logits(real_logits, "relativistic-average-ls"))
 
 
-RELATIVISTIC_STANDARD = register(Objective(
-    "relativistic-standard", rsgan_discriminator_loss, rsgan_generator_loss,
-    "RSGAN: D raises C(real) - C(fake) pairwise through a sigmoid cross-entropy; G raises C(fake) - C(real).",
-    paper=JOLICOEUR_2018, probability=torch.sigmoid, uses_real_logits_in_generator=True))
-RELATIVISTIC_AVERAGE = register(Objective(
-    "relativistic-average", ragan_discriminator_loss, ragan_generator_loss,
-    "RaSGAN: cross-entropy on each score minus the other side's batch mean; G's loss swaps real and fake.",
-    paper=JOLICOEUR_2018, probability=torch.sigmoid, uses_real_logits_in_generator=True))
-RELATIVISTIC_AVERAGE_LS = register(Objective(
-    "relativistic-average-ls", ralsgan_discriminator_loss, ralsgan_generator_loss,
-    "RaLSGAN: squared distance of each score minus the other side's batch mean to +-1; G's loss swaps real and fake.",
-    paper=JOLICOEUR_2018, probability=identity, uses_real_logits_in_generator=True))
+RELATIVISTIC_STANDARD = register(
+    Objective(
+        "relativistic-standard",
+        rsgan_discriminator_loss,
+        rsgan_generator_loss,
+        "RSGAN: D raises C(real) - C(fake) pairwise through a sigmoid cross-entropy; G raises C(fake) - C(real).",
+        paper=JOLICOEUR_2018,
+        probability=torch.sigmoid,
+        uses_real_logits_in_generator=True,
+    )
+)
+RELATIVISTIC_AVERAGE = register(
+    Objective(
+        "relativistic-average",
+        ragan_discriminator_loss,
+        ragan_generator_loss,
+        "RaSGAN: cross-entropy on each score minus the other side's batch mean; G's loss swaps real and fake.",
+        paper=JOLICOEUR_2018,
+        probability=torch.sigmoid,
+        uses_real_logits_in_generator=True,
+    )
+)
+RELATIVISTIC_AVERAGE_LS = register(
+    Objective(
+        "relativistic-average-ls",
+        ralsgan_discriminator_loss,
+        ralsgan_generator_loss,
+        "RaLSGAN: squared distance of each score minus the other side's batch mean to +-1; G's loss swaps real and "
+        "fake.",
+        paper=JOLICOEUR_2018,
+        probability=identity,
+        uses_real_logits_in_generator=True,
+    )
+)

@@ -18,6 +18,7 @@ Miyato et al. 2018, arXiv:1802.05957):
 
     D minimises E relu(1 - D(x)) + E relu(1 + D(G(z)))      G minimises -E D(G(z))
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -46,15 +47,25 @@ def hinge_generator_loss(fake_logits: Tensor, real_logits: Optional[Tensor] = No
     return -fake_logits.mean()
 
 
-WASSERSTEIN = register(Objective(
-    "wasserstein", wasserstein_critic_loss, wasserstein_generator_loss,
-    "Critic maximises E f(real) - E f(fake) (a Wasserstein-1 estimate under a Lipschitz constraint); "
-    "G maximises E f(fake).",
-    paper="Arjovsky, Chintala & Bottou 2017, Wasserstein GAN, arXiv:1701.07875",
-    probability=identity))
-HINGE = register(Objective(
-    "hinge", hinge_discriminator_loss, hinge_generator_loss,
-    "D pushes real scores above 1 and fake below -1 with a hinge; G maximises E D(G(z)).",
-    paper="Lim & Ye 2017, Geometric GAN, arXiv:1705.02894; Miyato et al. 2018, "
-          "Spectral Normalization for Generative Adversarial Networks, arXiv:1802.05957",
-    probability=identity))
+WASSERSTEIN = register(
+    Objective(
+        "wasserstein",
+        wasserstein_critic_loss,
+        wasserstein_generator_loss,
+        "Critic maximises E f(real) - E f(fake) (a Wasserstein-1 estimate under a Lipschitz constraint); "
+        "G maximises E f(fake).",
+        paper="Arjovsky, Chintala & Bottou 2017, Wasserstein GAN, arXiv:1701.07875",
+        probability=identity,
+    )
+)
+HINGE = register(
+    Objective(
+        "hinge",
+        hinge_discriminator_loss,
+        hinge_generator_loss,
+        "D pushes real scores above 1 and fake below -1 with a hinge; G maximises E D(G(z)).",
+        paper="Lim & Ye 2017, Geometric GAN, arXiv:1705.02894; Miyato et al. 2018, "
+        "Spectral Normalization for Generative Adversarial Networks, arXiv:1802.05957",
+        probability=identity,
+    )
+)

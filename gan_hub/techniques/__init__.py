@@ -10,6 +10,7 @@ the training config; ``false`` turns a default off). :func:`configure` turns the
 
 Each technique lives in its own module and registers a builder here under its switch name.
 """
+
 from . import registered  # noqa: F401  (registers the builders)
 from .setup import TECHNIQUES, TechniqueSetup, configure, describe, merge_switches
 

@@ -1,4 +1,5 @@
 """Helpers shared by the technique modules: option parsing, owned random generators, unwrapping."""
+
 from __future__ import annotations
 
 import numbers
@@ -27,11 +28,14 @@ def parse_options(name: str, options: Any, defaults: dict[str, Any], shorthand: 
     if shorthand is not None and isinstance(options, numbers.Real) and not isinstance(options, bool):
         return {**defaults, shorthand: options}
     accepted = "true or a mapping of options" + (f" or a number (its {shorthand!r})" if shorthand else "")
-    raise ValueError(f"technique {name!r}: options must be {accepted}; known options: {known or '(none)'}; got {options!r}")
+    raise ValueError(
+        f"technique {name!r}: options must be {accepted}; known options: {known or '(none)'}; got {options!r}"
+    )
 
 
-def number(name: str, key: str, value: Any, low: float | None = None, high: float | None = None,
-           low_open: bool = False) -> float:
+def number(
+    name: str, key: str, value: Any, low: float | None = None, high: float | None = None, low_open: bool = False
+) -> float:
     """``value`` as a float, checked against [low, high] (or (low, high] when ``low_open``)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"technique {name!r}: option {key!r} must be a number, got {value!r}")
@@ -97,5 +101,3 @@ class SeededTechnique:
     def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
         if "rng" in state:
             self.rng.set_state(state["rng"])
-
-

@@ -1,11 +1,12 @@
 """Consensus optimisation (Mescheder et al., 2017, "The Numerics of GANs")."""
+
 from __future__ import annotations
 
 import torch
 
 from ..game import Batch, Technique
-from .setup import TECHNIQUES, TechniqueSetup
 from ._common import number, parse_options
+from .setup import TECHNIQUES, TechniqueSetup
 
 
 def half_squared_gradient_norm(loss: torch.Tensor, module: torch.nn.Module) -> torch.Tensor:
@@ -47,7 +48,8 @@ class Consensus(Technique):
 
 @TECHNIQUES.register("consensus")
 def consensus(options, setup: TechniqueSetup) -> None:
-    """Consensus optimisation: both players also minimise gamma/2 ||v||^2 of the gradient field (Mescheder et al., 2017).
+    """Consensus optimisation: both players also minimise gamma/2 ||v||^2 of the gradient field (Mescheder et al.,
+    2017).
 
     Options: ``gamma`` (default 10, the paper's value; a bare number sets it). With alternating steps
     each player is penalised by its own loss's gradient's squared norm only (see Consensus).

@@ -1,15 +1,17 @@
 """Feature matching (Salimans et al., 2016, "Improved Techniques for Training GANs", sec. 3.1)."""
+
 from __future__ import annotations
 
 import torch
 
 from ..game import REPLACES_GENERATOR_LOSS, Batch, Technique
-from .setup import TECHNIQUES, TechniqueSetup
 from ._common import parse_options
+from .setup import TECHNIQUES, TechniqueSetup
 
 
 class FeatureMatching(Technique):
-    """G minimises ||E_real f(x) - E_fake f(G(z))||_2^2 with f the variant's D features (``features``; D.body by default), instead of the adversarial loss.
+    """G minimises ||E_real f(x) - E_fake f(G(z))||_2^2 with f the variant's D features (``features``; D.body by
+    default), instead of the adversarial loss.
 
     The real features are computed without gradient and averaged over processes (``ctx.reduce_mean``),
     so under data parallelism every process matches the same real statistic.

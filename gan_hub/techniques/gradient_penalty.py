@@ -1,11 +1,12 @@
 """Gradient penalty (Gulrajani et al., 2017, "Improved Training of Wasserstein GANs", WGAN-GP)."""
+
 from __future__ import annotations
 
 import torch
 
 from ..game import SCORES_NEW_INPUTS, Batch, Technique
+from ._common import OwnedRNG, SeededTechnique, integer, number, parse_options
 from .setup import TECHNIQUES, TechniqueSetup
-from ._common import SeededTechnique, OwnedRNG, integer, number, parse_options
 
 
 class GradientPenalty(SeededTechnique, Technique):
@@ -42,5 +43,9 @@ def gradient_penalty(options, setup: TechniqueSetup) -> None:
     Options: ``weight`` (lambda, default 10 as in the paper; a bare number sets it), ``seed`` (default 0).
     """
     opts = parse_options("gradient_penalty", options, {"weight": 10.0, "seed": 0}, shorthand="weight")
-    setup.techniques.append(GradientPenalty(number("gradient_penalty", "weight", opts["weight"], 0.0),
-                                            integer("gradient_penalty", "seed", opts["seed"], low=0)))
+    setup.techniques.append(
+        GradientPenalty(
+            number("gradient_penalty", "weight", opts["weight"], 0.0),
+            integer("gradient_penalty", "seed", opts["seed"], low=0),
+        )
+    )

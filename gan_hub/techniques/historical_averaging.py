@@ -1,12 +1,13 @@
 """Historical averaging (Salimans et al., 2016, "Improved Techniques for Training GANs", sec. 3.3)."""
+
 from __future__ import annotations
 
 import torch
 from torch import nn
 
 from ..game import Batch, StepContext, Technique
-from .setup import TECHNIQUES, TechniqueSetup
 from ._common import number, parse_options
+from .setup import TECHNIQUES, TechniqueSetup
 
 DEFAULT_WEIGHT = 1e-4
 
@@ -25,8 +26,10 @@ class _ParameterAverage:
     def _aligned(self, module: nn.Module, player: str) -> list[tuple[nn.Parameter, torch.Tensor]]:
         params = list(module.parameters())
         if len(params) != len(self.averages):
-            raise RuntimeError(f"historical averaging: {player} has {len(params)} parameter tensors but "
-                               f"{len(self.averages)} averages; was setup() called with this network?")
+            raise RuntimeError(
+                f"historical averaging: {player} has {len(params)} parameter tensors but "
+                f"{len(self.averages)} averages; was setup() called with this network?"
+            )
         for i, p in enumerate(params):
             if self.averages[i].device != p.device:  # the networks move to the device after setup
                 self.averages[i] = self.averages[i].to(p.device)
@@ -52,7 +55,9 @@ class _ParameterAverage:
             return
         n = sum(1 for k in state if k.startswith(prefix + ".") and k != f"{prefix}.count")
         if self.averages and n != len(self.averages):
-            raise ValueError(f"historical averaging: checkpoint has {n} {prefix} averages, the network has {len(self.averages)}")
+            raise ValueError(
+                f"historical averaging: checkpoint has {n} {prefix} averages, the network has {len(self.averages)}"
+            )
         devices = [avg.device for avg in self.averages] or [torch.device("cpu")] * n
         self.averages = [state[f"{prefix}.{i}"].float().to(devices[i]).clone() for i in range(n)]
         self.count = int(state[f"{prefix}.count"])

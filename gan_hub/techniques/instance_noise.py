@@ -1,11 +1,12 @@
 """Instance noise (Sønderby et al., 2016; Arjovsky & Bottou, 2017)."""
+
 from __future__ import annotations
 
 import torch
 
 from ..game import Batch, StepContext, Technique
+from ._common import OwnedRNG, SeededTechnique, integer, number, parse_options
 from .setup import TECHNIQUES, TechniqueSetup
-from ._common import SeededTechnique, OwnedRNG, integer, number, parse_options
 
 DEFAULTS = {"std": 0.1, "anneal": 0.5, "seed": 0}
 
@@ -43,7 +44,8 @@ class InstanceNoise(SeededTechnique, Technique):
 
 @TECHNIQUES.register("instance_noise")
 def instance_noise(options, setup: TechniqueSetup) -> None:
-    """Instance noise: annealed Gaussian noise on D's real and fake inputs makes their supports overlap (Sønderby et al., 2016).
+    """Instance noise: annealed Gaussian noise on D's real and fake inputs makes their supports overlap (Sønderby et
+    al., 2016).
 
     Options: ``std`` (default 0.1 on the [-1, 1] image scale, 5% of the range: enough to blur
     pixel-exact differences without hiding structure), ``anneal`` (fraction of training over which
@@ -51,8 +53,10 @@ def instance_noise(options, setup: TechniqueSetup) -> None:
     (default 0; the process rank is added).
     """
     opts = parse_options("instance_noise", options, DEFAULTS)
-    setup.techniques.append(InstanceNoise(
-        std=number("instance_noise", "std", opts["std"], 0.0),
-        anneal=number("instance_noise", "anneal", opts["anneal"], 0.0, 1.0, low_open=True),
-        seed=integer("instance_noise", "seed", opts["seed"], low=0),
-    ))
+    setup.techniques.append(
+        InstanceNoise(
+            std=number("instance_noise", "std", opts["std"], 0.0),
+            anneal=number("instance_noise", "anneal", opts["anneal"], 0.0, 1.0, low_open=True),
+            seed=integer("instance_noise", "seed", opts["seed"], low=0),
+        )
+    )

@@ -1,9 +1,10 @@
 """One-sided label smoothing as a switch: wraps the run's objective."""
+
 from __future__ import annotations
 
 from ..objectives import one_sided_label_smoothing
-from .setup import TECHNIQUES, TechniqueSetup
 from ._common import number, parse_options
+from .setup import TECHNIQUES, TechniqueSetup
 
 
 @TECHNIQUES.register("label_smoothing")

@@ -1,8 +1,9 @@
 """Minibatch discrimination as a switch: adds the layer of gan_hub.nn.minibatch to the training D."""
+
 from __future__ import annotations
 
-from .setup import TECHNIQUES, TechniqueSetup
 from ._common import integer, parse_options
+from .setup import TECHNIQUES, TechniqueSetup
 
 DEFAULTS = {"num_kernels": 100, "kernel_dim": 5}  # B and C of Salimans et al.'s code
 
@@ -15,5 +16,9 @@ def minibatch_discrimination(options, setup: TechniqueSetup) -> None:
     the discriminator's body and head (see gan_hub.nn.minibatch).
     """
     opts = parse_options("minibatch_discrimination", options, DEFAULTS)
-    setup.discriminator_wrappers.append({"name": "minibatch_discrimination",
-                                         **{key: integer("minibatch_discrimination", key, opts[key]) for key in DEFAULTS}})
+    setup.discriminator_wrappers.append(
+        {
+            "name": "minibatch_discrimination",
+            **{key: integer("minibatch_discrimination", key, opts[key]) for key in DEFAULTS},
+        }
+    )

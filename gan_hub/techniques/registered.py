@@ -1,4 +1,5 @@
 """Imports every technique module so that each registers its switch in TECHNIQUES."""
+
 from . import (  # noqa: F401
     consensus,
     experience_replay,

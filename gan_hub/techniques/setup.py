@@ -1,12 +1,13 @@
 """The technique registry and what configuring a run's switches produces (see gan_hub.techniques)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ..game import Technique
 from ..objectives import Objective
 from ..registry import Registry
-from ..game import Technique
 
 TECHNIQUES: Registry = Registry("technique")
 
@@ -15,7 +16,7 @@ TECHNIQUES: Registry = Registry("technique")
 class TechniqueSetup:
     objective: Objective
     techniques: list[Technique] = field(default_factory=list)
-    generator_wrappers: list[dict[str, Any]] = field(default_factory=list)      # gan_hub.networks wrappers,
+    generator_wrappers: list[dict[str, Any]] = field(default_factory=list)  # gan_hub.networks wrappers,
     discriminator_wrappers: list[dict[str, Any]] = field(default_factory=list)  # recorded in config.json
 
 
@@ -36,5 +37,8 @@ def configure(switches: dict[str, Any], objective: Objective) -> TechniqueSetup:
 
 
 def describe() -> dict[str, str]:
-    """Switch name -> one-line summary (the builder's docstring's first line)."""
-    return {name: (TECHNIQUES.get(name).__doc__ or "").strip().splitlines()[0] for name in TECHNIQUES.names()}
+    """Switch name -> one-line summary (the builder's docstring's first sentence, which may wrap)."""
+    return {
+        name: " ".join((TECHNIQUES.get(name).__doc__ or "").strip().split("\n\n")[0].split())
+        for name in TECHNIQUES.names()
+    }

@@ -1,8 +1,9 @@
 """Spectral normalisation as a switch: applies gan_hub.nn.spectral to the training D."""
+
 from __future__ import annotations
 
-from .setup import TECHNIQUES, TechniqueSetup
 from ._common import parse_options
+from .setup import TECHNIQUES, TechniqueSetup
 
 
 @TECHNIQUES.register("spectral_norm")

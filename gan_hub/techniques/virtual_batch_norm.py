@@ -1,8 +1,9 @@
 """Virtual batch norm as a switch: the generator is built with gan_hub.nn.virtual_batch_norm."""
+
 from __future__ import annotations
 
-from .setup import TECHNIQUES, TechniqueSetup
 from ._common import integer, parse_options
+from .setup import TECHNIQUES, TechniqueSetup
 
 
 @TECHNIQUES.register("virtual_batch_norm")
@@ -13,5 +14,9 @@ def virtual_batch_norm(options, setup: TechniqueSetup) -> None:
     config.json (the generator's ``virtual_batch_norm`` wrapper), so the published generator is rebuilt the same way.
     """
     opts = parse_options("virtual_batch_norm", options, {"reference_size": 64})
-    setup.generator_wrappers.append({"name": "virtual_batch_norm",
-                                     "reference_size": integer("virtual_batch_norm", "reference_size", opts["reference_size"])})
+    setup.generator_wrappers.append(
+        {
+            "name": "virtual_batch_norm",
+            "reference_size": integer("virtual_batch_norm", "reference_size", opts["reference_size"]),
+        }
+    )

@@ -1,11 +1,12 @@
 """Weight clipping of the critic (Arjovsky et al., 2017, "Wasserstein GAN")."""
+
 from __future__ import annotations
 
 import torch
 
 from ..game import StepContext, Technique
-from .setup import TECHNIQUES, TechniqueSetup
 from ._common import number, parse_options
+from .setup import TECHNIQUES, TechniqueSetup
 
 
 class WeightClipping(Technique):
@@ -24,7 +25,8 @@ class WeightClipping(Technique):
 
 @TECHNIQUES.register("weight_clipping")
 def weight_clipping(options, setup: TechniqueSetup) -> None:
-    """Weight clipping: D's parameters clamped to [-c, c] after each step, a crude Lipschitz bound (WGAN, Arjovsky et al., 2017).
+    """Weight clipping: D's parameters clamped to [-c, c] after each step, a crude Lipschitz bound (WGAN, Arjovsky et
+    al., 2017).
 
     Options: ``clip`` (c, default 0.01 as in the paper; a bare number sets it).
     """

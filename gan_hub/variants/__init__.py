@@ -3,6 +3,7 @@
 Every module of this package is imported here (each registers its variants), so a new variant is a
 new file and nothing else.
 """
+
 import importlib
 import pkgutil
 

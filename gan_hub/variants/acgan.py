@@ -21,6 +21,7 @@ shown more fakes than labels (experience replay), the fake class term of the D s
 Logs: ``d_class`` (the D step's weighted class loss), ``d_class_acc`` (class accuracy of D on the real batch),
 ``d_fake_class_acc`` (on the fakes), ``g_class`` (the G step's class loss).
 """
+
 from __future__ import annotations
 
 import torch
@@ -73,7 +74,9 @@ class ACGANAlgorithm(AdversarialAlgorithm):
     def discriminate(self, discriminator: nn.Module, images: Tensor, labels: Tensor | None) -> DOutput:
         out = DOutput.of(discriminator(images, None))  # D predicts the class instead of reading it
         if "class_logits" not in out.extras:
-            raise TypeError("acgan needs a discriminator with an auxiliary classifier: call the algorithm's setup first")
+            raise TypeError(
+                "acgan needs a discriminator with an auxiliary classifier: call the algorithm's setup first"
+            )
         return out
 
     @staticmethod
@@ -83,8 +86,10 @@ class ACGANAlgorithm(AdversarialAlgorithm):
         return labels
 
     def d_logs(self, batch: Batch, real: DOutput, fake: DOutput) -> dict[str, float]:
-        logs = {**super().d_logs(batch, real, fake),
-                "d_class_acc": class_accuracy(real["class_logits"], self._require_labels(batch.labels))}
+        logs = {
+            **super().d_logs(batch, real, fake),
+            "d_class_acc": class_accuracy(real["class_logits"], self._require_labels(batch.labels)),
+        }
         if len(fake.logits) == len(batch.labels):
             logs["d_fake_class_acc"] = class_accuracy(fake["class_logits"], batch.fake_labels)
         return logs
@@ -97,12 +102,23 @@ class ACGANAlgorithm(AdversarialAlgorithm):
         return {"class": self.class_weight * class_loss}
 
     def g_terms(self, batch: Batch, fake: DOutput | None) -> dict[str, Tensor]:
-        return {"class": self.class_weight * auxiliary_class_loss(fake["class_logits"], self._require_labels(batch.labels))}
+        return {
+            "class": self.class_weight * auxiliary_class_loss(fake["class_logits"], self._require_labels(batch.labels))
+        }
 
 
-VARIANTS.register("acgan", VariantSpec(
-    name="acgan", arch="dcgan", arch_kwargs={"base_channels": 64}, objective="non-saturating", conditional=True,
-    algorithm=ACGANAlgorithm,
-    summary="auxiliary classifier GAN: one-hot label into G; D predicts real/fake and the class from shared features",
-    paper="Odena, Olah & Shlens, Conditional Image Synthesis with Auxiliary Classifier GANs, 2016 (arXiv:1610.09585)",
-))
+VARIANTS.register(
+    "acgan",
+    VariantSpec(
+        name="acgan",
+        arch="dcgan",
+        arch_kwargs={"base_channels": 64},
+        objective="non-saturating",
+        conditional=True,
+        algorithm=ACGANAlgorithm,
+        summary="auxiliary classifier GAN: one-hot label into G; D predicts real/fake and the class from shared "
+        "features",
+        paper="Odena, Olah & Shlens, Conditional Image Synthesis with Auxiliary Classifier GANs, 2016 "
+        "(arXiv:1610.09585)",
+    ),
+)

@@ -5,6 +5,7 @@ The trainer owns backward, optimizer steps, freezing, mixed precision and checkp
 only computes losses and runs its hooks, so it works unchanged under accelerate on one or many
 processes. Techniques (gan_hub/techniques) plug into the same hooks, so they combine with any variant.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -94,7 +95,7 @@ class AdversarialAlgorithm:
     def load_state_dict(self, state: dict[str, Tensor]) -> None:
         for i, t in enumerate(self.techniques):
             prefix = f"{i}.{t.name}."
-            t.load_state_dict({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)})
+            t.load_state_dict({k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)})
 
     # ---- what a variant overrides -----------------------------------------------------------------
     def discriminate(self, discriminator: nn.Module, images: Tensor, labels: Tensor | None) -> DOutput:
@@ -103,8 +104,10 @@ class AdversarialAlgorithm:
     def features(self, discriminator: nn.Module, images: Tensor, labels: Tensor | None) -> Tensor:
         body = getattr(unwrap(discriminator), "body", None)
         if body is None:
-            raise ValueError(f"feature matching needs a discriminator with a .body (features); "
-                             f"{type(unwrap(discriminator)).__name__} has none")
+            raise ValueError(
+                f"feature matching needs a discriminator with a .body (features); "
+                f"{type(unwrap(discriminator)).__name__} has none"
+            )
         return body(images)
 
     def generate(self, generator: nn.Module, z: Tensor, labels: Tensor | None, batch: Batch) -> Tensor:
@@ -120,8 +123,9 @@ class AdversarialAlgorithm:
     def score_fake(self, batch: Batch, images: Tensor) -> DOutput:
         # experience replay may hand D more (or fewer) fakes than labels; replayed fakes carry no labels
         labels = batch.fake_labels
-        return self.discriminate(batch.discriminator, images,
-                                 labels if labels is None or len(labels) == len(images) else None)
+        return self.discriminate(
+            batch.discriminator, images, labels if labels is None or len(labels) == len(images) else None
+        )
 
     def score_fake_for_generator(self, batch: Batch, images: Tensor) -> DOutput:
         """D on the G step's fakes (default ``score_fake``; the unrolled GAN scores them with an unrolled D)."""
@@ -151,11 +155,26 @@ class AdversarialAlgorithm:
         return {}
 
     # ---- the template steps -----------------------------------------------------------------------
-    def batch(self, generator: nn.Module, discriminator: nn.Module, real: Tensor, labels: Tensor | None, z: Tensor,
-              ctx: StepContext) -> Batch:
-        return Batch(generator, discriminator, real, labels, z, ctx,
-                     discriminate=lambda x, y=None: self.discriminate(discriminator, x, y),
-                     features=lambda x, y=None: self.features(discriminator, x, y), fake_labels=labels)
+    def batch(
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        real: Tensor,
+        labels: Tensor | None,
+        z: Tensor,
+        ctx: StepContext,
+    ) -> Batch:
+        return Batch(
+            generator,
+            discriminator,
+            real,
+            labels,
+            z,
+            ctx,
+            discriminate=lambda x, y=None: self.discriminate(discriminator, x, y),
+            features=lambda x, y=None: self.features(discriminator, x, y),
+            fake_labels=labels,
+        )
 
     @staticmethod
     def _add(loss: Tensor, logs: dict[str, float], prefix: str, terms: dict[str, Tensor | None]) -> Tensor:
@@ -165,8 +184,15 @@ class AdversarialAlgorithm:
                 logs[f"{prefix}_{name}"] = term.item()
         return loss
 
-    def discriminator_loss(self, generator: nn.Module, discriminator: nn.Module, real: Tensor,
-                           labels: Tensor | None, z: Tensor, ctx: StepContext) -> tuple[Tensor, dict[str, float]]:
+    def discriminator_loss(
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        real: Tensor,
+        labels: Tensor | None,
+        z: Tensor,
+        ctx: StepContext,
+    ) -> tuple[Tensor, dict[str, float]]:
         batch = self.batch(generator, discriminator, real, labels, z, ctx)
         with torch.no_grad():
             batch.fake = self.generate(generator, z, labels, batch)
@@ -185,8 +211,15 @@ class AdversarialAlgorithm:
         loss = self._add(loss, logs, "d", {t.name: t.d_penalty(batch) for t in self.techniques})
         return loss, logs
 
-    def generator_loss(self, generator: nn.Module, discriminator: nn.Module, z: Tensor, labels: Tensor | None,
-                       real: Tensor, ctx: StepContext) -> tuple[Tensor, dict[str, float]]:
+    def generator_loss(
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        z: Tensor,
+        labels: Tensor | None,
+        real: Tensor,
+        ctx: StepContext,
+    ) -> tuple[Tensor, dict[str, float]]:
         batch = self.batch(generator, discriminator, real, labels, z, ctx)
         batch.fake = self.generate(generator, z, labels, batch)
         replaced = [loss for t in self.techniques if (loss := t.generator_loss(batch)) is not None]
@@ -216,7 +249,9 @@ class OptimizerSpec:
 
     def build(self, params, lr: float, betas: tuple[float, float] | None = None) -> torch.optim.Optimizer:
         if self.kind == "adam":
-            return torch.optim.Adam(params, lr=lr, betas=betas or self.betas, fused=True)  # one kernel: 5x faster step on CPU
+            return torch.optim.Adam(
+                params, lr=lr, betas=betas or self.betas, fused=True
+            )  # one kernel: 5x faster step on CPU
         if self.kind == "rmsprop":
             return torch.optim.RMSprop(params, lr=lr)
         raise ValueError(f"unknown optimizer {self.kind!r}; use adam or rmsprop")
@@ -247,19 +282,24 @@ class VariantSpec:
     def algorithm_options(self) -> list[str]:
         """The options its algorithm takes besides the objective and techniques (``variant_options``)."""
         parameters = inspect.signature(self.algorithm).parameters.values()
-        return [p.name for p in parameters if p.name not in ("objective", "techniques")
-                and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        return [
+            p.name
+            for p in parameters
+            if p.name not in ("objective", "techniques") and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        ]
 
-    def build_algorithm(self, objective: Objective, techniques: list[Technique] | None = None,
-                        options: dict[str, Any] | None = None) -> AdversarialAlgorithm:
+    def build_algorithm(
+        self, objective: Objective, techniques: list[Technique] | None = None, options: dict[str, Any] | None = None
+    ) -> AdversarialAlgorithm:
         """The algorithm with ``options`` (a training config's ``variant_options``, e.g. the unrolled
         variant's ``unroll_steps``); an option the algorithm does not take is an error naming those it does."""
         options = dict(options or {})
         known = self.algorithm_options()
         unknown = sorted(set(options) - set(known))
         if unknown:
-            raise ValueError(f"variant {self.name!r} has no option(s) {unknown}; its options are: "
-                             f"{', '.join(known) or '(none)'}")
+            raise ValueError(
+                f"variant {self.name!r} has no option(s) {unknown}; its options are: {', '.join(known) or '(none)'}"
+            )
         algorithm = self.algorithm(objective, techniques, **options)
         parameters = inspect.signature(self.algorithm).parameters
         algorithm.resolved_options = {name: options.get(name, parameters[name].default) for name in known}

@@ -30,15 +30,16 @@ declared effects: penalties that score new images alone (gradient penalty: D nee
 techniques that replace the generator loss (feature matching: G's loss also trains E), and
 experience replay (past fakes would be paired with this step's latents).
 """
+
 from __future__ import annotations
 
 import torch
 from torch import nn
 
 from ..archs.bigan import BiGANGenerator, JointDiscriminator
+from ..game import REPLACES_GENERATOR_LOSS, REPLAYS_PAST_FAKES, SCORES_NEW_INPUTS, Batch, DOutput
 from ..networks import WRAPPERS
 from ..registry import VARIANTS
-from ..game import REPLACES_GENERATOR_LOSS, REPLAYS_PAST_FAKES, SCORES_NEW_INPUTS, Batch, DOutput
 from .base import AdversarialAlgorithm, VariantSpec
 
 Tensor = torch.Tensor
@@ -60,8 +61,10 @@ class BiGANAlgorithm(AdversarialAlgorithm):
     def setup(self, generator: nn.Module, discriminator: nn.Module) -> None:
         g, d = _unwrap(generator), _unwrap(discriminator)
         if not isinstance(g, BiGANGenerator):
-            raise TypeError(f"bigan needs the 'bigan' architecture's generator with an encoder (without virtual batch "
-                            f"norm), got {type(g).__name__}")
+            raise TypeError(
+                f"bigan needs the 'bigan' architecture's generator with an encoder (without virtual batch "
+                f"norm), got {type(g).__name__}"
+            )
         if not isinstance(d, JointDiscriminator):
             raise TypeError(f"bigan needs the 'bigan' architecture's joint discriminator, got {type(d).__name__}")
         d.attach_latent(g.latent_dim)  # before the techniques' setup and before any optimizer exists
@@ -83,8 +86,10 @@ class BiGANAlgorithm(AdversarialAlgorithm):
 
     def score_fake(self, batch: Batch, images: Tensor) -> DOutput:
         if len(images) != len(batch.z):
-            raise ValueError(f"bigan pairs every fake with its own latent, but a technique turned {len(batch.z)} fakes "
-                             f"into {len(images)}")
+            raise ValueError(
+                f"bigan pairs every fake with its own latent, but a technique turned {len(batch.z)} fakes "
+                f"into {len(images)}"
+            )
         return DOutput.of(batch.discriminator(images, None, z=batch.z))
 
     def g_adversarial_loss(self, batch: Batch, fake: DOutput) -> Tensor:
@@ -101,12 +106,21 @@ def latent_branch(build, model) -> nn.Module:
     return build().attach_latent(model.latent_dim)
 
 
-VARIANTS.register("bigan", VariantSpec(
-    name="bigan", arch="bigan", objective="non-saturating", algorithm=BiGANAlgorithm,
-    arch_kwargs={"base_channels": 64, "z_hidden": 512},
-    latent_dim=50, lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999),
-    summary="BiGAN / ALI: an encoder E trained with G; D judges (x, E(x)) against (G(z), z) pairs; "
-            "Generator.encode / reconstruct",
-    paper="Donahue, Kraehenbuehl & Darrell, Adversarial Feature Learning, 2016 (arXiv:1605.09782); "
-          "Dumoulin et al., Adversarially Learned Inference, 2016 (arXiv:1606.00704)",
-))
+VARIANTS.register(
+    "bigan",
+    VariantSpec(
+        name="bigan",
+        arch="bigan",
+        objective="non-saturating",
+        algorithm=BiGANAlgorithm,
+        arch_kwargs={"base_channels": 64, "z_hidden": 512},
+        latent_dim=50,
+        lr_g=2e-4,
+        lr_d=2e-4,
+        betas=(0.5, 0.999),
+        summary="BiGAN / ALI: an encoder E trained with G; D judges (x, E(x)) against (G(z), z) pairs; "
+        "Generator.encode / reconstruct",
+        paper="Donahue, Kraehenbuehl & Darrell, Adversarial Feature Learning, 2016 (arXiv:1605.09782); "
+        "Dumoulin et al., Adversarially Learned Inference, 2016 (arXiv:1606.00704)",
+    ),
+)

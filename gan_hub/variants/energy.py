@@ -18,6 +18,7 @@ VariantSpec names one only because every spec must). Technique hooks apply as in
 ``after_*_step`` hooks run. Techniques that replace the generator loss (feature matching) would
 replace the energy and are refused.
 """
+
 from __future__ import annotations
 
 import torch
@@ -25,9 +26,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..archs.autoencoder import AutoencoderDiscriminator  # also registers the autoencoder architectures
+from ..game import REPLACES_GENERATOR_LOSS, Batch, DOutput
 from ..objectives import Objective
 from ..registry import VARIANTS
-from ..game import REPLACES_GENERATOR_LOSS, Batch, DOutput
 from .base import AdversarialAlgorithm, StepContext, Technique, VariantSpec
 
 Tensor = torch.Tensor
@@ -77,8 +78,10 @@ def began_convergence(real_loss: float, fake_loss: float, gamma: float) -> float
 def _autoencoder(discriminator: nn.Module) -> AutoencoderDiscriminator:
     net = getattr(discriminator, "module", discriminator)  # a DDP wrapper holds the network in .module
     if not isinstance(net, AutoencoderDiscriminator):
-        raise TypeError(f"energy-based variants need an autoencoder discriminator (discriminator_arch='autoencoder' "
-                        f"or 'autoencoder-mlp'), got {type(net).__name__}")
+        raise TypeError(
+            f"energy-based variants need an autoencoder discriminator (discriminator_arch='autoencoder' "
+            f"or 'autoencoder-mlp'), got {type(net).__name__}"
+        )
     return net
 
 
@@ -112,8 +115,13 @@ class EBGAN(EnergyAlgorithm):
     the weight of the pulling-away term in G's loss (0.1 as in the paper; 0 gives plain EBGAN).
     """
 
-    def __init__(self, objective: Objective | None = None, techniques: list[Technique] | None = None,
-                 margin: float = 10.0, pt_weight: float = 0.1):
+    def __init__(
+        self,
+        objective: Objective | None = None,
+        techniques: list[Technique] | None = None,
+        margin: float = 10.0,
+        pt_weight: float = 0.1,
+    ):
         super().__init__(objective, techniques)
         if margin <= 0:
             raise ValueError(f"EBGAN's margin must be positive, got {margin}")
@@ -145,8 +153,14 @@ class BEGAN(EnergyAlgorithm):
     (the value after this step's update, used by the next D step).
     """
 
-    def __init__(self, objective: Objective | None = None, techniques: list[Technique] | None = None,
-                 gamma: float = 0.5, lambda_k: float = 1e-3, k0: float = 0.0):
+    def __init__(
+        self,
+        objective: Objective | None = None,
+        techniques: list[Technique] | None = None,
+        gamma: float = 0.5,
+        lambda_k: float = 1e-3,
+        k0: float = 0.0,
+    ):
         super().__init__(objective, techniques)
         if not 0 < gamma <= 1:
             raise ValueError(f"BEGAN's gamma must be in (0, 1], got {gamma}")
@@ -161,8 +175,12 @@ class BEGAN(EnergyAlgorithm):
         real_loss, fake_loss = real.logits.mean(), fake.logits.mean()
         real_mean, fake_mean = batch.ctx.reduce_mean(torch.stack([real_loss, fake_loss]).detach()).tolist()
         self._next_k = began_k_update(self.k, real_mean, fake_mean, self.gamma, self.lambda_k)
-        batch.extras["began"] = {"d_real": real_mean, "d_fake": fake_mean,
-                                 "m_global": began_convergence(real_mean, fake_mean, self.gamma), "k_t": self._next_k}
+        batch.extras["began"] = {
+            "d_real": real_mean,
+            "d_fake": fake_mean,
+            "m_global": began_convergence(real_mean, fake_mean, self.gamma),
+            "k_t": self._next_k,
+        }
         return real_loss - self.k * fake_loss
 
     def d_logs(self, batch: Batch, real: DOutput, fake: DOutput) -> dict[str, float]:
@@ -189,18 +207,37 @@ def register_energy_variant(name: str, algorithm: type, summary: str, paper: str
 
     VariantSpec requires an objective name; these algorithms ignore it.
     """
-    VARIANTS.register(name, VariantSpec(
-        name=name, summary=summary, paper=paper, arch="dcgan", discriminator_arch="autoencoder",
-        objective="non-saturating", algorithm=algorithm, arch_kwargs={"base_channels": 64, "d_hidden": 64},
-        optimizer="adam", lr_g=lr, lr_d=lr, betas=(0.5, 0.999),
-    ))
+    VARIANTS.register(
+        name,
+        VariantSpec(
+            name=name,
+            summary=summary,
+            paper=paper,
+            arch="dcgan",
+            discriminator_arch="autoencoder",
+            objective="non-saturating",
+            algorithm=algorithm,
+            arch_kwargs={"base_channels": 64, "d_hidden": 64},
+            optimizer="adam",
+            lr_g=lr,
+            lr_d=lr,
+            betas=(0.5, 0.999),
+        ),
+    )
 
 
 register_energy_variant(
-    "ebgan", EBGAN, lr=2e-4,
+    "ebgan",
+    EBGAN,
+    lr=2e-4,
     summary="energy-based GAN: autoencoder D, MSE energy with margin 10, pulling-away term 0.1; Adam 2e-4 / beta1 0.5",
-    paper="Zhao, Mathieu & LeCun, Energy-based Generative Adversarial Network, 2016 (arXiv:1609.03126)")
+    paper="Zhao, Mathieu & LeCun, Energy-based Generative Adversarial Network, 2016 (arXiv:1609.03126)",
+)
 register_energy_variant(
-    "began", BEGAN, lr=1e-4,
+    "began",
+    BEGAN,
+    lr=1e-4,
     summary="boundary equilibrium GAN: autoencoder D, L1 loss, k_t control (gamma 0.5, lambda_k 1e-3); Adam 1e-4",
-    paper="Berthelot, Schumm & Metz, BEGAN: Boundary Equilibrium Generative Adversarial Networks, 2017 (arXiv:1703.10717)")
+    paper="Berthelot, Schumm & Metz, BEGAN: Boundary Equilibrium Generative Adversarial Networks, 2017 "
+    "(arXiv:1703.10717)",
+)

@@ -30,6 +30,7 @@ Logs: ``d_info`` / ``g_info`` (the weighted information loss of each step), ``d_
 ``g_info_cat_acc`` (Q's accuracy on the categorical code of the fakes), ``d_info_cat``, ``d_info_cont``
 (the unweighted cross-entropy and Gaussian NLL), and the same for ``g_``.
 """
+
 from __future__ import annotations
 
 import torch
@@ -60,9 +61,16 @@ class InfoGANAlgorithm(AdversarialAlgorithm):
     incompatible = {REPLAYS_PAST_FAKES: "infogan scores Q on the step's fakes, whose codes are those of its latents"}
     g_terms_use_fake_scores = True  # the information term stays when feature matching replaces the adversarial one
 
-    def __init__(self, objective: Objective, techniques: list[Technique] | None = None,
-                 categorical_weight: float = 1.0, continuous_weight: float = 0.1, q_hidden: int = 128,
-                 categorical: int = DEFAULT_CATEGORICAL, continuous: int = DEFAULT_CONTINUOUS):
+    def __init__(
+        self,
+        objective: Objective,
+        techniques: list[Technique] | None = None,
+        categorical_weight: float = 1.0,
+        continuous_weight: float = 0.1,
+        q_hidden: int = 128,
+        categorical: int = DEFAULT_CATEGORICAL,
+        continuous: int = DEFAULT_CONTINUOUS,
+    ):
         super().__init__(objective, techniques)
         self.categorical, self.continuous = categorical, continuous
         for name, value in (("categorical_weight", categorical_weight), ("continuous_weight", continuous_weight)):
@@ -76,18 +84,30 @@ class InfoGANAlgorithm(AdversarialAlgorithm):
         return [{"name": "info_codes", "categorical": self.categorical, "continuous": self.continuous}]
 
     def discriminator_wrappers(self) -> list[dict]:
-        return [{"name": "info_head", "categorical": self.categorical, "continuous": self.continuous,
-                 "hidden": self.q_hidden}]
+        return [
+            {
+                "name": "info_head",
+                "categorical": self.categorical,
+                "continuous": self.continuous,
+                "hidden": self.q_hidden,
+            }
+        ]
 
     def setup(self, generator: nn.Module, discriminator: nn.Module) -> None:
         info = find_info_generator(generator)
         if info is None:
-            raise TypeError("infogan needs a generator that reads latent codes (the info_codes network wrapper, "
-                            "which the trainer adds from the algorithm's generator_wrappers)")
+            raise TypeError(
+                "infogan needs a generator that reads latent codes (the info_codes network wrapper, "
+                "which the trainer adds from the algorithm's generator_wrappers)"
+            )
         self.layout = info.layout
         # before the techniques' own setup (which may record D's parameters) and before any optimizer exists
-        add_info_head(getattr(discriminator, "module", discriminator), self.layout.categorical, self.layout.continuous,
-                      self.q_hidden)
+        add_info_head(
+            getattr(discriminator, "module", discriminator),
+            self.layout.categorical,
+            self.layout.continuous,
+            self.q_hidden,
+        )
         super().setup(generator, discriminator)
 
     def _codes(self, z: Tensor) -> tuple[Tensor | None, Tensor | None]:
@@ -126,14 +146,22 @@ class InfoGANAlgorithm(AdversarialAlgorithm):
         return _prefixed("g", batch.extras.pop("info_logs", {}))
 
 
-VARIANTS.register("infogan", VariantSpec(
-    name="infogan", arch="dcgan", objective="non-saturating", algorithm=InfoGANAlgorithm,
-    # InfoGAN's MNIST networks: fully connected layers of 1024 units in G and D (as in the dcgan-mnist preset)
-    arch_kwargs={"base_channels": 64, "g_hidden": 1024, "d_hidden": 1024},
-    latent_dim=DEFAULT_NOISE + DEFAULT_CATEGORICAL + DEFAULT_CONTINUOUS,
-    lr_g=1e-3, lr_d=2e-4, betas=(0.5, 0.999),
-    summary=f"InfoGAN: {DEFAULT_NOISE} noise + a {DEFAULT_CATEGORICAL}-way categorical and {DEFAULT_CONTINUOUS} "
-            "uniform codes; a Q head on D recovers them (mutual-information term, weight 1 / 0.1)",
-    paper="Chen, Duan, Houthooft, Schulman, Sutskever & Abbeel, InfoGAN: Interpretable Representation Learning by "
-          "Information Maximizing Generative Adversarial Nets, 2016 (arXiv:1606.03657)",
-))
+VARIANTS.register(
+    "infogan",
+    VariantSpec(
+        name="infogan",
+        arch="dcgan",
+        objective="non-saturating",
+        algorithm=InfoGANAlgorithm,
+        # InfoGAN's MNIST networks: fully connected layers of 1024 units in G and D (as in the dcgan-mnist preset)
+        arch_kwargs={"base_channels": 64, "g_hidden": 1024, "d_hidden": 1024},
+        latent_dim=DEFAULT_NOISE + DEFAULT_CATEGORICAL + DEFAULT_CONTINUOUS,
+        lr_g=1e-3,
+        lr_d=2e-4,
+        betas=(0.5, 0.999),
+        summary=f"InfoGAN: {DEFAULT_NOISE} noise + a {DEFAULT_CATEGORICAL}-way categorical and {DEFAULT_CONTINUOUS} "
+        "uniform codes; a Q head on D recovers them (mutual-information term, weight 1 / 0.1)",
+        paper="Chen, Duan, Houthooft, Schulman, Sutskever & Abbeel, InfoGAN: Interpretable Representation Learning by "
+        "Information Maximizing Generative Adversarial Nets, 2016 (arXiv:1606.03657)",
+    ),
+)

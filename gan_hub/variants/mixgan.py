@@ -42,15 +42,16 @@ Logs: ``w_g0``..``w_g{T-1}``, ``w_d0``.., the Shannon entropies ``g_weights_entr
 ``d_weights_entropy`` (in nats; log T at uniform weights), ``d_payoff`` / ``g_payoff`` (F without
 the regulariser); ``d_real`` / ``d_fake`` are the mixtures' mean D outputs.
 """
+
 from __future__ import annotations
 
 import torch
 from torch import nn
 
 from ..archs.mixture import MixtureDiscriminator, MixtureGenerator
+from ..game import REPLACES_GENERATOR_LOSS, REPLAYS_PAST_FAKES, Batch, DOutput
 from ..objectives import Objective
 from ..registry import VARIANTS
-from ..game import REPLACES_GENERATOR_LOSS, REPLAYS_PAST_FAKES, Batch, DOutput
 from .base import AdversarialAlgorithm, Technique, VariantSpec
 
 Tensor = torch.Tensor
@@ -88,11 +89,18 @@ def _module(net: nn.Module) -> nn.Module:
 class MixGANAlgorithm(AdversarialAlgorithm):
     """MIX+GAN's weighted payoff; ``entropy_weight`` (lambda, 0.1) and ``entropy_form`` set R."""
 
-    incompatible = {REPLACES_GENERATOR_LOSS: "mix-gan's generator loss is the mixtures' payoff",
-                    REPLAYS_PAST_FAKES: "mix-gan shows D every generator's batch of this step separately"}
+    incompatible = {
+        REPLACES_GENERATOR_LOSS: "mix-gan's generator loss is the mixtures' payoff",
+        REPLAYS_PAST_FAKES: "mix-gan shows D every generator's batch of this step separately",
+    }
 
-    def __init__(self, objective: Objective, techniques: list[Technique] | None = None, entropy_weight: float = 0.1,
-                 entropy_form: str = "uniform-cross-entropy"):
+    def __init__(
+        self,
+        objective: Objective,
+        techniques: list[Technique] | None = None,
+        entropy_weight: float = 0.1,
+        entropy_form: str = "uniform-cross-entropy",
+    ):
         super().__init__(objective, techniques)
         if not entropy_weight >= 0:
             raise ValueError(f"entropy_weight must be non-negative, got {entropy_weight!r}")
@@ -102,9 +110,13 @@ class MixGANAlgorithm(AdversarialAlgorithm):
         self.entropy_form = entropy_form
 
     def setup(self, generator: nn.Module, discriminator: nn.Module) -> None:
-        if not isinstance(_module(generator), MixtureGenerator) or not isinstance(_module(discriminator), MixtureDiscriminator):
-            raise ValueError("mix-gan needs mixture networks (architecture mix-dcgan or mix-mlp), got "
-                             f"{type(_module(generator)).__name__} and {type(_module(discriminator)).__name__}")
+        if not isinstance(_module(generator), MixtureGenerator) or not isinstance(
+            _module(discriminator), MixtureDiscriminator
+        ):
+            raise ValueError(
+                "mix-gan needs mixture networks (architecture mix-dcgan or mix-mlp), got "
+                f"{type(_module(generator)).__name__} and {type(_module(discriminator)).__name__}"
+            )
         super().setup(generator, discriminator)
 
     def regularizer(self, weights: Tensor) -> Tensor:
@@ -135,15 +147,30 @@ class MixGANAlgorithm(AdversarialAlgorithm):
     def score_fake(self, batch: Batch, images: Tensor) -> DOutput:
         t_g = batch.extras["samples"].shape[0]
         if len(images) != len(batch.extras["samples"].flatten(0, 1)):
-            raise ValueError("mix-gan shows D every generator's batch separately: a technique changed the number of fakes")
-        outs = [self.discriminate(batch.discriminator, part, batch.fake_labels) for part in images.unflatten(0, (t_g, -1))]
-        return DOutput(torch.stack([o.logits for o in outs]), {"components": torch.stack([o["components"] for o in outs]),
-                                                               "w_d": outs[0]["w_d"]})  # [T_g, N], [T_g, T_d, N]
+            raise ValueError(
+                "mix-gan shows D every generator's batch separately: a technique changed the number of fakes"
+            )
+        outs = [
+            self.discriminate(batch.discriminator, part, batch.fake_labels) for part in images.unflatten(0, (t_g, -1))
+        ]
+        return DOutput(
+            torch.stack([o.logits for o in outs]),
+            {"components": torch.stack([o["components"] for o in outs]), "w_d": outs[0]["w_d"]},
+        )  # [T_g, N], [T_g, T_d, N]
 
     def d_adversarial_loss(self, batch: Batch, real: DOutput, fake: DOutput) -> Tensor:
         real_logits, fake_logits = real["components"].float(), fake["components"].float()
-        pair_losses = torch.stack([torch.stack([self.objective.discriminator_loss(real_logits[j], fake_logits[i, j])
-                                                for j in range(len(real_logits))]) for i in range(len(fake_logits))])
+        pair_losses = torch.stack(
+            [
+                torch.stack(
+                    [
+                        self.objective.discriminator_loss(real_logits[j], fake_logits[i, j])
+                        for j in range(len(real_logits))
+                    ]
+                )
+                for i in range(len(fake_logits))
+            ]
+        )
         batch.extras["payoff"] = payoff = mixture_payoff(pair_losses, batch.extras["w_g"].detach().float(), real["w_d"])
         return payoff
 
@@ -153,9 +180,19 @@ class MixGANAlgorithm(AdversarialAlgorithm):
         if self.objective.uses_real_logits_in_generator:
             with torch.no_grad():
                 real_logits = self.score_real(batch, batch.real)["components"].float()
-        pair_losses = torch.stack([torch.stack([
-            self.objective.generator_loss(fake_logits[i, j], None if real_logits is None else real_logits[j])
-            for j in range(fake_logits.shape[1])]) for i in range(len(fake_logits))])
+        pair_losses = torch.stack(
+            [
+                torch.stack(
+                    [
+                        self.objective.generator_loss(
+                            fake_logits[i, j], None if real_logits is None else real_logits[j]
+                        )
+                        for j in range(fake_logits.shape[1])
+                    ]
+                )
+                for i in range(len(fake_logits))
+            ]
+        )
         batch.extras["payoff"] = payoff = mixture_payoff(pair_losses, batch.extras["w_g"].float(), fake["w_d"].detach())
         return payoff
 
@@ -170,18 +207,29 @@ class MixGANAlgorithm(AdversarialAlgorithm):
         with torch.no_grad():
             d_real = (w_d * prob(real["components"].float()).mean(1)).sum()
             d_fake = w_g @ prob(fake["components"].float()).mean(2) @ w_d
-        return {"d_payoff": batch.extras["payoff"].item(), "d_real": d_real.item(), "d_fake": d_fake.item(),
-                **self._weight_logs("d", w_d)}
+        return {
+            "d_payoff": batch.extras["payoff"].item(),
+            "d_real": d_real.item(),
+            "d_fake": d_fake.item(),
+            **self._weight_logs("d", w_d),
+        }
 
     def g_logs(self, batch: Batch, fake: DOutput | None) -> dict[str, float]:
         return {"g_payoff": batch.extras["payoff"].item(), **self._weight_logs("g", batch.extras["w_g"])}
 
 
-VARIANTS.register("mix-gan", VariantSpec(
-    name="mix-gan", arch="mix-dcgan", arch_kwargs={"base_channels": 64, "components": 3}, objective="non-saturating",
-    algorithm=MixGANAlgorithm,
-    summary="MIX+GAN: mixtures of 3 DCGAN generators and 3 discriminators with learned weights; weighted payoff "
-            "plus an entropy regulariser",
-    paper="Arora, Ge, Liang, Ma & Zhang, Generalization and Equilibrium in Generative Adversarial Nets (GANs), 2017 "
-          "(arXiv:1703.00573)",
-))
+VARIANTS.register(
+    "mix-gan",
+    VariantSpec(
+        name="mix-gan",
+        arch="mix-dcgan",
+        arch_kwargs={"base_channels": 64, "components": 3},
+        objective="non-saturating",
+        algorithm=MixGANAlgorithm,
+        summary="MIX+GAN: mixtures of 3 DCGAN generators and 3 discriminators with learned weights; weighted payoff "
+        "plus an entropy regulariser",
+        paper="Arora, Ge, Liang, Ma & Zhang, Generalization and Equilibrium in Generative Adversarial Nets (GANs), "
+        "2017 "
+        "(arXiv:1703.00573)",
+    ),
+)

@@ -13,6 +13,7 @@ The D batch is N/m, so the batch size must be a multiple of m. The packing is re
 
 ``pack`` (m, default 2) is the variant's option: ``--variant-options '{"pack": 4}'``.
 """
+
 from __future__ import annotations
 
 from numbers import Integral
@@ -31,8 +32,10 @@ Tensor = torch.Tensor
 def pack_samples(x: Tensor, m: int) -> Tensor:
     """[N, C, ...] -> [N/m, m C, ...]: consecutive groups of m samples side by side along the channels."""
     if len(x) % m:
-        raise ValueError(f"PacGAN packs {m} samples into each discriminator input, but got a batch of {len(x)}: "
-                         f"use a batch size that is a multiple of {m}")
+        raise ValueError(
+            f"PacGAN packs {m} samples into each discriminator input, but got a batch of {len(x)}: "
+            f"use a batch size that is a multiple of {m}"
+        )
     return x.reshape(len(x) // m, m * x.shape[1], *x.shape[2:])
 
 
@@ -74,10 +77,17 @@ class PacGANAlgorithm(AdversarialAlgorithm):
         return inner.body(pack_samples(images, self.pack))
 
 
-VARIANTS.register("pacgan", VariantSpec(
-    name="pacgan", arch="dcgan", arch_kwargs={"base_channels": 64}, objective="non-saturating",
-    algorithm=PacGANAlgorithm,
-    summary="PacGAN: D judges packs of m samples (all real or all fake) concatenated along channels; DCGAN objective",
-    paper="Lin, Khetan, Fanti & Oh, PacGAN: The power of two samples in generative adversarial networks, 2018 "
-          "(arXiv:1712.04086)",
-))
+VARIANTS.register(
+    "pacgan",
+    VariantSpec(
+        name="pacgan",
+        arch="dcgan",
+        arch_kwargs={"base_channels": 64},
+        objective="non-saturating",
+        algorithm=PacGANAlgorithm,
+        summary="PacGAN: D judges packs of m samples (all real or all fake) concatenated along channels; DCGAN "
+        "objective",
+        paper="Lin, Khetan, Fanti & Oh, PacGAN: The power of two samples in generative adversarial networks, 2018 "
+        "(arXiv:1712.04086)",
+    ),
+)

@@ -25,6 +25,7 @@ feature. The paper fades in and stabilises each level over 800k images; our defa
 (32k images at batch 64), so the 32x32 level is fully in at step 3,000 of the default 5,000. Not
 implemented: the paper's small drift term 0.001 E[D(x)^2] on the critic.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -81,8 +82,11 @@ class GrowthSchedule:
     @property
     def grown_at(self) -> int:
         """The first step at the top level with alpha 1."""
-        return self.stable_steps + (self.levels - 1) * (self.fade_steps + self.stable_steps) + self.fade_steps \
-            if self.levels else 0
+        return (
+            self.stable_steps + (self.levels - 1) * (self.fade_steps + self.stable_steps) + self.fade_steps
+            if self.levels
+            else 0
+        )
 
 
 def real_at(real: Tensor, resolution: int, alpha: float) -> Tensor:
@@ -90,7 +94,9 @@ def real_at(real: Tensor, resolution: int, alpha: float) -> Tensor:
     blended with their own half-resolution version upsampled, as G's output is."""
     factor = real.shape[-1] // resolution
     if factor * resolution != real.shape[-1]:
-        raise ValueError(f"real images of {real.shape[-1]}x{real.shape[-1]} cannot be pooled to {resolution}x{resolution}")
+        raise ValueError(
+            f"real images of {real.shape[-1]}x{real.shape[-1]} cannot be pooled to {resolution}x{resolution}"
+        )
     x = F.avg_pool2d(real, factor) if factor > 1 else real
     if alpha < 1.0:
         x = alpha * x + (1 - alpha) * F.interpolate(F.avg_pool2d(x, 2), scale_factor=2, mode="nearest")
@@ -100,8 +106,9 @@ def real_at(real: Tensor, resolution: int, alpha: float) -> Tensor:
 def _growing(module: nn.Module, role: str) -> Growing:
     net = unwrap(module)
     if not isinstance(net, Growing):
-        raise TypeError(f"progan needs progressively growing networks (the progan architecture); the {role} is "
-                        f"{type(net).__name__}")
+        raise TypeError(
+            f"progan needs progressively growing networks (the progan architecture); the {role} is {type(net).__name__}"
+        )
     return net
 
 
@@ -109,8 +116,13 @@ class ProGANAlgorithm(AdversarialAlgorithm):
     """The base algorithm's losses at the stage the schedule gives for the step. Options:
     ``fade_steps`` (alpha's ramp, default 500) and ``stable_steps`` (each level at alpha 1, default 500)."""
 
-    def __init__(self, objective: Objective, techniques: list[Technique] | None = None,
-                 fade_steps: int = DEFAULT_FADE_STEPS, stable_steps: int = DEFAULT_STABLE_STEPS):
+    def __init__(
+        self,
+        objective: Objective,
+        techniques: list[Technique] | None = None,
+        fade_steps: int = DEFAULT_FADE_STEPS,
+        stable_steps: int = DEFAULT_STABLE_STEPS,
+    ):
         super().__init__(objective, techniques)
         self.fade_steps = _steps("fade_steps", fade_steps, 0)
         self.stable_steps = _steps("stable_steps", stable_steps, 1)
@@ -132,26 +144,54 @@ class ProGANAlgorithm(AdversarialAlgorithm):
             _growing(net, role).set_growth(level, alpha)
         return level, alpha
 
-    def discriminator_loss(self, generator: nn.Module, discriminator: nn.Module, real: Tensor,
-                           labels: Tensor | None, z: Tensor, ctx: StepContext) -> tuple[Tensor, dict[str, float]]:
+    def discriminator_loss(
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        real: Tensor,
+        labels: Tensor | None,
+        z: Tensor,
+        ctx: StepContext,
+    ) -> tuple[Tensor, dict[str, float]]:
         level, alpha = self.grow(generator, discriminator, ctx.step)
-        loss, logs = super().discriminator_loss(generator, discriminator, real_at(real, 4 * 2**level, alpha),
-                                                labels, z, ctx)
+        loss, logs = super().discriminator_loss(
+            generator, discriminator, real_at(real, 4 * 2**level, alpha), labels, z, ctx
+        )
         return loss, {**logs, "resolution": float(4 * 2**level), "alpha": alpha}
 
-    def generator_loss(self, generator: nn.Module, discriminator: nn.Module, z: Tensor, labels: Tensor | None,
-                       real: Tensor, ctx: StepContext) -> tuple[Tensor, dict[str, float]]:
+    def generator_loss(
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        z: Tensor,
+        labels: Tensor | None,
+        real: Tensor,
+        ctx: StepContext,
+    ) -> tuple[Tensor, dict[str, float]]:
         level, alpha = self.grow(generator, discriminator, ctx.step)
         return super().generator_loss(generator, discriminator, z, labels, real_at(real, 4 * 2**level, alpha), ctx)
 
 
-VARIANTS.register("progan", VariantSpec(
-    name="progan", arch="progan", arch_kwargs={"base_channels": 64}, objective="wasserstein", algorithm=ProGANAlgorithm,
-    techniques={"gradient_penalty": {"weight": 10.0}}, lr_g=1e-3, lr_d=1e-3, betas=(0.0, 0.99), n_critic=1,
-    image_size=IMAGE_SIZE,
-    summary=f"progressive growing: 4x4 -> 8 -> 16 -> {IMAGE_SIZE}x{IMAGE_SIZE} (MNIST padded to 32), each level faded in "
-            f"over {DEFAULT_FADE_STEPS} steps and held {DEFAULT_STABLE_STEPS}; WGAN-GP, equalized lr, pixel norm, "
-            "minibatch stddev",
-    paper="Karras, Aila, Laine & Lehtinen, Progressive Growing of GANs for Improved Quality, Stability, and Variation, "
-          "2017 (arXiv:1710.10196)",
-))
+VARIANTS.register(
+    "progan",
+    VariantSpec(
+        name="progan",
+        arch="progan",
+        arch_kwargs={"base_channels": 64},
+        objective="wasserstein",
+        algorithm=ProGANAlgorithm,
+        techniques={"gradient_penalty": {"weight": 10.0}},
+        lr_g=1e-3,
+        lr_d=1e-3,
+        betas=(0.0, 0.99),
+        n_critic=1,
+        image_size=IMAGE_SIZE,
+        summary=f"progressive growing: 4x4 -> 8 -> 16 -> {IMAGE_SIZE}x{IMAGE_SIZE} (MNIST padded to 32), each level "
+        f"faded in "
+        f"over {DEFAULT_FADE_STEPS} steps and held {DEFAULT_STABLE_STEPS}; WGAN-GP, equalized lr, pixel norm, "
+        "minibatch stddev",
+        paper="Karras, Aila, Laine & Lehtinen, Progressive Growing of GANs for Improved Quality, Stability, and "
+        "Variation, "
+        "2017 (arXiv:1710.10196)",
+    ),
+)

@@ -39,6 +39,7 @@ authors use 0.9999 from zero over 300 epochs, longer than our runs). The trainer
 ``discriminator.safetensors`` (``average_decay=0`` exports the last weights); the average is saved in
 checkpoints. :class:`gan_hub.classifier.Classifier` loads it and predicts classes.
 """
+
 from __future__ import annotations
 
 from numbers import Integral
@@ -47,10 +48,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..game import Batch, DOutput
 from ..objectives import Objective
 from ..registry import VARIANTS
 from ..techniques._common import process_rank, unwrap
-from ..game import Batch, DOutput
 from .base import AdversarialAlgorithm, StepContext, Technique, VariantSpec
 
 Tensor = torch.Tensor
@@ -87,7 +88,9 @@ def supervised_loss(class_logits: Tensor, labels: Tensor) -> Tensor:
 
 def unsupervised_loss(real_class_logits: Tensor, fake_class_logits: Tensor) -> Tensor:
     """-mean log D(x_unl) - mean log(1 - D(G(z))) = mean softplus(-s(x_unl)) + mean softplus(s(G(z)))."""
-    return F.softplus(-real_fake_logit(real_class_logits)).mean() + F.softplus(real_fake_logit(fake_class_logits)).mean()
+    return (
+        F.softplus(-real_fake_logit(real_class_logits)).mean() + F.softplus(real_fake_logit(fake_class_logits)).mean()
+    )
 
 
 # ---- the labelled subset --------------------------------------------------------------------------
@@ -95,16 +98,20 @@ def balanced_subset(labels: Tensor, num_labelled: int, num_classes: int, seed: i
     """Sorted indices of ``num_labelled`` examples, ``num_labelled / num_classes`` of each class, drawn
     uniformly without replacement with ``seed`` (the same seed gives the same subset)."""
     if num_labelled % num_classes:
-        raise ValueError(f"num_labelled ({num_labelled}) must be a multiple of the number of classes ({num_classes}), "
-                         "so that every class gets the same number of labelled examples")
+        raise ValueError(
+            f"num_labelled ({num_labelled}) must be a multiple of the number of classes ({num_classes}), "
+            "so that every class gets the same number of labelled examples"
+        )
     per_class = num_labelled // num_classes
     rng = torch.Generator().manual_seed(int(seed))
     chosen = []
     for k in range(num_classes):
         members = (labels == k).nonzero().flatten()
         if len(members) < per_class:
-            raise ValueError(f"class {k} has {len(members)} training examples, fewer than the {per_class} labelled "
-                             f"ones asked for (num_labelled {num_labelled}): lower num_labelled")
+            raise ValueError(
+                f"class {k} has {len(members)} training examples, fewer than the {per_class} labelled "
+                f"ones asked for (num_labelled {num_labelled}): lower num_labelled"
+            )
         chosen.append(members[torch.randperm(len(members), generator=rng)[:per_class]])
     return torch.cat(chosen).sort().values
 
@@ -124,13 +131,22 @@ class SemiSupervisedAlgorithm(AdversarialAlgorithm):
     balanced over the classes (default 100); ``unlabelled_weight``: w (default 0.5); ``average_decay``:
     of the exported classifier's weight average (default 0.999; 0: the last weights)."""
 
-    def __init__(self, objective: Objective, techniques: list[Technique] | None = None,
-                 num_labelled: int = DEFAULT_NUM_LABELLED, unlabelled_weight: float = DEFAULT_UNLABELLED_WEIGHT,
-                 average_decay: float = DEFAULT_AVERAGE_DECAY):
+    def __init__(
+        self,
+        objective: Objective,
+        techniques: list[Technique] | None = None,
+        num_labelled: int = DEFAULT_NUM_LABELLED,
+        unlabelled_weight: float = DEFAULT_UNLABELLED_WEIGHT,
+        average_decay: float = DEFAULT_AVERAGE_DECAY,
+    ):
         super().__init__(objective, techniques)
         if isinstance(num_labelled, bool) or not isinstance(num_labelled, Integral) or num_labelled < 1:
             raise ValueError(f"num_labelled must be a positive integer, got {num_labelled!r}")
-        if isinstance(unlabelled_weight, bool) or not isinstance(unlabelled_weight, (int, float)) or not unlabelled_weight >= 0:
+        if (
+            isinstance(unlabelled_weight, bool)
+            or not isinstance(unlabelled_weight, (int, float))
+            or not unlabelled_weight >= 0
+        ):
             raise ValueError(f"unlabelled_weight must be a non-negative number, got {unlabelled_weight!r}")
         if isinstance(average_decay, bool) or not isinstance(average_decay, (int, float)) or not 0 <= average_decay < 1:
             raise ValueError(f"average_decay must be a number in [0, 1), got {average_decay!r}")
@@ -153,8 +169,10 @@ class SemiSupervisedAlgorithm(AdversarialAlgorithm):
         labels = getattr(dataset, "labels", None)
         num_classes = dataset.info.num_classes
         if labels is None or num_classes < 2:
-            raise ValueError(f"semi-supervised training needs a labelled dataset with at least 2 classes; "
-                             f"{dataset.info.name} has {num_classes}")
+            raise ValueError(
+                f"semi-supervised training needs a labelled dataset with at least 2 classes; "
+                f"{dataset.info.name} has {num_classes}"
+            )
         self.labelled_indices = balanced_subset(labels, self.num_labelled, num_classes, seed)
         items = [dataset[int(i)] for i in self.labelled_indices]
         self.labelled_images = torch.stack([image for image, _ in items])
@@ -212,19 +230,23 @@ class SemiSupervisedAlgorithm(AdversarialAlgorithm):
             self._rng.set_state(state["labelled_rng"].to("cpu", torch.uint8))
         if "averaged_steps" in state:
             self.averaged_steps = int(state["averaged_steps"])
-            self.average = {k[len("average."):]: v.clone() for k, v in state.items() if k.startswith("average.")}
+            self.average = {k[len("average.") :]: v.clone() for k, v in state.items() if k.startswith("average.")}
 
     def discriminator_kwargs(self, dataset_info) -> dict:
-        return {"d_classes": list(dataset_info.class_names)}  # D classifies the dataset's K classes; G stays unconditional
+        return {
+            "d_classes": list(dataset_info.class_names)
+        }  # D classifies the dataset's K classes; G stays unconditional
 
     # ---- losses ----------------------------------------------------------------------------------
     def discriminate(self, discriminator: nn.Module, images: Tensor, labels: Tensor | None) -> DOutput:
         """D's score is the real/fake logit s(x) = logsumexp of the K class logits (kept as ``class_logits``)."""
         class_logits = discriminator(images)
         if class_logits.ndim != 2 or class_logits.shape[1] < 2:
-            raise ValueError(f"semi-supervised training needs a discriminator that outputs K class logits [N, K]; "
-                             f"{type(unwrap(discriminator)).__name__} gave {tuple(class_logits.shape)} (use the "
-                             "semi-supervised-mlp architecture)")
+            raise ValueError(
+                f"semi-supervised training needs a discriminator that outputs K class logits [N, K]; "
+                f"{type(unwrap(discriminator)).__name__} gave {tuple(class_logits.shape)} (use the "
+                "semi-supervised-mlp architecture)"
+            )
         return DOutput(real_fake_logit(class_logits), {"class_logits": class_logits})
 
     def d_adversarial_loss(self, batch: Batch, real: DOutput, fake: DOutput) -> Tensor:
@@ -239,18 +261,30 @@ class SemiSupervisedAlgorithm(AdversarialAlgorithm):
         return {"supervised": supervised_loss(labelled_logits, targets)}
 
     def d_logs(self, batch: Batch, real: DOutput, fake: DOutput) -> dict[str, float]:
-        return {"d_real": real_probability(real["class_logits"]).mean().item(),
-                "d_fake": real_probability(fake["class_logits"]).mean().item(),
-                "d_labelled_acc": batch.extras["labelled_acc"], "d_unsupervised": batch.extras["unsupervised"]}
+        return {
+            "d_real": real_probability(real["class_logits"]).mean().item(),
+            "d_fake": real_probability(fake["class_logits"]).mean().item(),
+            "d_labelled_acc": batch.extras["labelled_acc"],
+            "d_unsupervised": batch.extras["unsupervised"],
+        }
 
 
-VARIANTS.register("semi-supervised", VariantSpec(
-    name="semi-supervised", arch="semi-supervised-mlp", objective="non-saturating", algorithm=SemiSupervisedAlgorithm,
-    techniques={"feature_matching": True},
-    lr_g=3e-3, lr_d=3e-3, betas=(0.5, 0.999), batch_size=100,
-    summary=f"semi-supervised GAN: K+1 classifier D (fake logit fixed at 0, D(x) = sigmoid(logsumexp l)), "
-            f"{DEFAULT_NUM_LABELLED} balanced labelled examples + the training set unlabelled, feature-matching G; "
-            "D is exported as a classifier",
-    paper="Salimans, Goodfellow, Zaremba, Cheung, Radford & Chen, Improved Techniques for Training GANs, 2016 "
-          "(arXiv:1606.03498)",
-))
+VARIANTS.register(
+    "semi-supervised",
+    VariantSpec(
+        name="semi-supervised",
+        arch="semi-supervised-mlp",
+        objective="non-saturating",
+        algorithm=SemiSupervisedAlgorithm,
+        techniques={"feature_matching": True},
+        lr_g=3e-3,
+        lr_d=3e-3,
+        betas=(0.5, 0.999),
+        batch_size=100,
+        summary=f"semi-supervised GAN: K+1 classifier D (fake logit fixed at 0, D(x) = sigmoid(logsumexp l)), "
+        f"{DEFAULT_NUM_LABELLED} balanced labelled examples + the training set unlabelled, feature-matching G; "
+        "D is exported as a classifier",
+        paper="Salimans, Goodfellow, Zaremba, Cheung, Radford & Chen, Improved Techniques for Training GANs, 2016 "
+        "(arXiv:1606.03498)",
+    ),
+)

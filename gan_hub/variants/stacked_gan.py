@@ -30,6 +30,7 @@ The model is one class-conditional generator (``latent_dim`` = z1 + z2, ``top_no
 ``Generator.generate(n, seed, labels=...)`` samples top-down and exports and loads like any other model.
 The encoder is fixed (not trained, not exported: it ships with the library).
 """
+
 from __future__ import annotations
 
 import torch
@@ -61,11 +62,21 @@ def _mlp(widths: list[int], out_activation: nn.Module | None = None) -> nn.Seque
 class StackedGenerator(nn.Module):
     """G(z, y) = G1(G2(y, z2), z1) with z = [z1 | z2]; ``top`` is G2 (labels + z2 -> features), ``bottom`` G1."""
 
-    def __init__(self, latent_dim: int, channels: int, image_size: int, num_classes: int = 0, base_channels: int = 64,
-                 top_noise: int = TOP_NOISE, hidden: int = 256):
+    def __init__(
+        self,
+        latent_dim: int,
+        channels: int,
+        image_size: int,
+        num_classes: int = 0,
+        base_channels: int = 64,
+        top_noise: int = TOP_NOISE,
+        hidden: int = 256,
+    ):
         super().__init__()
         if num_classes < 2:
-            raise ValueError("stacked-gan's top level generates features from class labels: train it on a labelled dataset")
+            raise ValueError(
+                "stacked-gan's top level generates features from class labels: train it on a labelled dataset"
+            )
         if not 0 < top_noise < latent_dim:
             raise ValueError(f"top_noise must be between 0 and latent_dim ({latent_dim}), got {top_noise}")
         self.num_classes, self.top_noise, self.bottom_noise = num_classes, top_noise, latent_dim - top_noise
@@ -75,7 +86,7 @@ class StackedGenerator(nn.Module):
 
     def split(self, z: Tensor) -> tuple[Tensor, Tensor]:
         """(z1 for the bottom level, z2 for the top level)."""
-        return z[:, :self.bottom_noise], z[:, self.bottom_noise:]
+        return z[:, : self.bottom_noise], z[:, self.bottom_noise :]
 
     def features(self, z2: Tensor, labels: Tensor) -> Tensor:
         y = labels.float() if labels.is_floating_point() else F.one_hot(labels, self.num_classes).float()
@@ -100,8 +111,16 @@ class StackedDiscriminator(nn.Module):
 
     D(x) -> {"logits": D1's logit, "q_bottom": Q1(x)}; D(x, features=h) adds "top_logits" and "q_top"."""
 
-    def __init__(self, channels: int, image_size: int, num_classes: int = 0, base_channels: int = 64,
-                 latent_dim: int = 100, top_noise: int = TOP_NOISE, hidden: int = 256):
+    def __init__(
+        self,
+        channels: int,
+        image_size: int,
+        num_classes: int = 0,
+        base_channels: int = 64,
+        latent_dim: int = 100,
+        top_noise: int = TOP_NOISE,
+        hidden: int = 256,
+    ):
         super().__init__()
         self.bottom = DCGANDiscriminator(channels, image_size, 0, base_channels)
         width = self.bottom.head.linear.in_features
@@ -128,8 +147,14 @@ class StackedGANAlgorithm(AdversarialAlgorithm):
 
     incompatible = {REPLAYS_PAST_FAKES: "stacked-gan pairs every fake with its own condition and noise"}
 
-    def __init__(self, objective, techniques=None, independent_steps: int = 2000, conditional_weight: float = 1.0,
-                 entropy_weight: float = 1.0):
+    def __init__(
+        self,
+        objective,
+        techniques=None,
+        independent_steps: int = 2000,
+        conditional_weight: float = 1.0,
+        entropy_weight: float = 1.0,
+    ):
         super().__init__(objective, techniques)
         if isinstance(independent_steps, bool) or not isinstance(independent_steps, int) or independent_steps < 0:
             raise ValueError(f"independent_steps must be an integer >= 0, got {independent_steps!r}")
@@ -152,8 +177,9 @@ class StackedGANAlgorithm(AdversarialAlgorithm):
         """E1: images in [-1, 1] -> the classifier's 128-d pooled features (differentiable in the images)."""
         e = self.encoder(images)
         if images.shape[-2:] != (e.image_size, e.image_size):  # other sizes are resized to the classifier's
-            images = F.interpolate(images.float(), size=(e.image_size, e.image_size), mode="bilinear",
-                                   align_corners=False)
+            images = F.interpolate(
+                images.float(), size=(e.image_size, e.image_size), mode="bilinear", align_corners=False
+            )
         pixels = (images.float() + 1) / 2
         return e.body((pixels - e.pixel_mean) / e.pixel_std)
 
@@ -164,9 +190,11 @@ class StackedGANAlgorithm(AdversarialAlgorithm):
     def setup(self, generator: nn.Module, discriminator: nn.Module) -> None:
         g = unwrap(generator)
         if not isinstance(g, StackedGenerator) or g.num_classes > 10 or g.image_shape[0] != 1:
-            raise ValueError("stacked-gan's encoder hierarchy is the project's MNIST classifier: train it on grey "
-                             "images with at most 10 classes (MNIST digits: class k is the classifier's digit k) "
-                             "with the 'stacked' architecture")
+            raise ValueError(
+                "stacked-gan's encoder hierarchy is the project's MNIST classifier: train it on grey "
+                "images with at most 10 classes (MNIST digits: class k is the classifier's digit k) "
+                "with the 'stacked' architecture"
+            )
         super().setup(generator, discriminator)
 
     # ---- the step's hooks ---------------------------------------------------------------------------
@@ -199,12 +227,15 @@ class StackedGANAlgorithm(AdversarialAlgorithm):
             with torch.no_grad():
                 real = self.score_real(batch, batch.real)
             real_logits, real_top = real.logits.float(), real["top_logits"].float()
-        return (self.objective.generator_loss(fake.logits.float(), real_logits)
-                + self.objective.generator_loss(fake["top_logits"].float(), real_top))
+        return self.objective.generator_loss(fake.logits.float(), real_logits) + self.objective.generator_loss(
+            fake["top_logits"].float(), real_top
+        )
 
     def entropy(self, batch: Batch, fake: DOutput) -> Tensor:
         z1, z2 = unwrap(batch.generator).split(batch.z)
-        return (fake["q_bottom"].float() - z1.float()).pow(2).mean() + (fake["q_top"].float() - z2.float()).pow(2).mean()
+        return (fake["q_bottom"].float() - z1.float()).pow(2).mean() + (fake["q_top"].float() - z2.float()).pow(
+            2
+        ).mean()
 
     def conditional(self, batch: Batch) -> dict[str, Tensor]:
         """Each level's conditional loss: G1 must keep E1's features of its condition, G2 the class of its label."""
@@ -219,17 +250,27 @@ class StackedGANAlgorithm(AdversarialAlgorithm):
 
     def g_terms(self, batch: Batch, fake: DOutput | None) -> dict[str, Tensor]:
         conditional = self.conditional(batch)
-        return {**{k: self.conditional_weight * v for k, v in conditional.items()},
-                "entropy": self.entropy_weight * self.entropy(batch, fake)}
+        return {
+            **{k: self.conditional_weight * v for k, v in conditional.items()},
+            "entropy": self.entropy_weight * self.entropy(batch, fake),
+        }
 
     def g_logs(self, batch: Batch, fake: DOutput | None) -> dict[str, float]:
         return {"joint": float(self.joint(batch))}
 
 
-VARIANTS.register("stacked-gan", VariantSpec(
-    name="stacked-gan", arch="stacked", arch_kwargs={"base_channels": 64, "top_noise": TOP_NOISE},
-    objective="non-saturating", conditional=True, algorithm=StackedGANAlgorithm,
-    summary="Stacked GAN: the MNIST classifier split into two encoder levels; G2 (label, z2) -> features, G1 "
-            "(features, z1) -> image; adversarial, conditional and entropy losses per level; independent then joint",
-    paper="Huang, Li, Poursaeed, Hopcroft & Belongie, Stacked Generative Adversarial Networks, 2017 (arXiv:1612.04357)",
-))
+VARIANTS.register(
+    "stacked-gan",
+    VariantSpec(
+        name="stacked-gan",
+        arch="stacked",
+        arch_kwargs={"base_channels": 64, "top_noise": TOP_NOISE},
+        objective="non-saturating",
+        conditional=True,
+        algorithm=StackedGANAlgorithm,
+        summary="Stacked GAN: the MNIST classifier split into two encoder levels; G2 (label, z2) -> features, G1 "
+        "(features, z1) -> image; adversarial, conditional and entropy losses per level; independent then joint",
+        paper="Huang, Li, Poursaeed, Hopcroft & Belongie, Stacked Generative Adversarial Networks, 2017 "
+        "(arXiv:1612.04357)",
+    ),
+)
