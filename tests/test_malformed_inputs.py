@@ -870,10 +870,17 @@ def test_the_commands_print_one_line_and_the_right_exit_status(tmp_path, saved):
         ),
         (
             ["-m", "gan_hub.metrics", str(tmp_path / "nope"), "--num-samples", "20"],
+            2,
+            "python -m gan_hub.metrics: error: MODEL: no such folder",
+        ),
+        (
+            ["-m", "gan_hub.metrics", str(tmp_path / "broken"), "--num-samples", "20"],
             1,
-            "python -m gan_hub.metrics: error: no such folder",
+            "python -m gan_hub.metrics: error:",
         ),
     ]
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "config.json").write_text("{")
     for argv, status, start in cases:
         result = subprocess.run(
             [sys.executable, *argv], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
