@@ -1,8 +1,19 @@
 """Mode coverage of every unconditional variant on the 2-D toy mixtures, with MLP networks on the CPU.
 
+Two presets:
+
+* ``--preset pacgan``: the published protocol (PacGAN's networks, data, optimiser and VEEGAN's
+  scoring; see bench/toy_protocol.py), several seeds trained at once, mean +/- standard error per
+  row next to the published numbers::
+
+    python bench/toy_modes.py --preset pacgan --variants gan,pacgan2,unrolled --datasets ring,grid \
+        --seeds 0-9 --steps 2000 --eval-every 250 --json runs/gan.json
+
+* ``--preset small`` (default, the earlier bench): 3 x 128 MLPs, latent 16, batch 256::
+
     python bench/toy_modes.py                          # every variant, ring8 and grid25, seed 0
     python bench/toy_modes.py --variants gan,wgan-gp --datasets ring8 --g-steps 500 --quick
-    python bench/toy_modes.py --seeds 0,1,2 --markdown results.md --figure docs/toy_modes.png
+    python bench/toy_modes.py --seeds 0,1,2 --markdown results.md
 
 Each variant keeps its objective, techniques, optimizer, learning rates and critic steps; only the
 networks are replaced by MLPs for 2-D points (``--arch mlp`` with ``image_size 0``) of the same size
@@ -50,6 +61,13 @@ VECTOR_DISCRIMINATOR = {"autoencoder": "autoencoder-mlp"}
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--preset", choices=["small", "pacgan"], default="small",
+                   help="small: 3x128 MLPs (the earlier bench); pacgan: the published protocol (bench/toy_protocol.py)")
+    p.add_argument("--steps", type=int, default=2000, help="pacgan preset: trainer steps per run (the paper: 400,000)")
+    p.add_argument("--eval-every", type=int, default=0, help="pacgan preset: score every N steps (mode-count curves)")
+    p.add_argument("--seeds-at-once", type=int, default=10,
+                   help="pacgan preset: seeds trained together in one process (1 for runs that mix batch rows)")
+    p.add_argument("--checkpoints", type=Path, default=None, help="pacgan preset: save each seed's final generator here")
     p.add_argument("--variants", default="all",
                    help="comma-separated variants, each optionally with +technique switches (e.g. gan+minibatch_discrimination); "
                         "'all': every unconditional variant and the single-technique ablations of gan")
@@ -58,7 +76,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--latent-dim", type=int, default=16)
     p.add_argument("--samples", type=int, default=2500, help="points scored per run")
-    p.add_argument("--seeds", default="0", help="comma-separated training seeds")
+    p.add_argument("--seeds", default="0", help="comma-separated training seeds, or a range such as 0-9")
     p.add_argument("--threads", type=int, default=1, help="torch threads (tiny MLPs: 1 is fastest)")
     p.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "toy_modes.json")
     p.add_argument("--markdown", type=Path, default=None, help="also write the table to this file")
@@ -146,6 +164,95 @@ def table(results: list[dict], datasets: list[str]) -> str:
     return "\n".join([head, rule, *rows])
 
 
+# PacGAN Table 1 (10 trials, mean +/- s.e.) and VEEGAN's table (unrolled GAN, 5 runs): modes, high quality %, KL.
+PUBLISHED = {
+    ("gan", "ring8-unit"): "6.3 ± 0.5 · 98.2 ± 0.2 % · 0.45 ± 0.09",
+    ("gan", "grid25"): "17.3 ± 0.8 · 94.8 ± 0.7 % · 0.70 ± 0.07",
+    ("pacgan2", "ring8-unit"): "7.9 ± 0.1 · 95.6 ± 2.0 % · 0.07 ± 0.03",
+    ("pacgan2", "grid25"): "23.8 ± 0.7 · 91.3 ± 0.8 % · 0.13 ± 0.04",
+    ("pacgan3", "ring8-unit"): "7.8 ± 0.1 · 97.7 ± 0.3 % · 0.10 ± 0.02",
+    ("pacgan3", "grid25"): "24.6 ± 0.4 · 94.2 ± 0.4 % · 0.06 ± 0.02",
+    ("pacgan4", "ring8-unit"): "7.8 ± 0.1 · 95.9 ± 1.4 % · 0.07 ± 0.02",
+    ("pacgan4", "grid25"): "24.8 ± 0.2 · 93.6 ± 0.6 % · 0.04 ± 0.01",
+    ("unrolled", "ring8-unit"): "7.6 · 35.6 % (VEEGAN's setting)",
+    ("unrolled", "grid25"): "23.6 · 16 % (VEEGAN's setting)",
+}
+
+
+def mean_se(values: list[float]) -> tuple[float, float]:
+    """Mean and standard error (sample standard deviation / sqrt(n); 0 for one value)."""
+    n = len(values)
+    mean = sum(values) / n
+    var = sum((v - mean) ** 2 for v in values) / (n - 1) if n > 1 else 0.0
+    return mean, math.sqrt(var / n)
+
+
+def _cell(values: list[float], digits: int, scale: float = 1.0) -> str:
+    mean, se = mean_se([scale * v for v in values])
+    return f"{mean:.{digits}f} ± {se:.{digits}f}"
+
+
+def protocol_table(results: list[dict]) -> str:
+    """Markdown: one row per (variant, dataset): seeds, modes captured, high quality %, reverse KL, the
+    stricter covered count (mean ± s.e. over seeds), steps, and the published numbers."""
+    head = ("| variant | data | seeds | modes captured | high quality % | reverse KL | modes covered (strict) "
+            "| steps | published (modes · HQ · KL) |")
+    rows = [head, "|---|---|---|---|---|---|---|---|---|"]
+    keys = list(dict.fromkeys((r["variant"], r["dataset"]) for r in results))
+    for variant, dataset in sorted(keys, key=lambda k: (k[1], k[0] != "gan", k[0])):
+        runs = [r for r in results if r["variant"] == variant and r["dataset"] == dataset]
+        k = runs[0]["num_modes"]
+        kls = [r["kl_to_uniform"] for r in runs if r["kl_to_uniform"] is not None]
+        diverged = sum(not r["finite"] for r in runs)
+        rows.append(f"| `{variant}` | {dataset} | {len(runs)}{f' ({diverged} diverged)' if diverged else ''} "
+                    f"| {_cell([r['modes_captured'] for r in runs], 1)} / {k} "
+                    f"| {_cell([r['high_quality_share'] or 0 for r in runs], 1, 100)} "
+                    f"| {_cell(kls, 2) if kls else 'n/a'} | {_cell([r['modes_covered'] for r in runs], 1)} / {k} "
+                    f"| {runs[0]['steps']:,} | {PUBLISHED.get((variant, dataset), '')} |")
+    return "\n".join(rows)
+
+
+def parse_seeds(text: str) -> list[int]:
+    """'0,1,2' or '0-9' (inclusive) or a mix: '0-4,7'."""
+    seeds = []
+    for part in text.split(","):
+        low, dash, high = part.strip().partition("-")
+        seeds += list(range(int(low), int(high) + 1)) if dash else [int(low)]
+    return seeds
+
+
+def run_protocol(args, variants: list[str]) -> list[dict]:
+    """The pacgan preset: every run with its seeds in groups of --seeds-at-once (1 when not separable)."""
+    from toy_protocol import DATASETS, separable, train_group
+
+    datasets = [DATASETS.get(d.strip(), d.strip()) for d in args.datasets.split(",")]
+    seeds = parse_seeds(args.seeds)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); pacgan preset, {args.steps} steps, "
+          f"batch 100, seeds {seeds}, up to {args.seeds_at_once} at once")
+    results = []
+    for run in variants:
+        at_once = args.seeds_at_once if separable(run) else 1
+        for dataset in datasets:
+            for start in range(0, len(seeds), at_once):
+                group = seeds[start:start + at_once]
+                out = train_group(run, dataset, group, args.steps, args.eval_every, args.checkpoints)
+                results += out
+                save_results(args, results)
+                for r in out:
+                    print(f"{run:>28} {dataset:>10} seed {r['seed']}: {r['modes_captured']:>2}/{r['num_modes']} captured, "
+                          f"{r['modes_covered']:>2} covered, {100 * (r['high_quality_share'] or 0):5.1f} % HQ "
+                          f"({r['seconds']:.0f} s for {len(group)} seed(s))", flush=True)
+    text = protocol_table(results)
+    print()
+    print(text)
+    if args.markdown:
+        args.markdown.write_text(text + "\n")
+    if args.figure:
+        figure(results, datasets, args.figure, seeds[0])
+        print(f"wrote {args.figure}")
+    return results
+
+
 def figure(results: list[dict], datasets: list[str], path: Path, seed: int) -> None:
     """A grid of scatter plots (rows: variants, columns: datasets) drawn with PIL."""
     from PIL import Image, ImageDraw
@@ -156,7 +263,7 @@ def figure(results: list[dict], datasets: list[str], path: Path, seed: int) -> N
     draw = ImageDraw.Draw(image)
     for j, d in enumerate(datasets):
         draw.text((label_w + j * cell + 5, 4), d, fill="black")
-    extent = {"ring8": 3.0, "grid25": 5.5}
+    extent = {"ring8": 3.0, "ring8-unit": 1.5, "grid25": 5.5}
     for i, v in enumerate(variants):
         label = v.replace("+", "\n+ ")  # one technique per line
         draw.multiline_text((4, 20 + i * cell + cell // 2 - 6 * (label.count("\n") + 1)), label, fill="black")
@@ -186,9 +293,10 @@ def main(argv=None) -> list[dict]:
     if args.from_json:
         results = [r for path in args.from_json for r in json.loads(path.read_text())["results"]]
         datasets = list(dict.fromkeys(r["dataset"] for r in results))
-        print(table(results, datasets))
+        text = protocol_table(results) if "modes_captured" in results[0] else table(results, datasets)
+        print(text)
         if args.markdown:
-            args.markdown.write_text(table(results, datasets) + "\n")
+            args.markdown.write_text(text + "\n")
         if args.figure:
             figure(results, datasets, args.figure, results[0]["seed"])
         return results
@@ -197,11 +305,13 @@ def main(argv=None) -> list[dict]:
     torch.set_num_threads(args.threads)
     variants = [v.strip() for v in args.variants.split(",")]
     variants = [v for item in variants for v in (unconditional_variants() + ABLATIONS if item == "all" else [item])]
+    if args.preset == "pacgan":
+        return run_protocol(args, variants)
     for run in variants:
         variant, extra = split_run_name(run)
         configure(merge_switches(get_variant(variant).techniques, extra), get_objective(get_variant(variant).objective))
     datasets = [d.strip() for d in args.datasets.split(",")]
-    seeds = [int(s) for s in args.seeds.split(",")]
+    seeds = parse_seeds(args.seeds)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); {args.g_steps} generator updates, "
           f"batch {args.batch_size}, MLP {MLP}, latent {args.latent_dim}, {args.samples} samples scored")
     results = []

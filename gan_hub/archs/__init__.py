@@ -19,5 +19,6 @@ from . import bigan  # noqa: E402,F401  (registers bigan: a generator with an en
 from . import mixture  # noqa: E402,F401  (registers mix-dcgan and mix-mlp: mixtures for MIX+GAN)
 from . import progan  # noqa: E402,F401  (registers progan: progressively grown networks)
 from . import semi_supervised  # noqa: E402,F401  (registers semi-supervised-mlp: the K+1 discriminator's networks)
+from . import pacgan_mlp  # noqa: E402,F401  (registers pacgan-mlp: PacGAN's 2-D point networks, maxout D)
 
 __all__ = ["ARCHS", "ArchSpec"]
