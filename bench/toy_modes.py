@@ -50,6 +50,7 @@ from gan_hub.sampling import latents  # noqa: E402
 from gan_hub.techniques import configure, merge_switches  # noqa: E402
 from gan_hub.variants import VARIANTS, get_variant  # noqa: E402
 from gan_hub.variants.base import StepContext  # noqa: E402
+from toy_figures import mean_se, mode_curves, samples_grid  # noqa: E402
 from train.step import Players, alternating_step  # noqa: E402
 
 MLP = {"hidden_dim": 128, "num_layers": 3}
@@ -80,7 +81,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=1, help="torch threads (tiny MLPs: 1 is fastest)")
     p.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "toy_modes.json")
     p.add_argument("--markdown", type=Path, default=None, help="also write the table to this file")
-    p.add_argument("--figure", type=Path, default=None, help="write a PNG of every run's samples")
+    p.add_argument("--figure", type=Path, default=None, help="write a PNG of every run's samples (rows variants, columns datasets)")
+    p.add_argument("--curves", type=Path, default=None, help="pacgan preset: write a PNG of modes captured over training")
     p.add_argument("--quick", action="store_true", help="smoke run: 200 generator updates, 500 samples")
     p.add_argument("--from-json", type=Path, nargs="+", default=None,
                    help="train nothing: render the table (and --figure) from the results of earlier runs")
@@ -179,14 +181,6 @@ PUBLISHED = {
 }
 
 
-def mean_se(values: list[float]) -> tuple[float, float]:
-    """Mean and standard error (sample standard deviation / sqrt(n); 0 for one value)."""
-    n = len(values)
-    mean = sum(values) / n
-    var = sum((v - mean) ** 2 for v in values) / (n - 1) if n > 1 else 0.0
-    return mean, math.sqrt(var / n)
-
-
 def _cell(values: list[float], digits: int, scale: float = 1.0) -> str:
     mean, se = mean_se([scale * v for v in values])
     return f"{mean:.{digits}f} ± {se:.{digits}f}"
@@ -248,39 +242,12 @@ def run_protocol(args, variants: list[str]) -> list[dict]:
     if args.markdown:
         args.markdown.write_text(text + "\n")
     if args.figure:
-        figure(results, datasets, args.figure, seeds[0])
+        samples_grid(results, args.figure, seeds[0])
         print(f"wrote {args.figure}")
+    if args.curves:
+        mode_curves(results, args.curves)
+        print(f"wrote {args.curves}")
     return results
-
-
-def figure(results: list[dict], datasets: list[str], path: Path, seed: int) -> None:
-    """A grid of scatter plots (rows: variants, columns: datasets) drawn with PIL."""
-    from PIL import Image, ImageDraw
-
-    variants = list(dict.fromkeys(r["variant"] for r in results))
-    cell, label_w = 150, 150
-    image = Image.new("RGB", (label_w + cell * len(datasets), 20 + cell * len(variants)), "white")
-    draw = ImageDraw.Draw(image)
-    for j, d in enumerate(datasets):
-        draw.text((label_w + j * cell + 5, 4), d, fill="black")
-    extent = {"ring8": 3.0, "ring8-unit": 1.5, "grid25": 5.5}
-    for i, v in enumerate(variants):
-        label = v.replace("+", "\n+ ")  # one technique per line
-        draw.multiline_text((4, 20 + i * cell + cell // 2 - 6 * (label.count("\n") + 1)), label, fill="black")
-        for j, d in enumerate(datasets):
-            x0, y0 = label_w + j * cell, 20 + i * cell
-            draw.rectangle([x0 + 2, y0 + 2, x0 + cell - 3, y0 + cell - 3], outline=(200, 200, 200))
-            scale = (cell - 8) / (2 * extent.get(d, 3.0))
-            for cx, cy in mixture(d).centers.tolist():
-                px, py = x0 + cell / 2 + cx * scale, y0 + cell / 2 - cy * scale
-                draw.ellipse([px - 3, py - 3, px + 3, py + 3], outline=(230, 120, 0))
-            run = next((r for r in results if r["variant"] == v and r["dataset"] == d and r["seed"] == seed), None)
-            for x, y in (run or {}).get("points", []):
-                px, py = x0 + cell / 2 + x * scale, y0 + cell / 2 - y * scale
-                if x0 + 2 < px < x0 + cell - 3 and y0 + 2 < py < y0 + cell - 3:
-                    draw.point((px, py), fill=(20, 60, 200))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    image.save(path)
 
 
 def save_results(args, results: list[dict]) -> None:
@@ -298,7 +265,9 @@ def main(argv=None) -> list[dict]:
         if args.markdown:
             args.markdown.write_text(text + "\n")
         if args.figure:
-            figure(results, datasets, args.figure, results[0]["seed"])
+            samples_grid(results, args.figure, results[0]["seed"])
+        if args.curves:
+            mode_curves(results, args.curves)
         return results
     if args.quick:
         args.g_steps, args.samples = 200, 500
@@ -329,7 +298,7 @@ def main(argv=None) -> list[dict]:
     if args.markdown:
         args.markdown.write_text(text + "\n")
     if args.figure:
-        figure(results, datasets, args.figure, seeds[0])
+        samples_grid(results, args.figure, seeds[0])
         print(f"wrote {args.figure}")
     return results
 

@@ -164,6 +164,8 @@ def train_group(run: str, dataset: str, seeds: list[int], steps: int, eval_every
         if eval_every and (step + 1) % eval_every == 0 and step + 1 < steps:
             for curve, s in zip(curves, _score(players.generator, dataset, seeds)):
                 curve.append([step + 1, s["modes_captured"], s["modes_covered"], round(s["high_quality_share"], 4)])
+            log(f"{run} {dataset} step {step + 1}: captured {[c[-1][1] for c in curves]}, "
+                f"HQ {[c[-1][3] for c in curves]} ({time.perf_counter() - started:.0f} s)", flush=True)
     seconds = time.perf_counter() - started
     scores = _score(players.generator, dataset, seeds)
     if checkpoint_dir is not None:
