@@ -84,6 +84,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--figure", type=Path, default=None, help="write a PNG of every run's samples (rows variants, columns datasets)")
     p.add_argument("--curves", type=Path, default=None, help="pacgan preset: write a PNG of modes captured over training")
     p.add_argument("--quick", action="store_true", help="smoke run: 200 generator updates, 500 samples")
+    p.add_argument("--summary", type=Path, default=None,
+                   help="with --from-json: write the results with 3-decimal points for each row's first seed only "
+                        "(small enough to commit; the table, figure and curves render from it)")
     p.add_argument("--from-json", type=Path, nargs="+", default=None,
                    help="train nothing: render the table (and --figure) from the results of earlier runs")
     return p.parse_args(argv)
@@ -250,6 +253,18 @@ def run_protocol(args, variants: list[str]) -> list[dict]:
     return results
 
 
+def write_summary(results: list[dict], path: Path) -> None:
+    """The results with 500 sample points (rounded) of each (variant, dataset)'s first seed, and no others."""
+    shown, slim = set(), []
+    for r in results:
+        key = (r["variant"], r["dataset"])
+        keep = key not in shown and bool(r.get("points"))
+        shown.add(key)
+        slim.append({**r, "points": [[round(x, 3), round(y, 3)] for x, y in r["points"][:500]] if keep else []})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"results": slim}, separators=(",", ":")) + "\n")
+
+
 def save_results(args, results: list[dict]) -> None:
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "results": results}) + "\n")
@@ -268,6 +283,8 @@ def main(argv=None) -> list[dict]:
             samples_grid(results, args.figure, results[0]["seed"])
         if args.curves:
             mode_curves(results, args.curves)
+        if args.summary:
+            write_summary(results, args.summary)
         return results
     if args.quick:
         args.g_steps, args.samples = 200, 500
