@@ -84,6 +84,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--figure", type=Path, default=None, help="write a PNG of every run's samples (rows variants, columns datasets)")
     p.add_argument("--curves", type=Path, default=None, help="pacgan preset: write a PNG of modes captured over training")
     p.add_argument("--quick", action="store_true", help="smoke run: 200 generator updates, 500 samples")
+    p.add_argument("--at-step", type=int, default=None,
+                   help="with --from-json: score every run at this step of its mode-count curve (compares runs "
+                        "of different lengths at the same budget; runs without that step are left out)")
     p.add_argument("--summary", type=Path, default=None,
                    help="with --from-json: write the results with 3-decimal points for each row's first seed only "
                         "(small enough to commit; the table, figure and curves render from it)")
@@ -253,6 +256,17 @@ def run_protocol(args, variants: list[str]) -> list[dict]:
     return results
 
 
+def at_step(results: list[dict], step: int) -> list[dict]:
+    """Each run's scores at ``step`` of its curve ([step, captured, covered, HQ share, KL?]); runs without it dropped."""
+    out = []
+    for r in results:
+        point = next((c for c in r.get("curve", []) if c[0] == step), None)
+        if point is not None:
+            out.append({**r, "steps": step, "modes_captured": point[1], "modes_covered": point[2],
+                        "high_quality_share": point[3], "kl_to_uniform": point[4] if len(point) > 4 else None})
+    return out
+
+
 def write_summary(results: list[dict], path: Path) -> None:
     """The results with 500 sample points (rounded) of each (variant, dataset)'s first seed, and no others."""
     shown, slim = set(), []
@@ -274,6 +288,8 @@ def main(argv=None) -> list[dict]:
     args = parse_args(argv)
     if args.from_json:
         results = [r for path in args.from_json for r in json.loads(path.read_text())["results"]]
+        if args.at_step:
+            results = at_step(results, args.at_step)
         datasets = list(dict.fromkeys(r["dataset"] for r in results))
         text = protocol_table(results) if "modes_captured" in results[0] else table(results, datasets)
         print(text)

@@ -142,6 +142,13 @@ def _score(generator, dataset: str, seeds: list[int]) -> list[dict]:
     return scores
 
 
+def _curve_point(step: int, score: dict) -> list:
+    """[step, modes captured, modes covered (strict), high-quality share, reverse KL or None]."""
+    kl = score["kl_to_uniform"]
+    return [step, score["modes_captured"], score["modes_covered"], round(score["high_quality_share"], 4),
+            None if kl is None else round(kl, 4)]
+
+
 def train_group(run: str, dataset: str, seeds: list[int], steps: int, eval_every: int = 0,
                 checkpoint_dir: Path | None = None, log=print) -> list[dict]:
     """Train ``run`` on ``dataset`` for ``steps`` trainer steps with every seed in ``seeds`` at once;
@@ -163,7 +170,7 @@ def train_group(run: str, dataset: str, seeds: list[int], steps: int, eval_every
             break
         if eval_every and (step + 1) % eval_every == 0 and step + 1 < steps:
             for curve, s in zip(curves, _score(players.generator, dataset, seeds)):
-                curve.append([step + 1, s["modes_captured"], s["modes_covered"], round(s["high_quality_share"], 4)])
+                curve.append(_curve_point(step + 1, s))
             log(f"{run} {dataset} step {step + 1}: captured {[c[-1][1] for c in curves]}, "
                 f"HQ {[c[-1][3] for c in curves]} ({time.perf_counter() - started:.0f} s)", flush=True)
     seconds = time.perf_counter() - started
@@ -177,7 +184,7 @@ def train_group(run: str, dataset: str, seeds: list[int], steps: int, eval_every
     results = []
     for s, score, curve in zip(seeds, scores, curves):
         points = score.pop("points")
-        curve.append([step + 1, score["modes_captured"], score["modes_covered"], round(score["high_quality_share"], 4)])
+        curve.append(_curve_point(step + 1, score))
         results.append({"variant": run, "dataset": dataset, "seed": s, "steps": step + 1, "seeds_at_once": len(seeds),
                         "seconds": round(seconds, 2), **score, "finite": score["finite"] and finite,
                         "curve": curve, "points": points[:1000].tolist()})
