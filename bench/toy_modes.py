@@ -235,7 +235,8 @@ def run_protocol(args, variants: list[str]) -> list[dict]:
         for dataset in datasets:
             for start in range(0, len(seeds), at_once):
                 group = seeds[start:start + at_once]
-                out = train_group(run, dataset, group, args.steps, args.eval_every, args.checkpoints)
+                out = train_group(run, dataset, group, args.steps, args.eval_every, args.checkpoints,
+                                  progress=lambda interim: save_results(args, results + interim))
                 results += out
                 save_results(args, results)
                 for r in out:

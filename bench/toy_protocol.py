@@ -149,17 +149,26 @@ def _curve_point(step: int, score: dict) -> list:
             None if kl is None else round(kl, 4)]
 
 
+def _results(run, dataset, seeds, steps_done, seconds, finite, scores, curves) -> list[dict]:
+    return [{"variant": run, "dataset": dataset, "seed": s, "steps": steps_done, "seeds_at_once": len(seeds),
+             "seconds": round(seconds, 2), **{k: v for k, v in score.items() if k != "points"},
+             "finite": score["finite"] and finite, "curve": [list(c) for c in curve],
+             "points": score["points"][:1000].tolist()}
+            for s, score, curve in zip(seeds, scores, curves)]
+
+
 def train_group(run: str, dataset: str, seeds: list[int], steps: int, eval_every: int = 0,
-                checkpoint_dir: Path | None = None, log=print) -> list[dict]:
+                checkpoint_dir: Path | None = None, log=print, progress=None) -> list[dict]:
     """Train ``run`` on ``dataset`` for ``steps`` trainer steps with every seed in ``seeds`` at once;
-    one result per seed (scores, a mode-count curve, 1,000 of its scored points)."""
+    one result per seed (scores, a mode-count curve, 1,000 of its scored points). ``progress(results)``
+    gets the results so far at every evaluation, so a run stopped early keeps what it measured."""
     if len(seeds) > 1 and not separable(run):
         raise ValueError(f"{run} mixes rows across the batch or sums over parameters: train its seeds one at a time")
     players = _networks(run, dataset, seeds)
     batches = SeedBatches(dataset, seeds)
     noise = torch.Generator().manual_seed(20_000 + seeds[0])
     curves = [[] for _ in seeds]
-    started, finite = time.perf_counter(), True
+    started, finite, done = time.perf_counter(), True, 0
     for step in range(steps):
         ctx = StepContext(step, steps)
         logs, _ = alternating_step(players, batches.get(step), None,
@@ -168,24 +177,23 @@ def train_group(run: str, dataset: str, seeds: list[int], steps: int, eval_every
             finite = False
             log(f"{run} {dataset} seeds {seeds}: non-finite losses at step {step}, stopped")
             break
-        if eval_every and (step + 1) % eval_every == 0 and step + 1 < steps:
-            for curve, s in zip(curves, _score(players.generator, dataset, seeds)):
-                curve.append(_curve_point(step + 1, s))
-            log(f"{run} {dataset} step {step + 1}: captured {[c[-1][1] for c in curves]}, "
+        done = step + 1
+        if eval_every and done % eval_every == 0 and done < steps:
+            scores = _score(players.generator, dataset, seeds)
+            for curve, s in zip(curves, scores):
+                curve.append(_curve_point(done, s))
+            log(f"{run} {dataset} step {done}: captured {[c[-1][1] for c in curves]}, "
                 f"HQ {[c[-1][3] for c in curves]} ({time.perf_counter() - started:.0f} s)", flush=True)
+            if progress is not None:
+                progress(_results(run, dataset, seeds, done, time.perf_counter() - started, finite, scores, curves))
     seconds = time.perf_counter() - started
     scores = _score(players.generator, dataset, seeds)
+    for curve, score in zip(curves, scores):
+        curve.append(_curve_point(done, score))
     if checkpoint_dir is not None:
         checkpoint_dir.mkdir(parents=True, exist_ok=True)
         for i, s in enumerate(seeds):
             state = players.generator.state_dict() if len(seeds) == 1 else seed_state_dict(players.generator, i)
             save_file({k: v.contiguous() for k, v in state.items()},
                       str(checkpoint_dir / f"{run.replace('@', '_')}-{dataset}-seed{s}.safetensors"))
-    results = []
-    for s, score, curve in zip(seeds, scores, curves):
-        points = score.pop("points")
-        curve.append(_curve_point(step + 1, score))
-        results.append({"variant": run, "dataset": dataset, "seed": s, "steps": step + 1, "seeds_at_once": len(seeds),
-                        "seconds": round(seconds, 2), **score, "finite": score["finite"] and finite,
-                        "curve": curve, "points": points[:1000].tolist()})
-    return results
+    return _results(run, dataset, seeds, done, seconds, finite, scores, curves)
