@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import signal
 import sys
 import time
 from pathlib import Path
@@ -221,6 +222,17 @@ def parse_seeds(text: str) -> list[int]:
     return seeds
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def stop_gracefully() -> None:
+    """SIGINT and SIGTERM stop the training loop (which then scores and saves what it has): background
+    jobs start with SIGINT ignored, and `kill PID` sends SIGTERM."""
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
 def run_protocol(args, variants: list[str]) -> list[dict]:
     """The pacgan preset: every run with its seeds in groups of --seeds-at-once (1 when not separable)."""
     from toy_protocol import DATASETS, separable, train_group
@@ -229,20 +241,22 @@ def run_protocol(args, variants: list[str]) -> list[dict]:
     seeds = parse_seeds(args.seeds)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); pacgan preset, {args.steps} steps, "
           f"batch 100, seeds {seeds}, up to {args.seeds_at_once} at once")
+    stop_gracefully()
     results = []
-    for run in variants:
-        at_once = args.seeds_at_once if separable(run) else 1
-        for dataset in datasets:
-            for start in range(0, len(seeds), at_once):
-                group = seeds[start:start + at_once]
-                out = train_group(run, dataset, group, args.steps, args.eval_every, args.checkpoints,
-                                  progress=lambda interim: save_results(args, results + interim))
-                results += out
-                save_results(args, results)
-                for r in out:
-                    print(f"{run:>28} {dataset:>10} seed {r['seed']}: {r['modes_captured']:>2}/{r['num_modes']} captured, "
-                          f"{r['modes_covered']:>2} covered, {100 * (r['high_quality_share'] or 0):5.1f} % HQ "
-                          f"({r['seconds']:.0f} s for {len(group)} seed(s))", flush=True)
+    groups = [(run, dataset, seeds[i:i + (args.seeds_at_once if separable(run) else 1)])
+              for run in variants for dataset in datasets
+              for i in range(0, len(seeds), args.seeds_at_once if separable(run) else 1)]
+    for run, dataset, group in groups:
+        out = train_group(run, dataset, group, args.steps, args.eval_every, args.checkpoints,
+                          progress=lambda interim: save_results(args, results + interim))
+        results += out
+        save_results(args, results)
+        for r in out:
+            print(f"{run:>28} {dataset:>10} seed {r['seed']}: {r['modes_captured']:>2}/{r['num_modes']} captured, "
+                  f"{r['modes_covered']:>2} covered, {100 * (r['high_quality_share'] or 0):5.1f} % HQ "
+                  f"({r['seconds']:.0f} s for {len(group)} seed(s))", flush=True)
+        if any(r.get("interrupted") for r in out):
+            break  # Ctrl-C: the interrupted group is scored and saved; the rest is not started
     text = protocol_table(results)
     print()
     print(text)

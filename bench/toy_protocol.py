@@ -169,23 +169,29 @@ def train_group(run: str, dataset: str, seeds: list[int], steps: int, eval_every
     noise = torch.Generator().manual_seed(20_000 + seeds[0])
     curves = [[] for _ in seeds]
     started, finite, done = time.perf_counter(), True, 0
-    for step in range(steps):
-        ctx = StepContext(step, steps)
-        logs, _ = alternating_step(players, batches.get(step), None,
-                                   lambda n: torch.randn(n, LATENT_DIM, generator=noise), lambda n: None, ctx)
-        if not all(math.isfinite(v) for v in logs.values()):
-            finite = False
-            log(f"{run} {dataset} seeds {seeds}: non-finite losses at step {step}, stopped")
-            break
-        done = step + 1
-        if eval_every and done % eval_every == 0 and done < steps:
-            scores = _score(players.generator, dataset, seeds)
-            for curve, s in zip(curves, scores):
-                curve.append(_curve_point(done, s))
-            log(f"{run} {dataset} step {done}: captured {[c[-1][1] for c in curves]}, "
-                f"HQ {[c[-1][3] for c in curves]} ({time.perf_counter() - started:.0f} s)", flush=True)
-            if progress is not None:
-                progress(_results(run, dataset, seeds, done, time.perf_counter() - started, finite, scores, curves))
+    try:
+        for step in range(steps):
+            ctx = StepContext(step, steps)
+            logs, _ = alternating_step(players, batches.get(step), None,
+                                       lambda n: torch.randn(n, LATENT_DIM, generator=noise), lambda n: None, ctx)
+            if not all(math.isfinite(v) for v in logs.values()):
+                finite = False
+                log(f"{run} {dataset} seeds {seeds}: non-finite losses at step {step}, stopped")
+                break
+            done = step + 1
+            if eval_every and done % eval_every == 0 and done < steps:
+                scores = _score(players.generator, dataset, seeds)
+                for curve, s in zip(curves, scores):
+                    curve.append(_curve_point(done, s))
+                log(f"{run} {dataset} step {done}: captured {[c[-1][1] for c in curves]}, "
+                    f"HQ {[c[-1][3] for c in curves]} ({time.perf_counter() - started:.0f} s)", flush=True)
+                if progress is not None:
+                    progress(_results(run, dataset, seeds, done, time.perf_counter() - started, finite, scores, curves))
+    except KeyboardInterrupt:  # Ctrl-C / SIGTERM (bench/toy_modes.py): score and save what was trained, then stop the bench
+        log(f"{run} {dataset}: interrupted after {done} steps; scoring and saving the generators")
+        interrupted = True
+    else:
+        interrupted = False
     seconds = time.perf_counter() - started
     scores = _score(players.generator, dataset, seeds)
     for curve, score in zip(curves, scores):
@@ -196,4 +202,8 @@ def train_group(run: str, dataset: str, seeds: list[int], steps: int, eval_every
             state = players.generator.state_dict() if len(seeds) == 1 else seed_state_dict(players.generator, i)
             save_file({k: v.contiguous() for k, v in state.items()},
                       str(checkpoint_dir / f"{run.replace('@', '_')}-{dataset}-seed{s}.safetensors"))
-    return _results(run, dataset, seeds, done, seconds, finite, scores, curves)
+    results = _results(run, dataset, seeds, done, seconds, finite, scores, curves)
+    if interrupted:
+        for r in results:
+            r["interrupted"] = True
+    return results
