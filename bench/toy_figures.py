@@ -58,7 +58,10 @@ def samples_grid(results: list[dict], path: Path, seed: int | None = None) -> No
             ax.set_aspect("equal")
             ax.set_xticks([])
             ax.set_yticks([])
-            if runs:
+            if not runs:
+                ax.text(0.5, 0.5, "not run", transform=ax.transAxes, ha="center", va="center", color="grey")
+                ax.set_title(f"{variant} · {dataset}", fontsize=7)
+            else:
                 key = "modes_captured" if "modes_captured" in runs[0] else "modes_covered"
                 mean, se = mean_se([r[key] for r in runs])
                 ax.set_title(f"{variant} · {dataset}\n{mean:.1f} ± {se:.1f} / {runs[0]['num_modes']} modes (n={len(runs)})",
