@@ -257,17 +257,7 @@ def run_protocol(args, variants: list[str]) -> list[dict]:
                   f"({r['seconds']:.0f} s for {len(group)} seed(s))", flush=True)
         if any(r.get("interrupted") for r in out):
             break  # Ctrl-C: the interrupted group is scored and saved; the rest is not started
-    text = protocol_table(results)
-    print()
-    print(text)
-    if args.markdown:
-        args.markdown.write_text(text + "\n")
-    if args.figure:
-        samples_grid(results, args.figure, seeds[0])
-        print(f"wrote {args.figure}")
-    if args.curves:
-        mode_curves(results, args.curves)
-        print(f"wrote {args.curves}")
+    report(args, results, protocol_table(results), seeds[0])
     return results
 
 
@@ -280,6 +270,20 @@ def at_step(results: list[dict], step: int) -> list[dict]:
             out.append({**r, "steps": step, "modes_captured": point[1], "modes_covered": point[2],
                         "high_quality_share": point[3], "kl_to_uniform": point[4] if len(point) > 4 else None})
     return out
+
+
+def report(args, results: list[dict], text: str, seed: int) -> None:
+    """Print the table; write it (--markdown), the samples grid (--figure) and the curves (--curves)."""
+    print()
+    print(text)
+    if args.markdown:
+        args.markdown.write_text(text + "\n")
+    if args.figure:
+        samples_grid(results, args.figure, seed)
+        print(f"wrote {args.figure}")
+    if args.curves:
+        mode_curves(results, args.curves)
+        print(f"wrote {args.curves}")
 
 
 def write_summary(results: list[dict], path: Path) -> None:
@@ -307,13 +311,7 @@ def main(argv=None) -> list[dict]:
             results = at_step(results, args.at_step)
         datasets = list(dict.fromkeys(r["dataset"] for r in results))
         text = protocol_table(results) if "modes_captured" in results[0] else table(results, datasets)
-        print(text)
-        if args.markdown:
-            args.markdown.write_text(text + "\n")
-        if args.figure:
-            samples_grid(results, args.figure, results[0]["seed"])
-        if args.curves:
-            mode_curves(results, args.curves)
+        report(args, results, text, results[0]["seed"])
         if args.summary:
             write_summary(results, args.summary)
         return results
@@ -340,14 +338,7 @@ def main(argv=None) -> list[dict]:
                 save_results(args, results)  # after every run, so a stopped benchmark keeps what it measured
                 print(f"{variant:>16} {dataset:>7} seed {seed}: {r['modes_covered']:>2}/{r['num_modes']} modes, "
                       f"{100 * (r['high_quality_share'] or 0):5.1f} % high quality, {r['seconds']:.1f} s", flush=True)
-    text = table(results, datasets)
-    print()
-    print(text)
-    if args.markdown:
-        args.markdown.write_text(text + "\n")
-    if args.figure:
-        samples_grid(results, args.figure, seeds[0])
-        print(f"wrote {args.figure}")
+    report(args, results, table(results, datasets), seeds[0])
     return results
 
 
