@@ -8,6 +8,7 @@ from torch import nn
 from gan_hub.objectives import get_objective
 from gan_hub.variants import get_variant
 from gan_hub.variants.base import AdversarialAlgorithm, StepContext
+from gan_hub.variants.inner_optim import AdamUnroll, SGDUnroll
 from gan_hub.variants.unrolled import UnrolledAlgorithm, unroll_discriminator
 
 CTX = StepContext(step=0, max_steps=1)
@@ -52,10 +53,32 @@ def unrolled_loss_value(algorithm, g, d, z, real) -> float:
     return algorithm.generator_loss(g, d, z, None, real, CTX)[0].item()
 
 
-@pytest.mark.parametrize("objective", ["non-saturating", "relativistic-average"])
-def test_gradient_through_the_unroll_matches_finite_differences(objective):
+def trained_adam(d, real, fake, steps: int = 3, lr: float = 0.05) -> torch.optim.Adam:
+    """An Adam optimizer of ``d`` with moments from ``steps`` real updates (d's parameters move too)."""
+    d.requires_grad_(True)
+    opt = torch.optim.Adam(d.parameters(), lr=lr, betas=(0.8, 0.999))
+    objective = get_objective("non-saturating")
+    for _ in range(steps):
+        opt.zero_grad()
+        objective.discriminator_loss(d(real), d(fake)).backward()
+        opt.step()
+    opt.zero_grad(set_to_none=True)
+    d.requires_grad_(False)
+    return opt
+
+
+def bound(algorithm, g, d, z, real):
+    algorithm.bind_optimizers(None, trained_adam(d, real, g(z).detach()))
+    return algorithm
+
+
+@pytest.mark.parametrize("objective, inner", [("non-saturating", "sgd"), ("relativistic-average", "sgd"),
+                                              ("non-saturating", "adam")])
+def test_gradient_through_the_unroll_matches_finite_differences(objective, inner):
     g, d, z, real = tiny_game()
-    algorithm = UnrolledAlgorithm(get_objective(objective), unroll_steps=3, unroll_lr=0.5)
+    algorithm = UnrolledAlgorithm(get_objective(objective), unroll_steps=3, unroll_lr=0.5, unroll_optimizer=inner)
+    if inner == "adam":
+        bound(algorithm, g, d, z, real)
     analytic = g_gradient(algorithm, g, d, z, real)
     numeric, eps = [], 1e-5
     with torch.no_grad():
@@ -77,8 +100,10 @@ def test_unrolling_changes_the_generator_gradient():
     g, d, z, real = tiny_game()
     objective = get_objective("non-saturating")
     plain = g_gradient(UnrolledAlgorithm(objective, unroll_steps=0), g, d, z, real)
-    unrolled = g_gradient(UnrolledAlgorithm(objective, unroll_steps=3, unroll_lr=0.5), g, d, z, real)
-    assert (unrolled - plain).abs().max() > 1e-3 * plain.abs().max()
+    sgd = g_gradient(UnrolledAlgorithm(objective, unroll_steps=3, unroll_lr=0.5, unroll_optimizer="sgd"), g, d, z, real)
+    adam = g_gradient(bound(UnrolledAlgorithm(objective, unroll_steps=3), g, d, z, real), g, d, z, real)
+    for unrolled in (sgd, adam):
+        assert (unrolled - plain).abs().max() > 1e-3 * plain.abs().max()
 
 
 def test_zero_unroll_steps_is_the_plain_adversarial_gradient():
@@ -93,7 +118,7 @@ def test_unrolled_state_is_plain_gradient_descent_on_the_discriminator_loss():
     g, d, z, real = tiny_game()
     objective, lr = get_objective("non-saturating"), 0.3
     fake = g(z).detach()
-    state = unroll_discriminator(d, objective, real, fake, None, steps=2, lr=lr)
+    state = unroll_discriminator(d, objective, real, fake, None, steps=2, inner=SGDUnroll(lr))
     manual = TinyDiscriminator().double()
     manual.load_state_dict(d.state_dict())
     for _ in range(2):
@@ -106,16 +131,76 @@ def test_unrolled_state_is_plain_gradient_descent_on_the_discriminator_loss():
         torch.testing.assert_close(state[name].detach(), p.detach())
 
 
-def test_the_real_discriminator_is_untouched():
+def test_adam_unroll_is_what_the_real_adam_would_do_next():
+    """k unrolled steps from D's optimizer equal k more steps of that torch.optim.Adam, moments included."""
+    g, d, z, real = tiny_game()
+    objective, fake = get_objective("non-saturating"), g(z).detach()
+    opt = trained_adam(d, real, fake, steps=4)
+    state = unroll_discriminator(d, objective, real, fake, None, steps=3,
+                                 inner=AdamUnroll(opt, dict(d.named_parameters())))
+    manual = TinyDiscriminator().double()
+    manual.load_state_dict(d.state_dict())
+    manual_opt = torch.optim.Adam(manual.parameters(), lr=0.05, betas=(0.8, 0.999))
+    manual_opt.load_state_dict(opt.state_dict())
+    for _ in range(3):
+        manual_opt.zero_grad()
+        objective.discriminator_loss(manual(real), manual(fake)).backward()
+        manual_opt.step()
+    for name, p in manual.named_parameters():
+        torch.testing.assert_close(state[name].detach(), p.detach())
+
+
+def test_adam_unroll_survives_parameters_without_gradient():
+    """A weight whose gradient was always 0 (an unused maxout piece) has v = 0: no NaN in G's gradient."""
+    g, _, z, real = tiny_game()
+    torch.manual_seed(1)
+    d = nn.Sequential(nn.Linear(2, 5), nn.ReLU(), nn.Linear(5, 1), nn.Flatten(0)).double()
+    with torch.no_grad():  # hidden unit 0 is dead (pre-activation -1 everywhere): its weights get 0 gradient
+        d[0].weight[0].zero_()
+        d[0].bias[0] = -1.0
+    d.forward = lambda x, labels=None, _f=d.forward: _f(x)
+    d.requires_grad_(False)
+    algorithm = bound(UnrolledAlgorithm(get_objective("non-saturating"), unroll_steps=3), g, d, z, real)
+    assert torch.isfinite(g_gradient(algorithm, g, d, z, real)).all()
+
+
+def test_adam_unroll_needs_the_optimizer():
+    g, d, z, real = tiny_game()
+    with pytest.raises(RuntimeError, match="bind_optimizers"):
+        g_gradient(UnrolledAlgorithm(get_objective("non-saturating")), g, d, z, real)
+    with pytest.raises(ValueError, match="unroll_optimizer"):
+        UnrolledAlgorithm(get_objective("non-saturating"), unroll_optimizer="rmsprop")
+    with pytest.raises(ValueError, match="torch.optim.Adam"):
+        AdamUnroll(torch.optim.SGD(d.parameters(), lr=0.1), dict(d.named_parameters()))
+
+
+def test_players_hand_the_discriminator_optimizer_to_the_algorithm():
+    from train.step import Players
+
+    g, d, _, _ = tiny_game()
+    algorithm = UnrolledAlgorithm(get_objective("non-saturating"))
+    opt_g, opt_d = torch.optim.Adam(g.parameters()), torch.optim.Adam(d.parameters())
+    Players(g, d, opt_g, opt_d, algorithm)
+    assert algorithm.d_optimizer is opt_d
+
+
+@pytest.mark.parametrize("inner", ["sgd", "adam"])
+def test_the_real_discriminator_is_untouched(inner):
     g, d, z, real = tiny_game(batch_norm=True)
     d.train()
+    algorithm = UnrolledAlgorithm(get_objective("non-saturating"), unroll_steps=4, unroll_lr=0.5, unroll_optimizer=inner)
+    if inner == "adam":
+        bound(algorithm, g, d, z, real)
     before = {k: v.clone() for k, v in d.state_dict().items()}
-    algorithm = UnrolledAlgorithm(get_objective("non-saturating"), unroll_steps=4, unroll_lr=0.5)
+    moments = [v.clone() for s in algorithm.d_optimizer.state.values() for v in s.values()] if inner == "adam" else []
     g_gradient(algorithm, g, d, z, real)
     after = d.state_dict()
     for name, value in before.items():  # parameters and batch-norm running statistics alike
         assert torch.equal(after[name], value), name
     assert all(p.grad is None and not p.requires_grad for p in d.parameters())
+    if inner == "adam":  # the optimizer's moments and step count stay where D's own updates left them
+        now = [v for s in algorithm.d_optimizer.state.values() for v in s.values()]
+        assert len(now) == len(moments) and all(torch.equal(a, b) for a, b in zip(now, moments))
 
 
 def test_registered_variant_and_option_checks():
@@ -123,6 +208,7 @@ def test_registered_variant_and_option_checks():
     assert spec.arch == "dcgan" and spec.arch_kwargs.get("d_norm") == "none" and "arXiv:1611.02163" in spec.paper
     algorithm = spec.build_algorithm(get_objective(spec.objective), [])
     assert isinstance(algorithm, UnrolledAlgorithm) and algorithm.unroll_steps == 5
+    assert algorithm.unroll_optimizer == "adam"
     with pytest.raises(ValueError, match="unroll_steps"):
         UnrolledAlgorithm(get_objective("non-saturating"), unroll_steps=-1)
     from gan_hub.techniques import configure
@@ -143,8 +229,9 @@ def test_works_on_the_registered_architectures(arch, shape):
     config = GeneratorConfig(variant="unrolled", arch=arch, latent_dim=4, **shape)
     g, d = build_generator_network(config), build_discriminator_network(config).requires_grad_(False)
     real = torch.randn(6, *((2,) if arch == "mlp" else (1, 16, 16)))
-    loss, logs = UnrolledAlgorithm(get_objective("non-saturating"), unroll_steps=2).generator_loss(
-        g, d, torch.randn(6, 4), None, real, CTX)
+    algorithm = UnrolledAlgorithm(get_objective("non-saturating"), unroll_steps=2)
+    algorithm.bind_optimizers(None, torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999)))  # fresh moments
+    loss, logs = algorithm.generator_loss(g, d, torch.randn(6, 4), None, real, CTX)
     loss.backward()
     assert torch.isfinite(loss) and "g_loss" in logs
     assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in g.parameters())

@@ -62,7 +62,7 @@ def test_yaml_variant_options_must_be_a_mapping(tmp_path):
 
 def test_list_variants_names_the_options():
     lines = {line.split()[0]: line for line in list_variants_text().splitlines()}
-    assert "[options: unroll_steps, unroll_lr]" in lines["unrolled"]
+    assert "[options: unroll_steps, unroll_lr, unroll_optimizer]" in lines["unrolled"]
     assert "[options: num_labelled, unlabelled_weight, average_decay]" in lines["semi-supervised"]
     assert "[options: fade_steps, stable_steps]" in lines["progan"]
     assert "options" not in lines["dcgan"]

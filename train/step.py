@@ -22,6 +22,9 @@ class Players:
     algorithm: object  # gan_hub.variants.base.AdversarialAlgorithm
     n_critic: int = 1
 
+    def __post_init__(self):
+        self.algorithm.bind_optimizers(self.opt_g, self.opt_d)
+
 
 def alternating_step(players: Players, real: torch.Tensor, labels: torch.Tensor | None, sample_latents: Callable[[int], torch.Tensor],
                      sample_labels: Callable[[int], torch.Tensor | None], ctx, backward: Callable = torch.Tensor.backward,

@@ -23,7 +23,7 @@ from .images import (
     synthetic,
 )
 from .stacked_mnist import STACKED_CLASSES, StackedMNIST, stack_digits, stacked_mnist
-from .toy2d import GRID25, MIXTURES, RING8, Mixture2D, PointDataset, grid25, mixture, mixture_dataset, ring8
+from .toy2d import GRID25, MIXTURES, RING8, RING8_UNIT, Mixture2D, PointDataset, grid25, mixture, mixture_dataset, ring8
 
 __all__ = [
     "DATASETS",
@@ -33,6 +33,7 @@ __all__ = [
     "IDX_FILES",
     "MIXTURES",
     "RING8",
+    "RING8_UNIT",
     "STACKED_CLASSES",
     "DatasetInfo",
     "ImageDataset",

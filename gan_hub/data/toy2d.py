@@ -1,6 +1,9 @@
 """2-D mixtures of Gaussians used to measure mode collapse.
 
 * ``ring8``: 8 modes equally spaced on a circle of radius 2, std 0.02 (Metz et al., Unrolled GANs).
+* ``ring8-unit``: 8 modes at (cos 2 pi k / 8, sin 2 pi k / 8), radius 1, std 0.01 (PacGAN's and the
+  Unrolled GAN notebook's scale; eight distinct angles, not the notebook's ``linspace(0, 2 pi, 8)``,
+  whose first and last modes coincide).
 * ``grid25``: a 5x5 grid of modes at {-4, -2, 0, 2, 4}^2, std 0.05 (VEEGAN, PacGAN).
 
 All components have equal weight and an isotropic standard deviation.
@@ -67,6 +70,7 @@ def _grid(values: list[float]) -> torch.Tensor:
 
 
 RING8 = MIXTURES.register("ring8", Mixture2D("ring8", _ring(8, 2.0), 0.02))
+RING8_UNIT = MIXTURES.register("ring8-unit", Mixture2D("ring8-unit", _ring(8, 1.0), 0.01))
 GRID25 = MIXTURES.register("grid25", Mixture2D("grid25", _grid([-4.0, -2.0, 0.0, 2.0, 4.0]), 0.05))
 
 
@@ -117,3 +121,10 @@ def grid25(data_dir=None, train: bool = True, download: bool = True, size: int |
            seed: int | None = None) -> PointDataset:
     """Points of :data:`GRID25`; ``data_dir`` and ``download`` are accepted for a uniform signature and unused."""
     return mixture_dataset(GRID25, train, size, seed)
+
+
+@DATASETS.register("ring8-unit")
+def ring8_unit(data_dir=None, train: bool = True, download: bool = True, size: int | None = None,
+               seed: int | None = None) -> PointDataset:
+    """Points of :data:`RING8_UNIT`; ``data_dir`` and ``download`` are accepted for a uniform signature and unused."""
+    return mixture_dataset(RING8_UNIT, train, size, seed)

@@ -100,7 +100,8 @@ def mixture_coverage(
     A sample is *high quality* when its distance to the nearest centre is at most ``quality_stds * std``
     and is then assigned to that centre. A mode is *covered* when it gets at least ``min_count``
     high-quality samples; ``min_count=None`` uses :func:`default_min_count`: max(1, round(0.1 * N / K)),
-    10% of a perfect sampler's share.
+    10% of a perfect sampler's share. ``min_count=1`` is VEEGAN's and PacGAN's *captured* count (a mode is
+    the nearest of at least one high-quality sample; their code tests the Mahalanobis distance < 3).
 
     Returns ``modes_covered``, ``num_modes``, ``high_quality_share`` (None for N = 0), ``kl_to_uniform``
     (KL(p || uniform) of the high-quality samples' mode assignment, nats; None when there are none),

@@ -59,6 +59,10 @@ class AdversarialAlgorithm:
         """Called once by the trainer with the training set and the run's seed, before training. An
         algorithm that draws examples of its own (the semi-supervised labelled subset) takes them here."""
 
+    def bind_optimizers(self, g_optimizer: torch.optim.Optimizer, d_optimizer: torch.optim.Optimizer) -> None:
+        """Called once the players' optimizers exist; an algorithm that looks ahead through D's optimizer
+        (the unrolled GAN) keeps it."""
+
     def discriminator_export(self, discriminator: nn.Module) -> dict[str, Tensor]:
         """The discriminator weights the trainer exports (``discriminator.safetensors``): by default the
         network's own; an algorithm that keeps an average of them (semi-supervised) returns that."""

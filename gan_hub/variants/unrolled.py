@@ -14,11 +14,14 @@ statistics or spectral-norm power-iteration vectors of the real D do not move), 
 ``torch.func.functional_call``, and throws the unrolled weights away afterwards. D's own update is
 the ordinary discriminator step of :class:`AdversarialAlgorithm`.
 
-Inner update rule. The paper unrolls the discriminator's actual optimizer (Adam, with its moment
-estimates). The algorithm has no access to the trainer's optimizer state, and Adam started from fresh
-moments makes its first steps almost exactly eta * sign(gradient), whose derivative is ~0, so
-nothing would flow back to G. We therefore unroll plain gradient descent with step size
-``unroll_lr``: the surrogate differentiates exactly and its derivative is what G receives.
+Inner update rule (``unroll_optimizer``). By default the unroll continues the discriminator's own
+optimizer, as the paper does: ``"adam"`` copies the trainer's Adam moment estimates and step count
+for D (:class:`~gan_hub.variants.inner_optim.AdamUnroll`) and differentiates through k Adam updates,
+moments included. The trainer hands the optimizer over through :meth:`bind_optimizers` (called when
+``train.step.Players`` is built). ``"sgd"`` unrolls plain gradient descent with step ``unroll_lr``
+instead (the surrogate of the project's earlier versions). Adam is nearly scale-free (its step is
+about lr * m / sqrt(v)), so with fresh moments its first steps are ~ lr * sign(gradient) and pass
+little back to G; with D's real moments the step is close to linear in the new gradient.
 
 Inner losses. Every inner step uses the objective's discriminator loss on this G step's real batch
 and this G step's fakes (the same batch for all k steps, as in the paper's surrogate). Technique
@@ -39,11 +42,13 @@ from ..objectives import Objective
 from ..registry import VARIANTS
 from ..game import REPLACES_GENERATOR_LOSS, Batch, DOutput
 from .base import AdversarialAlgorithm, Technique, VariantSpec
+from .inner_optim import AdamUnroll, SGDUnroll
 
 Tensor = torch.Tensor
 
 DEFAULT_UNROLL_STEPS = 5
 DEFAULT_UNROLL_LR = 1e-2
+UNROLL_OPTIMIZERS = ("adam", "sgd")
 
 
 def _unwrap(module: nn.Module) -> nn.Module:
@@ -56,10 +61,10 @@ def _loss_precision(logits: Tensor) -> Tensor:
 
 
 def unroll_discriminator(discriminator: nn.Module, objective: Objective, real: Tensor, fake: Tensor,
-                         labels: Tensor | None, steps: int, lr: float) -> dict[str, Tensor]:
-    """The state (parameters and buffers, by name) of ``discriminator`` after ``steps`` gradient-descent
-    steps of size ``lr`` on ``objective.discriminator_loss(D(real), D(fake))``, as a differentiable
-    function of ``fake`` (and so of the generator that produced it).
+                         labels: Tensor | None, steps: int, inner: AdamUnroll | SGDUnroll) -> dict[str, Tensor]:
+    """The state (parameters and buffers, by name) of ``discriminator`` after ``steps`` updates of the
+    ``inner`` rule on ``objective.discriminator_loss(D(real), D(fake))``, as a differentiable function of
+    ``fake`` (and so of the generator that produced it).
 
     The starting parameters are detached from the module's own (their gradients never reach the real
     D); buffers are cloned, so any in-place update during the unroll (batch-norm running statistics)
@@ -74,33 +79,51 @@ def unroll_discriminator(discriminator: nn.Module, objective: Objective, real: T
         fake_logits = _loss_precision(functional_call(discriminator, state, (fake, labels)))
         loss = objective.discriminator_loss(real_logits, fake_logits)
         grads = torch.autograd.grad(loss, [params[n] for n in names], create_graph=True, allow_unused=True)
-        params = {n: params[n] if g is None else params[n] - lr * g for n, g in zip(names, grads)}
+        params = inner.step(params, dict(zip(names, grads)))
     return {**params, **buffers}
 
 
 class UnrolledAlgorithm(AdversarialAlgorithm):
     """The generator loss evaluated against D after ``unroll_steps`` differentiable D updates.
 
-    ``unroll_steps``: k (default 5); ``unroll_lr``: the inner gradient-descent step size eta (default
-    1e-2; see the module docstring for why plain gradient descent). The D step is the base algorithm's.
+    ``unroll_steps``: k (default 5); ``unroll_optimizer``: ``"adam"`` (default: D's own Adam, moments
+    included) or ``"sgd"``; ``unroll_lr``: the step size eta of ``"sgd"`` (default 1e-2). The D step is
+    the base algorithm's.
     """
 
     incompatible = {REPLACES_GENERATOR_LOSS: "a replacement loss would read the current discriminator, not the "
                                              "unrolled one"}
 
     def __init__(self, objective: Objective, techniques: list[Technique] | None = None,
-                 unroll_steps: int = DEFAULT_UNROLL_STEPS, unroll_lr: float = DEFAULT_UNROLL_LR):
+                 unroll_steps: int = DEFAULT_UNROLL_STEPS, unroll_lr: float = DEFAULT_UNROLL_LR,
+                 unroll_optimizer: str = "adam"):
         super().__init__(objective, techniques)
         if isinstance(unroll_steps, bool) or not isinstance(unroll_steps, int) or unroll_steps < 0:
             raise ValueError(f"unroll_steps must be a non-negative integer, got {unroll_steps!r}")
         if not unroll_lr > 0:
             raise ValueError(f"unroll_lr must be positive, got {unroll_lr!r}")
-        self.unroll_steps, self.unroll_lr = unroll_steps, float(unroll_lr)
+        if unroll_optimizer not in UNROLL_OPTIMIZERS:
+            raise ValueError(f"unroll_optimizer must be one of {UNROLL_OPTIMIZERS}, got {unroll_optimizer!r}")
+        self.unroll_steps, self.unroll_lr, self.unroll_optimizer = unroll_steps, float(unroll_lr), unroll_optimizer
+        self.d_optimizer: torch.optim.Optimizer | None = None
+
+    def bind_optimizers(self, g_optimizer: torch.optim.Optimizer, d_optimizer: torch.optim.Optimizer) -> None:
+        """Remember D's optimizer: the ``"adam"`` unroll continues from its state."""
+        self.d_optimizer = d_optimizer
+
+    def _inner_rule(self, net: nn.Module) -> AdamUnroll | SGDUnroll:
+        if self.unroll_optimizer == "sgd" or self.unroll_steps == 0:
+            return SGDUnroll(self.unroll_lr)
+        if self.d_optimizer is None:
+            raise RuntimeError("unroll_optimizer='adam' unrolls the discriminator's own Adam: pass it with "
+                               "bind_optimizers(g_optimizer, d_optimizer) before training (train.step.Players "
+                               "does), or use unroll_optimizer='sgd'")
+        return AdamUnroll(self.d_optimizer, dict(net.named_parameters()))
 
     def score_fake_for_generator(self, batch: Batch, images: Tensor) -> DOutput:
         net = _unwrap(batch.discriminator)
         state = unroll_discriminator(net, self.objective, batch.real, batch.fake.to(batch.real.dtype), batch.labels,
-                                     self.unroll_steps, self.unroll_lr)
+                                     self.unroll_steps, self._inner_rule(net))
         batch.extras["unrolled"] = state
         return DOutput(_loss_precision(functional_call(net, state, (images, batch.labels))))
 
@@ -116,7 +139,7 @@ class UnrolledAlgorithm(AdversarialAlgorithm):
 VARIANTS.register("unrolled", VariantSpec(
     name="unrolled", arch="dcgan", arch_kwargs={"base_channels": 64, "d_norm": "none"}, objective="non-saturating",
     algorithm=UnrolledAlgorithm,
-    summary=f"unrolled GAN: G is scored by D after {DEFAULT_UNROLL_STEPS} differentiable gradient steps "
-            f"(step {DEFAULT_UNROLL_LR:g}), backpropagated through the unroll",
+    summary=f"unrolled GAN: G is scored by D after {DEFAULT_UNROLL_STEPS} differentiable steps of D's own Adam "
+            "(moments included), backpropagated through the unroll",
     paper="Metz, Poole, Pfau & Sohl-Dickstein, Unrolled Generative Adversarial Networks, 2016 (arXiv:1611.02163)",
 ))

@@ -1,0 +1,209 @@
+"""The published 2-D mode-collapse protocol (PacGAN, Lin et al. 2018; scored as VEEGAN does), with
+several training seeds trained at once in one process. Used by ``bench/toy_modes.py --preset pacgan``.
+
+Setup, from the PacGAN authors' synthetic-data code (``2DRing_GAN&PacGAN/config.py``, ``pacgan_task.py``):
+
+* data: ``ring8-unit`` (8 modes on the unit circle, std 0.01) or ``grid25`` ({-4,-2,0,2,4}^2, std 0.05);
+  a fixed training set of 100,000 points per seed, reshuffled every epoch of 1,000 batches;
+* networks: ``pacgan-mlp`` (G 4 x 400 ReLU + batch norm, z 2-D standard normal; D 3 maxout layers of
+  200 units x 5 pieces), weights N(0, 0.02^2), biases 0;
+* optimiser: Adam lr 1e-4, beta1 0.8 for G and D (variants whose optimiser is not Adam keep theirs);
+  batch 100 per seed; ``steps`` trainer steps (the paper: 400 epochs = 400,000);
+* scoring on 2,500 samples of the final generator (eval mode): a sample is high quality within 3
+  standard deviations of its nearest mode; a mode is *captured* when it is the nearest mode of at
+  least one high-quality sample (VEEGAN/PacGAN); reverse KL of the high-quality samples' mode
+  histogram to uniform; and the stricter *covered* count of today's bench (a mode needs 10 % of a
+  perfect sampler's share).
+
+Differences we keep: the step is the project trainer's (``train.step.alternating_step``: D then G)
+while the authors' Theano code (ALI's algorithm) updates D and G simultaneously; a PacGAN-m row gives
+D the N = 100 samples of a batch as N/m packed rows (the authors' code packs 100 rows of m samples).
+
+Seeds at once: a run with S seeds builds S-copy networks (gan_hub.nn.seeded) and feeds S blocks of
+rows; each copy sees only its block, so the S runs are independent. Techniques that compare rows
+across a batch or sum over parameters (minibatch discrimination, feature matching, virtual batch norm,
+experience replay, historical averaging, consensus, spectral norm) are trained one seed at a time.
+"""
+from __future__ import annotations
+
+import math
+import re
+import time
+from pathlib import Path
+
+import torch
+from safetensors.torch import save_file
+
+from gan_hub.config import GeneratorConfig
+from gan_hub.data.toy2d import mixture
+from gan_hub.hub import build_discriminator_network, build_generator_network
+from gan_hub.metrics.modes import mixture_coverage
+from gan_hub.nn.seeded import init_normal_per_seed, seed_state_dict
+from gan_hub.objectives import get_objective
+from gan_hub.techniques import configure, merge_switches
+from gan_hub.variants import get_variant
+from gan_hub.variants.base import StepContext
+from train.step import Players, alternating_step
+
+DATASETS = {"ring": "ring8-unit", "grid": "grid25"}
+LATENT_DIM, BATCH, TRAIN_POINTS, SCORED = 2, 100, 100_000, 2500
+ADAM = {"lr": 1e-4, "betas": (0.8, 0.999)}
+PUBLISHED_STEPS = 400 * TRAIN_POINTS // BATCH
+# Techniques whose effect on a batch row depends on that row only (or on the objective only).
+SEED_SEPARABLE = {"instance_noise", "gradient_penalty", "weight_clipping"}
+EVAL_SEED = 12345
+
+
+def parse_run(run: str) -> tuple[str, dict, dict, int]:
+    """'gan+minibatch_discrimination' / 'pacgan3' / 'unrolled@unroll_optimizer=sgd@unroll_steps=10'
+    -> (variant, technique switches, algorithm options, pack)."""
+    head, *options = run.split("@")
+    variant, *switches = head.split("+")
+    pack = 1
+    packed = re.fullmatch(r"pacgan(\d+)", variant)
+    if packed:
+        variant, pack = "gan", int(packed.group(1))
+    parsed = {}
+    for item in options:
+        key, _, value = item.partition("=")
+        parsed[key] = int(value) if value.lstrip("-").isdigit() else value
+    return variant, {name: True for name in switches}, parsed, pack
+
+
+def separable(run: str) -> bool:
+    """Whether several seeds of ``run`` may share one process (see the module docstring)."""
+    variant, switches, options, _ = parse_run(run)
+    spec = get_variant(variant)
+    setup = configure(merge_switches(spec.techniques, switches), get_objective(spec.objective))
+    names = {t.name for t in setup.techniques}
+    plain_sgd_unroll = options.get("unroll_optimizer") == "sgd"  # a fixed step size sees the 1/S gradient scale
+    return names <= SEED_SEPARABLE and not setup.generator_kwargs and not setup.discriminator_kwargs \
+        and not plain_sgd_unroll
+
+
+def _networks(run: str, dataset: str, seeds: list[int]):
+    variant, switches, options, pack = parse_run(run)
+    spec = get_variant(variant)
+    if spec.conditional or spec.discriminator_arch:
+        raise ValueError(f"{variant}: the pacgan preset has PacGAN's plain maxout D only (no conditional or "
+                         f"{spec.discriminator_arch} discriminators)")
+    setup = configure(merge_switches(spec.techniques, switches), get_objective(spec.objective))
+    torch.manual_seed(seeds[0])  # layers with their own initialisation (minibatch discrimination)
+    common = {"variant": variant, "arch": "pacgan-mlp", "latent_dim": LATENT_DIM, "channels": 2, "image_size": 0,
+              "dataset": dataset}
+    generator = build_generator_network(GeneratorConfig(**common, arch_kwargs={"seeds": len(seeds), **setup.generator_kwargs}))
+    discriminator = build_discriminator_network(GeneratorConfig(**common, arch_kwargs={"seeds": len(seeds), "pack": pack}),
+                                                **setup.discriminator_kwargs)
+    init_normal_per_seed(generator, seeds)
+    init_normal_per_seed(discriminator, seeds)
+    algorithm = spec.build_algorithm(setup.objective, setup.techniques, options)
+    algorithm.setup(generator, discriminator)
+    if spec.optimizer == "adam":
+        opt_g = torch.optim.Adam(generator.parameters(), **ADAM)
+        opt_d = torch.optim.Adam(discriminator.parameters(), **ADAM)
+    else:
+        opt_g = spec.optimizer_spec.build(generator.parameters(), spec.lr_g)
+        opt_d = spec.optimizer_spec.build(discriminator.parameters(), spec.lr_d)
+    return Players(generator, discriminator, opt_g, opt_d, algorithm, spec.n_critic)
+
+
+class SeedBatches:
+    """Per seed a fixed training set of 100,000 points, reshuffled each epoch; batches [S * B, 2]."""
+
+    def __init__(self, dataset: str, seeds: list[int], batch: int = BATCH, size: int = TRAIN_POINTS):
+        mix = mixture(dataset)
+        self.data = torch.stack([mix.sample(size, torch.Generator().manual_seed(10_000 + s)) for s in seeds])
+        self.gens = [torch.Generator().manual_seed(30_000 + s) for s in seeds]
+        self.batch, self.per_epoch, self.order = batch, size // batch, None
+
+    def get(self, step: int) -> torch.Tensor:
+        i = step % self.per_epoch
+        if i == 0 or self.order is None:
+            self.order = torch.stack([torch.randperm(self.data.shape[1], generator=g) for g in self.gens])
+        index = self.order[:, i * self.batch:(i + 1) * self.batch]
+        return torch.gather(self.data, 1, index.unsqueeze(-1).expand(-1, -1, 2)).reshape(-1, 2)
+
+
+def _score(generator, dataset: str, seeds: list[int]) -> list[dict]:
+    generator.eval()
+    with torch.no_grad():
+        z = torch.randn(len(seeds) * SCORED, LATENT_DIM, generator=torch.Generator().manual_seed(EVAL_SEED))
+        points = generator(z, None).view(len(seeds), SCORED, 2)
+    generator.train()
+    scores = []
+    for p in points:
+        finite = bool(torch.isfinite(p).all())
+        p = p if finite else torch.full_like(p, 1e6)
+        strict = mixture_coverage(p, dataset)
+        captured = mixture_coverage(p, dataset, min_count=1)
+        scores.append({"modes_captured": captured["modes_covered"], "modes_covered": strict["modes_covered"],
+                       "num_modes": strict["num_modes"], "high_quality_share": strict["high_quality_share"],
+                       "kl_to_uniform": strict["kl_to_uniform"], "finite": finite, "points": p})
+    return scores
+
+
+def _curve_point(step: int, score: dict) -> list:
+    """[step, modes captured, modes covered (strict), high-quality share, reverse KL or None]."""
+    kl = score["kl_to_uniform"]
+    return [step, score["modes_captured"], score["modes_covered"], round(score["high_quality_share"], 4),
+            None if kl is None else round(kl, 4)]
+
+
+def _results(run, dataset, seeds, steps_done, seconds, finite, scores, curves) -> list[dict]:
+    return [{"variant": run, "dataset": dataset, "seed": s, "steps": steps_done, "seeds_at_once": len(seeds),
+             "seconds": round(seconds, 2), **{k: v for k, v in score.items() if k != "points"},
+             "finite": score["finite"] and finite, "curve": [list(c) for c in curve],
+             "points": score["points"][:1000].tolist()}
+            for s, score, curve in zip(seeds, scores, curves)]
+
+
+def train_group(run: str, dataset: str, seeds: list[int], steps: int, eval_every: int = 0,
+                checkpoint_dir: Path | None = None, log=print, progress=None) -> list[dict]:
+    """Train ``run`` on ``dataset`` for ``steps`` trainer steps with every seed in ``seeds`` at once;
+    one result per seed (scores, a mode-count curve, 1,000 of its scored points). ``progress(results)``
+    gets the results so far at every evaluation, so a run stopped early keeps what it measured."""
+    if len(seeds) > 1 and not separable(run):
+        raise ValueError(f"{run} mixes rows across the batch or sums over parameters: train its seeds one at a time")
+    players = _networks(run, dataset, seeds)
+    batches = SeedBatches(dataset, seeds)
+    noise = torch.Generator().manual_seed(20_000 + seeds[0])
+    curves = [[] for _ in seeds]
+    started, finite, done = time.perf_counter(), True, 0
+    try:
+        for step in range(steps):
+            ctx = StepContext(step, steps)
+            logs, _ = alternating_step(players, batches.get(step), None,
+                                       lambda n: torch.randn(n, LATENT_DIM, generator=noise), lambda n: None, ctx)
+            if not all(math.isfinite(v) for v in logs.values()):
+                finite = False
+                log(f"{run} {dataset} seeds {seeds}: non-finite losses at step {step}, stopped")
+                break
+            done = step + 1
+            if eval_every and done % eval_every == 0 and done < steps:
+                scores = _score(players.generator, dataset, seeds)
+                for curve, s in zip(curves, scores):
+                    curve.append(_curve_point(done, s))
+                log(f"{run} {dataset} step {done}: captured {[c[-1][1] for c in curves]}, "
+                    f"HQ {[c[-1][3] for c in curves]} ({time.perf_counter() - started:.0f} s)", flush=True)
+                if progress is not None:
+                    progress(_results(run, dataset, seeds, done, time.perf_counter() - started, finite, scores, curves))
+    except KeyboardInterrupt:  # Ctrl-C / SIGTERM (bench/toy_modes.py): score and save what was trained, then stop the bench
+        log(f"{run} {dataset}: interrupted after {done} steps; scoring and saving the generators")
+        interrupted = True
+    else:
+        interrupted = False
+    seconds = time.perf_counter() - started
+    scores = _score(players.generator, dataset, seeds)
+    for curve, score in zip(curves, scores):
+        curve.append(_curve_point(done, score))
+    if checkpoint_dir is not None:
+        checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        for i, s in enumerate(seeds):
+            state = players.generator.state_dict() if len(seeds) == 1 else seed_state_dict(players.generator, i)
+            save_file({k: v.contiguous() for k, v in state.items()},
+                      str(checkpoint_dir / f"{run.replace('@', '_')}-{dataset}-seed{s}.safetensors"))
+    results = _results(run, dataset, seeds, done, seconds, finite, scores, curves)
+    if interrupted:
+        for r in results:
+            r["interrupted"] = True
+    return results
