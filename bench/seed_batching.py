@@ -8,6 +8,7 @@ Both arms run bench/toy_protocol.train_group (data, training and scoring) on one
 shared machine wall time depends on the neighbours: the table gives both wall time and this
 process's CPU time, and the seeds-per-hour figures use CPU time (one core fully ours).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,7 +20,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
-
 from toy_protocol import PUBLISHED_STEPS, train_group  # noqa: E402
 
 
@@ -41,14 +41,21 @@ def main(argv=None) -> dict:
     wall, cpu = time.perf_counter(), time.process_time()
     train_group(args.run, args.dataset, seeds, args.steps, log=lambda *a, **k: None)
     arms[f"{args.seeds} at once"] = (time.perf_counter() - wall, time.process_time() - cpu)
-    print(f"{args.run} on {args.dataset}, {args.steps} steps per seed, {args.seeds} seeds, "
-          f"{torch.get_num_threads()} thread(s), torch {torch.__version__}")
-    print("| arm | wall s | CPU s | CPU ms per seed-step | seeds per CPU-hour at this length | at the paper's 400,000 steps |")
+    print(
+        f"{args.run} on {args.dataset}, {args.steps} steps per seed, {args.seeds} seeds, "
+        f"{torch.get_num_threads()} thread(s), torch {torch.__version__}"
+    )
+    print(
+        "| arm | wall s | CPU s | CPU ms per seed-step | seeds per CPU-hour at this length | at the paper's 400,000 "
+        "steps |"
+    )
     print("|---|---|---|---|---|---|")
     for name, (wall, cpu) in arms.items():
         per = cpu / (args.seeds * args.steps)
-        print(f"| {name} | {wall:.1f} | {cpu:.1f} | {1000 * per:.1f} | {3600 * args.seeds / cpu:.0f} "
-              f"| {3600 / (per * PUBLISHED_STEPS):.3f} |")
+        print(
+            f"| {name} | {wall:.1f} | {cpu:.1f} | {1000 * per:.1f} | {3600 * args.seeds / cpu:.0f} "
+            f"| {3600 / (per * PUBLISHED_STEPS):.3f} |"
+        )
     (_, base), (_, batched) = arms.values()
     print(f"speed-up in CPU time: {base / batched:.2f}x")
     return arms

@@ -1,7 +1,8 @@
 """Pictures of the 2-D mode-coverage runs (bench/toy_modes.py): a grid of samples and mode-count curves.
 
-    python bench/toy_figures.py runs/*.json --samples docs/toy_modes.png --curves docs/toy_modes_curves.png
+python bench/toy_figures.py runs/*.json --samples docs/toy_modes.png --curves docs/toy_modes_curves.png
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,8 +40,9 @@ def samples_grid(results: list[dict], path: Path, seed: int | None = None) -> No
     """Rows: variants; columns: datasets. Each panel: one seed's samples (blue) over the modes (orange
     circles of radius 3 std, the high-quality zone), titled with the modes captured over all seeds."""
     variants, datasets = _order(results)
-    fig, axes = plt.subplots(len(variants), len(datasets), figsize=(2.6 * len(datasets), 2.5 * len(variants)),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        len(variants), len(datasets), figsize=(2.6 * len(datasets), 2.5 * len(variants)), squeeze=False
+    )
     for i, variant in enumerate(variants):
         for j, dataset in enumerate(datasets):
             ax = axes[i][j]
@@ -64,8 +66,10 @@ def samples_grid(results: list[dict], path: Path, seed: int | None = None) -> No
             else:
                 key = "modes_captured" if "modes_captured" in runs[0] else "modes_covered"
                 mean, se = mean_se([r[key] for r in runs])
-                ax.set_title(f"{variant} · {dataset}\n{mean:.1f} ± {se:.1f} / {runs[0]['num_modes']} modes (n={len(runs)})",
-                             fontsize=7)
+                ax.set_title(
+                    f"{variant} · {dataset}\n{mean:.1f} ± {se:.1f} / {runs[0]['num_modes']} modes (n={len(runs)})",
+                    fontsize=7,
+                )
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=90)
@@ -85,8 +89,10 @@ def mode_curves(results: list[dict], path: Path) -> None:
             steps = [runs[0]["curve"][k][0] for k in range(length)]
             stats = [mean_se([r["curve"][k][1] for r in runs]) for k in range(length)]
             mean = [m for m, _ in stats]
-            line, = ax.plot(steps, mean, marker=".", label=f"{variant} (n={len(runs)})")
-            ax.fill_between(steps, [m - s for m, s in stats], [m + s for m, s in stats], color=line.get_color(), alpha=0.2)
+            (line,) = ax.plot(steps, mean, marker=".", label=f"{variant} (n={len(runs)})")
+            ax.fill_between(
+                steps, [m - s for m, s in stats], [m + s for m, s in stats], color=line.get_color(), alpha=0.2
+            )
         ax.set_title(f"{dataset}: modes captured ({mixture(dataset).num_modes})")
         ax.set_xlabel("trainer steps (batch 100)")
         ax.set_ylim(bottom=0)

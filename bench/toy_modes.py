@@ -27,6 +27,7 @@ Scores (gan_hub.metrics.modes.mixture_coverage) on ``--samples`` points of the f
 the modes covered (at least 10 % of a perfect sampler's share of high-quality samples), and the
 KL divergence of the high-quality samples' mode histogram from uniform.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,17 +42,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
+from toy_figures import mean_se, mode_curves, samples_grid  # noqa: E402
 
-from gan_hub.config import GeneratorConfig  # noqa: E402
+from gan_hub.data.images import DatasetInfo  # noqa: E402
 from gan_hub.data.toy2d import mixture  # noqa: E402
 from gan_hub.hub import build_discriminator_network, build_generator_network  # noqa: E402
 from gan_hub.metrics.modes import mixture_coverage  # noqa: E402
-from gan_hub.objectives import get_objective  # noqa: E402
 from gan_hub.sampling import latents  # noqa: E402
-from gan_hub.techniques import configure, merge_switches  # noqa: E402
 from gan_hub.variants import VARIANTS, get_variant  # noqa: E402
 from gan_hub.variants.base import StepContext  # noqa: E402
-from toy_figures import mean_se, mode_curves, samples_grid  # noqa: E402
+from train.compose import Run, compose  # noqa: E402
+from train.config import TrainConfig  # noqa: E402
 from train.step import Players, alternating_step  # noqa: E402
 
 MLP = {"hidden_dim": 128, "num_layers": 3}
@@ -62,17 +63,32 @@ VECTOR_DISCRIMINATOR = {"autoencoder": "autoencoder-mlp"}
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--preset", choices=["small", "pacgan"], default="small",
-                   help="small: 3x128 MLPs (the earlier bench); pacgan: the published protocol (bench/toy_protocol.py)")
+    p = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    p.add_argument(
+        "--preset",
+        choices=["small", "pacgan"],
+        default="small",
+        help="small: 3x128 MLPs (the earlier bench); pacgan: the published protocol (bench/toy_protocol.py)",
+    )
     p.add_argument("--steps", type=int, default=2000, help="pacgan preset: trainer steps per run (the paper: 400,000)")
     p.add_argument("--eval-every", type=int, default=0, help="pacgan preset: score every N steps (mode-count curves)")
-    p.add_argument("--seeds-at-once", type=int, default=10,
-                   help="pacgan preset: seeds trained together in one process (1 for runs that mix batch rows)")
-    p.add_argument("--checkpoints", type=Path, default=None, help="pacgan preset: save each seed's final generator here")
-    p.add_argument("--variants", default="all",
-                   help="comma-separated variants, each optionally with +technique switches (e.g. gan+minibatch_discrimination); "
-                        "'all': every unconditional variant and the single-technique ablations of gan")
+    p.add_argument(
+        "--seeds-at-once",
+        type=int,
+        default=10,
+        help="pacgan preset: seeds trained together in one process (1 for runs that mix batch rows)",
+    )
+    p.add_argument(
+        "--checkpoints", type=Path, default=None, help="pacgan preset: save each seed's final generator here"
+    )
+    p.add_argument(
+        "--variants",
+        default="all",
+        help="comma-separated variants, each optionally with +technique switches (e.g. gan+minibatch_discrimination); "
+        "'all': every unconditional variant and the single-technique ablations of gan",
+    )
     p.add_argument("--datasets", default="ring8,grid25")
     p.add_argument("--g-steps", type=int, default=2000, help="generator updates per run (equal budget)")
     p.add_argument("--batch-size", type=int, default=256)
@@ -82,17 +98,34 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=1, help="torch threads (tiny MLPs: 1 is fastest)")
     p.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "toy_modes.json")
     p.add_argument("--markdown", type=Path, default=None, help="also write the table to this file")
-    p.add_argument("--figure", type=Path, default=None, help="write a PNG of every run's samples (rows variants, columns datasets)")
-    p.add_argument("--curves", type=Path, default=None, help="pacgan preset: write a PNG of modes captured over training")
+    p.add_argument(
+        "--figure", type=Path, default=None, help="write a PNG of every run's samples (rows variants, columns datasets)"
+    )
+    p.add_argument(
+        "--curves", type=Path, default=None, help="pacgan preset: write a PNG of modes captured over training"
+    )
     p.add_argument("--quick", action="store_true", help="smoke run: 200 generator updates, 500 samples")
-    p.add_argument("--at-step", type=int, default=None,
-                   help="with --from-json: score every run at this step of its mode-count curve (compares runs "
-                        "of different lengths at the same budget; runs without that step are left out)")
-    p.add_argument("--summary", type=Path, default=None,
-                   help="with --from-json: write the results with 3-decimal points for each row's first seed only "
-                        "(small enough to commit; the table, figure and curves render from it)")
-    p.add_argument("--from-json", type=Path, nargs="+", default=None,
-                   help="train nothing: render the table (and --figure) from the results of earlier runs")
+    p.add_argument(
+        "--at-step",
+        type=int,
+        default=None,
+        help="with --from-json: score every run at this step of its mode-count curve (compares runs "
+        "of different lengths at the same budget; runs without that step are left out)",
+    )
+    p.add_argument(
+        "--summary",
+        type=Path,
+        default=None,
+        help="with --from-json: write the results with 3-decimal points for each row's first seed only "
+        "(small enough to commit; the table, figure and curves render from it)",
+    )
+    p.add_argument(
+        "--from-json",
+        type=Path,
+        nargs="+",
+        default=None,
+        help="train nothing: render the table (and --figure) from the results of earlier runs",
+    )
     return p.parse_args(argv)
 
 
@@ -111,31 +144,52 @@ def split_run_name(run: str) -> tuple[str, dict]:
     return variant, {name: True for name in extra}
 
 
-def train_one(run: str, dataset: str, seed: int, args) -> dict:
+def compose_run(run: str, dataset: str, args) -> Run:
+    """The run as the trainer's composer resolves it (train/compose.py), on the MLP point networks."""
     variant, extra = split_run_name(run)
-    spec = get_variant(variant)
-    setup = configure(merge_switches(spec.techniques, extra), get_objective(spec.objective))
+    return compose(
+        TrainConfig(
+            variant=variant,
+            dataset=dataset,
+            arch="mlp",
+            arch_kwargs=MLP,
+            latent_dim=args.latent_dim,
+            batch_size=args.batch_size,
+            techniques=extra,
+        )
+    )
+
+
+def train_one(run: str, dataset: str, seed: int, args) -> dict:
+    resolved = compose_run(run, dataset, args)
     torch.manual_seed(seed)
-    config = GeneratorConfig(variant=variant, arch="mlp", latent_dim=args.latent_dim, channels=2, image_size=0,
-                             dataset=dataset, arch_kwargs={**MLP, **setup.generator_kwargs})
-    generator = build_generator_network(config)
-    d_arch = VECTOR_DISCRIMINATOR.get(spec.discriminator_arch, spec.discriminator_arch)
-    discriminator = build_discriminator_network(config, d_arch, **setup.discriminator_kwargs)
-    algorithm = spec.build_algorithm(setup.objective, setup.techniques)
+    config = resolved.model_config(DatasetInfo(dataset, channels=2, image_size=0))
+    if config.discriminator.arch in VECTOR_DISCRIMINATOR:  # the variant's image D has a point counterpart
+        config.discriminator.arch = VECTOR_DISCRIMINATOR[config.discriminator.arch]
+        config.discriminator.kwargs = {**MLP, **config.discriminator.kwargs}
+    generator, discriminator = build_generator_network(config), build_discriminator_network(config)
+    algorithm = resolved.algorithm
     algorithm.setup(generator, discriminator)
-    optimizer = spec.optimizer_spec
-    players = Players(generator, discriminator, optimizer.build(generator.parameters(), spec.lr_g),
-                      optimizer.build(discriminator.parameters(), spec.lr_d), algorithm, spec.n_critic)
+    optimizer = resolved.optimizer
+    players = Players(
+        generator,
+        discriminator,
+        optimizer.build(generator.parameters(), optimizer.lr_g),
+        optimizer.build(discriminator.parameters(), optimizer.lr_d),
+        algorithm,
+        resolved.settings["n_critic"],
+    )
     mix = mixture(dataset)
     data_rng = torch.Generator().manual_seed(10_000 + seed)
     noise_rng = torch.Generator().manual_seed(20_000 + seed)
-    d_steps = args.g_steps * spec.n_critic
+    d_steps = args.g_steps * resolved.settings["n_critic"]
     started, logs = time.perf_counter(), {}
     for step in range(d_steps):
         real = mix.sample(args.batch_size, data_rng)
         ctx = StepContext(step, d_steps)
-        logs, _ = alternating_step(players, real, None, lambda n: torch.randn(n, args.latent_dim, generator=noise_rng),
-                                   lambda n: None, ctx)
+        logs, _ = alternating_step(
+            players, real, None, lambda n: torch.randn(n, args.latent_dim, generator=noise_rng), lambda n: None, ctx
+        )
         if not all(math.isfinite(v) for v in logs.values()):
             break
     seconds = time.perf_counter() - started
@@ -144,11 +198,20 @@ def train_one(run: str, dataset: str, seed: int, args) -> dict:
         points = generator(latents(args.samples, args.latent_dim, seed=12345), None)
     finite = bool(torch.isfinite(points).all())
     coverage = mixture_coverage(points if finite else torch.full_like(points, 1e6), mix)
-    return {"variant": run, "dataset": dataset, "seed": seed, "g_steps": args.g_steps, "d_steps": d_steps,
-            "seconds": round(seconds, 2), "finite": finite and all(math.isfinite(v) for v in logs.values()),
-            "modes_covered": coverage["modes_covered"], "num_modes": coverage["num_modes"],
-            "high_quality_share": coverage["high_quality_share"], "kl_to_uniform": coverage["kl_to_uniform"],
-            "points": points[:1000].tolist() if finite else []}
+    return {
+        "variant": run,
+        "dataset": dataset,
+        "seed": seed,
+        "g_steps": args.g_steps,
+        "d_steps": d_steps,
+        "seconds": round(seconds, 2),
+        "finite": finite and all(math.isfinite(v) for v in logs.values()),
+        "modes_covered": coverage["modes_covered"],
+        "num_modes": coverage["num_modes"],
+        "high_quality_share": coverage["high_quality_share"],
+        "kl_to_uniform": coverage["kl_to_uniform"],
+        "points": points[:1000].tolist() if finite else [],
+    }
 
 
 def table(results: list[dict], datasets: list[str]) -> str:
@@ -167,8 +230,11 @@ def table(results: list[dict], datasets: list[str]) -> str:
             share = sum(r["high_quality_share"] or 0 for r in runs) / len(runs)
             kls = [r["kl_to_uniform"] for r in runs if r["kl_to_uniform"] is not None]
             failed = "" if all(r["finite"] for r in runs) else " (diverged)"
-            cells += [f"{modes:g} / {runs[0]['num_modes']}{failed}", f"{100 * share:.1f} %",
-                      f"{sum(kls) / len(kls):.2f}" if kls else "n/a"]
+            cells += [
+                f"{modes:g} / {runs[0]['num_modes']}{failed}",
+                f"{100 * share:.1f} %",
+                f"{sum(kls) / len(kls):.2f}" if kls else "n/a",
+            ]
         rows.append(f"| `{variant}` | " + " | ".join(cells) + " |")
     return "\n".join([head, rule, *rows])
 
@@ -196,8 +262,10 @@ def _cell(values: list[float], digits: int, scale: float = 1.0) -> str:
 def protocol_table(results: list[dict]) -> str:
     """Markdown: one row per (variant, dataset): seeds, modes captured, high quality %, reverse KL, the
     stricter covered count (mean ± s.e. over seeds), steps, and the published numbers."""
-    head = ("| variant | data | seeds | modes captured | high quality % | reverse KL | modes covered (strict) "
-            "| steps | published (modes · HQ · KL) |")
+    head = (
+        "| variant | data | seeds | modes captured | high quality % | reverse KL | modes covered (strict) "
+        "| steps | published (modes · HQ · KL) |"
+    )
     rows = [head, "|---|---|---|---|---|---|---|---|---|"]
     keys = list(dict.fromkeys((r["variant"], r["dataset"]) for r in results))
     for variant, dataset in sorted(keys, key=lambda k: (k[1], k[0] != "gan", k[0])):
@@ -205,11 +273,13 @@ def protocol_table(results: list[dict]) -> str:
         k = runs[0]["num_modes"]
         kls = [r["kl_to_uniform"] for r in runs if r["kl_to_uniform"] is not None]
         diverged = sum(not r["finite"] for r in runs)
-        rows.append(f"| `{variant}` | {dataset} | {len(runs)}{f' ({diverged} diverged)' if diverged else ''} "
-                    f"| {_cell([r['modes_captured'] for r in runs], 1)} / {k} "
-                    f"| {_cell([r['high_quality_share'] or 0 for r in runs], 1, 100)} "
-                    f"| {_cell(kls, 2) if kls else 'n/a'} | {_cell([r['modes_covered'] for r in runs], 1)} / {k} "
-                    f"| {runs[0]['steps']:,} | {PUBLISHED.get((variant, dataset), '')} |")
+        rows.append(
+            f"| `{variant}` | {dataset} | {len(runs)}{f' ({diverged} diverged)' if diverged else ''} "
+            f"| {_cell([r['modes_captured'] for r in runs], 1)} / {k} "
+            f"| {_cell([r['high_quality_share'] or 0 for r in runs], 1, 100)} "
+            f"| {_cell(kls, 2) if kls else 'n/a'} | {_cell([r['modes_covered'] for r in runs], 1)} / {k} "
+            f"| {runs[0]['steps']:,} | {PUBLISHED.get((variant, dataset), '')} |"
+        )
     return "\n".join(rows)
 
 
@@ -239,22 +309,37 @@ def run_protocol(args, variants: list[str]) -> list[dict]:
 
     datasets = [DATASETS.get(d.strip(), d.strip()) for d in args.datasets.split(",")]
     seeds = parse_seeds(args.seeds)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); pacgan preset, {args.steps} steps, "
-          f"batch 100, seeds {seeds}, up to {args.seeds_at_once} at once")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); pacgan preset, {args.steps} steps, "
+        f"batch 100, seeds {seeds}, up to {args.seeds_at_once} at once"
+    )
     stop_gracefully()
     results = []
-    groups = [(run, dataset, seeds[i:i + (args.seeds_at_once if separable(run) else 1)])
-              for run in variants for dataset in datasets
-              for i in range(0, len(seeds), args.seeds_at_once if separable(run) else 1)]
+    groups = [
+        (run, dataset, seeds[i : i + (args.seeds_at_once if separable(run) else 1)])
+        for run in variants
+        for dataset in datasets
+        for i in range(0, len(seeds), args.seeds_at_once if separable(run) else 1)
+    ]
     for run, dataset, group in groups:
-        out = train_group(run, dataset, group, args.steps, args.eval_every, args.checkpoints,
-                          progress=lambda interim: save_results(args, results + interim))
+        out = train_group(
+            run,
+            dataset,
+            group,
+            args.steps,
+            args.eval_every,
+            args.checkpoints,
+            progress=lambda interim: save_results(args, results + interim),
+        )
         results += out
         save_results(args, results)
         for r in out:
-            print(f"{run:>28} {dataset:>10} seed {r['seed']}: {r['modes_captured']:>2}/{r['num_modes']} captured, "
-                  f"{r['modes_covered']:>2} covered, {100 * (r['high_quality_share'] or 0):5.1f} % HQ "
-                  f"({r['seconds']:.0f} s for {len(group)} seed(s))", flush=True)
+            print(
+                f"{run:>28} {dataset:>10} seed {r['seed']}: {r['modes_captured']:>2}/{r['num_modes']} captured, "
+                f"{r['modes_covered']:>2} covered, {100 * (r['high_quality_share'] or 0):5.1f} % HQ "
+                f"({r['seconds']:.0f} s for {len(group)} seed(s))",
+                flush=True,
+            )
         if any(r.get("interrupted") for r in out):
             break  # Ctrl-C: the interrupted group is scored and saved; the rest is not started
     report(args, results, protocol_table(results), seeds[0])
@@ -262,13 +347,22 @@ def run_protocol(args, variants: list[str]) -> list[dict]:
 
 
 def at_step(results: list[dict], step: int) -> list[dict]:
-    """Each run's scores at ``step`` of its curve ([step, captured, covered, HQ share, KL?]); runs without it dropped."""
+    """Each run's scores at ``step`` of its curve ([step, captured, covered, HQ share, KL?]); runs without it
+    dropped."""
     out = []
     for r in results:
         point = next((c for c in r.get("curve", []) if c[0] == step), None)
         if point is not None:
-            out.append({**r, "steps": step, "modes_captured": point[1], "modes_covered": point[2],
-                        "high_quality_share": point[3], "kl_to_uniform": point[4] if len(point) > 4 else None})
+            out.append(
+                {
+                    **r,
+                    "steps": step,
+                    "modes_captured": point[1],
+                    "modes_covered": point[2],
+                    "high_quality_share": point[3],
+                    "kl_to_uniform": point[4] if len(point) > 4 else None,
+                }
+            )
     return out
 
 
@@ -323,12 +417,13 @@ def main(argv=None) -> list[dict]:
     if args.preset == "pacgan":
         return run_protocol(args, variants)
     for run in variants:
-        variant, extra = split_run_name(run)
-        configure(merge_switches(get_variant(variant).techniques, extra), get_objective(get_variant(variant).objective))
+        compose_run(run, "ring8", args)  # every run checked before any trains
     datasets = [d.strip() for d in args.datasets.split(",")]
     seeds = parse_seeds(args.seeds)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); {args.g_steps} generator updates, "
-          f"batch {args.batch_size}, MLP {MLP}, latent {args.latent_dim}, {args.samples} samples scored")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); {args.g_steps} generator updates, "
+        f"batch {args.batch_size}, MLP {MLP}, latent {args.latent_dim}, {args.samples} samples scored"
+    )
     results = []
     for variant in variants:
         for dataset in datasets:
@@ -336,8 +431,11 @@ def main(argv=None) -> list[dict]:
                 r = train_one(variant, dataset, seed, args)
                 results.append(r)
                 save_results(args, results)  # after every run, so a stopped benchmark keeps what it measured
-                print(f"{variant:>16} {dataset:>7} seed {seed}: {r['modes_covered']:>2}/{r['num_modes']} modes, "
-                      f"{100 * (r['high_quality_share'] or 0):5.1f} % high quality, {r['seconds']:.1f} s", flush=True)
+                print(
+                    f"{variant:>16} {dataset:>7} seed {seed}: {r['modes_covered']:>2}/{r['num_modes']} modes, "
+                    f"{100 * (r['high_quality_share'] or 0):5.1f} % high quality, {r['seconds']:.1f} s",
+                    flush=True,
+                )
     report(args, results, table(results, datasets), seeds[0])
     return results
 

@@ -18,12 +18,15 @@ Setup, from the PacGAN authors' synthetic-data code (``2DRing_GAN&PacGAN/config.
 Differences we keep: the step is the project trainer's (``train.step.alternating_step``: D then G)
 while the authors' Theano code (ALI's algorithm) updates D and G simultaneously; a PacGAN-m row gives
 D the N = 100 samples of a batch as N/m packed rows (the authors' code packs 100 rows of m samples).
+PacGAN-m rows are the ``pacgan`` variant with ``pack`` = m (its ``pack`` network wrapper); every run is
+resolved by the trainer's composer (train/compose.py), so a row means what ``python -m train`` would run.
 
 Seeds at once: a run with S seeds builds S-copy networks (gan_hub.nn.seeded) and feeds S blocks of
 rows; each copy sees only its block, so the S runs are independent. Techniques that compare rows
 across a batch or sum over parameters (minibatch discrimination, feature matching, virtual batch norm,
 experience replay, historical averaging, consensus, spectral norm) are trained one seed at a time.
 """
+
 from __future__ import annotations
 
 import math
@@ -34,15 +37,15 @@ from pathlib import Path
 import torch
 from safetensors.torch import save_file
 
-from gan_hub.config import GeneratorConfig
+from gan_hub.data.images import DatasetInfo
 from gan_hub.data.toy2d import mixture
 from gan_hub.hub import build_discriminator_network, build_generator_network
 from gan_hub.metrics.modes import mixture_coverage
 from gan_hub.nn.seeded import init_normal_per_seed, seed_state_dict
-from gan_hub.objectives import get_objective
-from gan_hub.techniques import configure, merge_switches
 from gan_hub.variants import get_variant
 from gan_hub.variants.base import StepContext
+from train.compose import Run, compose
+from train.config import TrainConfig
 from train.step import Players, alternating_step
 
 DATASETS = {"ring": "ring8-unit", "grid": "grid25"}
@@ -54,57 +57,68 @@ SEED_SEPARABLE = {"instance_noise", "gradient_penalty", "weight_clipping"}
 EVAL_SEED = 12345
 
 
-def parse_run(run: str) -> tuple[str, dict, dict, int]:
+def parse_run(run: str) -> tuple[str, dict, dict]:
     """'gan+minibatch_discrimination' / 'pacgan3' / 'unrolled@unroll_optimizer=sgd@unroll_steps=10'
-    -> (variant, technique switches, algorithm options, pack)."""
+    -> (variant, technique switches, variant options); 'pacganM' is the pacgan variant with pack M."""
     head, *options = run.split("@")
     variant, *switches = head.split("+")
-    pack = 1
-    packed = re.fullmatch(r"pacgan(\d+)", variant)
-    if packed:
-        variant, pack = "gan", int(packed.group(1))
     parsed = {}
     for item in options:
         key, _, value = item.partition("=")
         parsed[key] = int(value) if value.lstrip("-").isdigit() else value
-    return variant, {name: True for name in switches}, parsed, pack
+    packed = re.fullmatch(r"pacgan(\d+)", variant)
+    if packed:
+        variant, parsed["pack"] = "pacgan", int(packed.group(1))
+    return variant, {name: True for name in switches}, parsed
+
+
+def compose_run(run: str, dataset: str, seeds: list[int]) -> Run:
+    """The run resolved by the trainer's own composer (train/compose.py) with the protocol's settings:
+    PacGAN's point networks for ``len(seeds)`` seeds at once, Adam 1e-4 / beta1 0.8 where the variant
+    uses Adam (others keep their optimiser), batch 100 per seed."""
+    variant, switches, options = parse_run(run)
+    spec = get_variant(variant)
+    if spec.conditional or spec.discriminator_arch:
+        raise ValueError(
+            f"{variant}: the pacgan preset has PacGAN's plain maxout D only (no conditional or "
+            f"{spec.discriminator_arch} discriminators)"
+        )
+    adam = {"lr_g": ADAM["lr"], "lr_d": ADAM["lr"], "beta1": ADAM["betas"][0], "beta2": ADAM["betas"][1]}
+    return compose(
+        TrainConfig(
+            variant=variant,
+            dataset=dataset,
+            arch="pacgan-mlp",
+            latent_dim=LATENT_DIM,
+            batch_size=BATCH,
+            arch_kwargs={"seeds": len(seeds)},
+            techniques=switches,
+            variant_options=options,
+            **(adam if spec.optimizer == "adam" else {}),
+        )
+    )
 
 
 def separable(run: str) -> bool:
     """Whether several seeds of ``run`` may share one process (see the module docstring)."""
-    variant, switches, options, _ = parse_run(run)
-    spec = get_variant(variant)
-    setup = configure(merge_switches(spec.techniques, switches), get_objective(spec.objective))
-    names = {t.name for t in setup.techniques}
-    plain_sgd_unroll = options.get("unroll_optimizer") == "sgd"  # a fixed step size sees the 1/S gradient scale
-    return names <= SEED_SEPARABLE and not setup.generator_kwargs and not setup.discriminator_kwargs \
-        and not plain_sgd_unroll
+    resolved = compose_run(run, "ring8-unit", [0])
+    names = {t.name for t in resolved.setup.techniques}
+    plain_sgd_unroll = resolved.settings["variant_options"].get("unroll_optimizer") == "sgd"  # sees the 1/S scale
+    network_changes = resolved.setup.generator_wrappers or resolved.setup.discriminator_wrappers
+    return names <= SEED_SEPARABLE and not network_changes and not plain_sgd_unroll
 
 
 def _networks(run: str, dataset: str, seeds: list[int]):
-    variant, switches, options, pack = parse_run(run)
-    spec = get_variant(variant)
-    if spec.conditional or spec.discriminator_arch:
-        raise ValueError(f"{variant}: the pacgan preset has PacGAN's plain maxout D only (no conditional or "
-                         f"{spec.discriminator_arch} discriminators)")
-    setup = configure(merge_switches(spec.techniques, switches), get_objective(spec.objective))
+    resolved = compose_run(run, dataset, seeds)
+    config = resolved.model_config(DatasetInfo(dataset, channels=2, image_size=0))
     torch.manual_seed(seeds[0])  # layers with their own initialisation (minibatch discrimination)
-    common = {"variant": variant, "arch": "pacgan-mlp", "latent_dim": LATENT_DIM, "channels": 2, "image_size": 0,
-              "dataset": dataset}
-    generator = build_generator_network(GeneratorConfig(**common, arch_kwargs={"seeds": len(seeds), **setup.generator_kwargs}))
-    discriminator = build_discriminator_network(GeneratorConfig(**common, arch_kwargs={"seeds": len(seeds), "pack": pack}),
-                                                **setup.discriminator_kwargs)
+    generator, discriminator = build_generator_network(config), build_discriminator_network(config)
     init_normal_per_seed(generator, seeds)
     init_normal_per_seed(discriminator, seeds)
-    algorithm = spec.build_algorithm(setup.objective, setup.techniques, options)
-    algorithm.setup(generator, discriminator)
-    if spec.optimizer == "adam":
-        opt_g = torch.optim.Adam(generator.parameters(), **ADAM)
-        opt_d = torch.optim.Adam(discriminator.parameters(), **ADAM)
-    else:
-        opt_g = spec.optimizer_spec.build(generator.parameters(), spec.lr_g)
-        opt_d = spec.optimizer_spec.build(discriminator.parameters(), spec.lr_d)
-    return Players(generator, discriminator, opt_g, opt_d, algorithm, spec.n_critic)
+    resolved.algorithm.setup(generator, discriminator)
+    opt = resolved.optimizer
+    opt_g, opt_d = opt.build(generator.parameters(), opt.lr_g), opt.build(discriminator.parameters(), opt.lr_d)
+    return Players(generator, discriminator, opt_g, opt_d, resolved.algorithm, resolved.settings["n_critic"])
 
 
 class SeedBatches:
@@ -120,7 +134,7 @@ class SeedBatches:
         i = step % self.per_epoch
         if i == 0 or self.order is None:
             self.order = torch.stack([torch.randperm(self.data.shape[1], generator=g) for g in self.gens])
-        index = self.order[:, i * self.batch:(i + 1) * self.batch]
+        index = self.order[:, i * self.batch : (i + 1) * self.batch]
         return torch.gather(self.data, 1, index.unsqueeze(-1).expand(-1, -1, 2)).reshape(-1, 2)
 
 
@@ -136,29 +150,60 @@ def _score(generator, dataset: str, seeds: list[int]) -> list[dict]:
         p = p if finite else torch.full_like(p, 1e6)
         strict = mixture_coverage(p, dataset)
         captured = mixture_coverage(p, dataset, min_count=1)
-        scores.append({"modes_captured": captured["modes_covered"], "modes_covered": strict["modes_covered"],
-                       "num_modes": strict["num_modes"], "high_quality_share": strict["high_quality_share"],
-                       "kl_to_uniform": strict["kl_to_uniform"], "finite": finite, "points": p})
+        scores.append(
+            {
+                "modes_captured": captured["modes_covered"],
+                "modes_covered": strict["modes_covered"],
+                "num_modes": strict["num_modes"],
+                "high_quality_share": strict["high_quality_share"],
+                "kl_to_uniform": strict["kl_to_uniform"],
+                "finite": finite,
+                "points": p,
+            }
+        )
     return scores
 
 
 def _curve_point(step: int, score: dict) -> list:
     """[step, modes captured, modes covered (strict), high-quality share, reverse KL or None]."""
     kl = score["kl_to_uniform"]
-    return [step, score["modes_captured"], score["modes_covered"], round(score["high_quality_share"], 4),
-            None if kl is None else round(kl, 4)]
+    return [
+        step,
+        score["modes_captured"],
+        score["modes_covered"],
+        round(score["high_quality_share"], 4),
+        None if kl is None else round(kl, 4),
+    ]
 
 
 def _results(run, dataset, seeds, steps_done, seconds, finite, scores, curves) -> list[dict]:
-    return [{"variant": run, "dataset": dataset, "seed": s, "steps": steps_done, "seeds_at_once": len(seeds),
-             "seconds": round(seconds, 2), **{k: v for k, v in score.items() if k != "points"},
-             "finite": score["finite"] and finite, "curve": [list(c) for c in curve],
-             "points": score["points"][:1000].tolist()}
-            for s, score, curve in zip(seeds, scores, curves)]
+    return [
+        {
+            "variant": run,
+            "dataset": dataset,
+            "seed": s,
+            "steps": steps_done,
+            "seeds_at_once": len(seeds),
+            "seconds": round(seconds, 2),
+            **{k: v for k, v in score.items() if k != "points"},
+            "finite": score["finite"] and finite,
+            "curve": [list(c) for c in curve],
+            "points": score["points"][:1000].tolist(),
+        }
+        for s, score, curve in zip(seeds, scores, curves)
+    ]
 
 
-def train_group(run: str, dataset: str, seeds: list[int], steps: int, eval_every: int = 0,
-                checkpoint_dir: Path | None = None, log=print, progress=None) -> list[dict]:
+def train_group(
+    run: str,
+    dataset: str,
+    seeds: list[int],
+    steps: int,
+    eval_every: int = 0,
+    checkpoint_dir: Path | None = None,
+    log=print,
+    progress=None,
+) -> list[dict]:
     """Train ``run`` on ``dataset`` for ``steps`` trainer steps with every seed in ``seeds`` at once;
     one result per seed (scores, a mode-count curve, 1,000 of its scored points). ``progress(results)``
     gets the results so far at every evaluation, so a run stopped early keeps what it measured."""
@@ -172,8 +217,14 @@ def train_group(run: str, dataset: str, seeds: list[int], steps: int, eval_every
     try:
         for step in range(steps):
             ctx = StepContext(step, steps)
-            logs, _ = alternating_step(players, batches.get(step), None,
-                                       lambda n: torch.randn(n, LATENT_DIM, generator=noise), lambda n: None, ctx)
+            logs, _ = alternating_step(
+                players,
+                batches.get(step),
+                None,
+                lambda n: torch.randn(n, LATENT_DIM, generator=noise),
+                lambda n: None,
+                ctx,
+            )
             if not all(math.isfinite(v) for v in logs.values()):
                 finite = False
                 log(f"{run} {dataset} seeds {seeds}: non-finite losses at step {step}, stopped")
@@ -183,11 +234,16 @@ def train_group(run: str, dataset: str, seeds: list[int], steps: int, eval_every
                 scores = _score(players.generator, dataset, seeds)
                 for curve, s in zip(curves, scores):
                     curve.append(_curve_point(done, s))
-                log(f"{run} {dataset} step {done}: captured {[c[-1][1] for c in curves]}, "
-                    f"HQ {[c[-1][3] for c in curves]} ({time.perf_counter() - started:.0f} s)", flush=True)
+                log(
+                    f"{run} {dataset} step {done}: captured {[c[-1][1] for c in curves]}, "
+                    f"HQ {[c[-1][3] for c in curves]} ({time.perf_counter() - started:.0f} s)",
+                    flush=True,
+                )
                 if progress is not None:
                     progress(_results(run, dataset, seeds, done, time.perf_counter() - started, finite, scores, curves))
-    except KeyboardInterrupt:  # Ctrl-C / SIGTERM (bench/toy_modes.py): score and save what was trained, then stop the bench
+    except (
+        KeyboardInterrupt
+    ):  # Ctrl-C / SIGTERM (bench/toy_modes.py): score and save what was trained, then stop the bench
         log(f"{run} {dataset}: interrupted after {done} steps; scoring and saving the generators")
         interrupted = True
     else:
@@ -200,8 +256,10 @@ def train_group(run: str, dataset: str, seeds: list[int], steps: int, eval_every
         checkpoint_dir.mkdir(parents=True, exist_ok=True)
         for i, s in enumerate(seeds):
             state = players.generator.state_dict() if len(seeds) == 1 else seed_state_dict(players.generator, i)
-            save_file({k: v.contiguous() for k, v in state.items()},
-                      str(checkpoint_dir / f"{run.replace('@', '_')}-{dataset}-seed{s}.safetensors"))
+            save_file(
+                {k: v.contiguous() for k, v in state.items()},
+                str(checkpoint_dir / f"{run.replace('@', '_')}-{dataset}-seed{s}.safetensors"),
+            )
     results = _results(run, dataset, seeds, done, seconds, finite, scores, curves)
     if interrupted:
         for r in results:

@@ -1,6 +1,7 @@
 """Unrolled GAN: the generator's gradient goes through k differentiable discriminator updates.
 
 Checked on a tiny double-precision game against central finite differences of the whole unrolled loss."""
+
 import pytest
 import torch
 from torch import nn
@@ -72,8 +73,9 @@ def bound(algorithm, g, d, z, real):
     return algorithm
 
 
-@pytest.mark.parametrize("objective, inner", [("non-saturating", "sgd"), ("relativistic-average", "sgd"),
-                                              ("non-saturating", "adam")])
+@pytest.mark.parametrize(
+    "objective, inner", [("non-saturating", "sgd"), ("relativistic-average", "sgd"), ("non-saturating", "adam")]
+)
 def test_gradient_through_the_unroll_matches_finite_differences(objective, inner):
     g, d, z, real = tiny_game()
     algorithm = UnrolledAlgorithm(get_objective(objective), unroll_steps=3, unroll_lr=0.5, unroll_optimizer=inner)
@@ -136,8 +138,9 @@ def test_adam_unroll_is_what_the_real_adam_would_do_next():
     g, d, z, real = tiny_game()
     objective, fake = get_objective("non-saturating"), g(z).detach()
     opt = trained_adam(d, real, fake, steps=4)
-    state = unroll_discriminator(d, objective, real, fake, None, steps=3,
-                                 inner=AdamUnroll(opt, dict(d.named_parameters())))
+    state = unroll_discriminator(
+        d, objective, real, fake, None, steps=3, inner=AdamUnroll(opt, dict(d.named_parameters()))
+    )
     manual = TinyDiscriminator().double()
     manual.load_state_dict(d.state_dict())
     manual_opt = torch.optim.Adam(manual.parameters(), lr=0.05, betas=(0.8, 0.999))
@@ -188,7 +191,9 @@ def test_players_hand_the_discriminator_optimizer_to_the_algorithm():
 def test_the_real_discriminator_is_untouched(inner):
     g, d, z, real = tiny_game(batch_norm=True)
     d.train()
-    algorithm = UnrolledAlgorithm(get_objective("non-saturating"), unroll_steps=4, unroll_lr=0.5, unroll_optimizer=inner)
+    algorithm = UnrolledAlgorithm(
+        get_objective("non-saturating"), unroll_steps=4, unroll_lr=0.5, unroll_optimizer=inner
+    )
     if inner == "adam":
         bound(algorithm, g, d, z, real)
     before = {k: v.clone() for k, v in d.state_dict().items()}
@@ -218,9 +223,13 @@ def test_registered_variant_and_option_checks():
         spec.build_algorithm(setup.objective, setup.techniques)
 
 
-@pytest.mark.parametrize("arch, shape", [("mlp", {"image_size": 0, "channels": 2, "arch_kwargs": {"hidden_dim": 16}}),
-                                         ("dcgan", {"image_size": 16, "channels": 1,
-                                                    "arch_kwargs": {"base_channels": 4, "d_norm": "none"}})])
+@pytest.mark.parametrize(
+    "arch, shape",
+    [
+        ("mlp", {"image_size": 0, "channels": 2, "arch_kwargs": {"hidden_dim": 16}}),
+        ("dcgan", {"image_size": 16, "channels": 1, "arch_kwargs": {"base_channels": 4, "d_norm": "none"}}),
+    ],
+)
 def test_works_on_the_registered_architectures(arch, shape):
     from gan_hub.config import GeneratorConfig
     from gan_hub.hub import build_discriminator_network, build_generator_network

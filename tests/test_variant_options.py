@@ -1,5 +1,6 @@
 """Variant options (``variant_options`` in a YAML config, ``--variant-options`` on the command line):
 they reach the variant's algorithm, e.g. the unrolled GAN's k, and bad ones are clear errors."""
+
 import pytest
 
 from train.cli import build_parser, config_from_args, list_variants_text, main
@@ -9,17 +10,27 @@ from train.config import TrainConfig, TrainConfigError
 def trainer_for(tmp_path, **overrides):
     from train.trainer import Trainer
 
-    cfg = TrainConfig(**{"variant": "unrolled", "dataset": "synthetic", "output_dir": str(tmp_path / "run"),
-                         "max_steps": 1, "batch_size": 4, "eval_samples": 0, "arch_kwargs": {"base_channels": 4},
-                         **overrides})
+    cfg = TrainConfig(
+        **{
+            "variant": "unrolled",
+            "dataset": "synthetic",
+            "output_dir": str(tmp_path / "run"),
+            "max_steps": 1,
+            "batch_size": 4,
+            "eval_samples": 0,
+            "arch_kwargs": {"base_channels": 4},
+            **overrides,
+        }
+    )
     return Trainer(cfg)
 
 
 def test_unrolled_k_from_a_yaml_config_reaches_the_algorithm(tmp_path):
     config = tmp_path / "unrolled.yaml"
     config.write_text("variant: unrolled\ndataset: synthetic\nvariant_options:\n  unroll_steps: 2\n  unroll_lr: 0.05\n")
-    cfg = TrainConfig.from_yaml(config, overrides={"output_dir": str(tmp_path / "run"), "batch_size": 4,
-                                                   "arch_kwargs": {"base_channels": 4}})
+    cfg = TrainConfig.from_yaml(
+        config, overrides={"output_dir": str(tmp_path / "run"), "batch_size": 4, "arch_kwargs": {"base_channels": 4}}
+    )
     from train.trainer import Trainer
 
     algorithm = Trainer(cfg).algorithm
@@ -33,14 +44,17 @@ def test_unrolled_k_on_the_command_line():
     assert config_from_args(args).variant_options == {"unroll_steps": 10}
 
 
-@pytest.mark.parametrize("options, message", [
-    ('{"unroll_steps": -1}', "unroll_steps must be a non-negative integer, got -1"),
-    ('{"unroll_steps": 2.5}', "unroll_steps must be a non-negative integer, got 2.5"),
-    ('{"unroll_lr": 0}', "unroll_lr must be positive"),
-    ('{"k": 3}', "variant 'unrolled' has no option(s) ['k']; its options are: unroll_steps, unroll_lr"),
-    ('{"unroll_steps": 3', "not valid JSON"),
-    ('[3]', "must be a JSON object of option: value"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ('{"unroll_steps": -1}', "unroll_steps must be a non-negative integer, got -1"),
+        ('{"unroll_steps": 2.5}', "unroll_steps must be a non-negative integer, got 2.5"),
+        ('{"unroll_lr": 0}', "unroll_lr must be positive"),
+        ('{"k": 3}', "variant 'unrolled' has no option(s) ['k']; its options are: unroll_steps, unroll_lr"),
+        ('{"unroll_steps": 3', "not valid JSON"),
+        ("[3]", "must be a JSON object of option: value"),
+    ],
+)
 def test_bad_variant_options_are_clear_errors(capsys, options, message):
     with pytest.raises(SystemExit):
         main(["--variant", "unrolled", "--dataset", "synthetic", "--variant-options", options])

@@ -4,13 +4,14 @@
   -> batch norm -> ReLU, then a linear output with bias. Batch-norm running statistics move with
   momentum 0.05, as the authors' population updates do.
 * Discriminator: ``num_layers`` (3) linear maxout layers of ``hidden_dim`` (200) units with ``pieces``
-  (5) pieces each, then a linear logit. With ``pack`` = m the discriminator reads m consecutive
-  samples concatenated along the feature axis (PacGAN's packing): a batch of N rows gives N/m logits.
+  (5) pieces each, then a linear logit. PacGAN's packing is the ``pacgan`` variant's ``pack`` network
+  wrapper around it (m consecutive samples side by side: a batch of N rows gives N/m logits).
 
 ``seeds`` = S builds S independent copies in one network (gan_hub.nn.seeded) that read S blocks of
 rows; with S = 1 the layers are plain ``nn`` layers, so every technique that rewrites a network
 (virtual batch norm, minibatch discrimination, spectral norm) applies as it does elsewhere.
 """
+
 from __future__ import annotations
 
 import torch
@@ -25,18 +26,32 @@ BN_MOMENTUM = 0.05
 
 def _points_only(channels: int, image_size: int, num_classes: int) -> None:
     if image_size or num_classes:
-        raise ValueError(f"pacgan-mlp networks are for unconditional points (image_size 0, no classes); "
-                         f"got image_size={image_size}, num_classes={num_classes}")
+        raise ValueError(
+            f"pacgan-mlp networks are for unconditional points (image_size 0, no classes); "
+            f"got image_size={image_size}, num_classes={num_classes}"
+        )
 
 
 class PointGenerator(nn.Module):
-    def __init__(self, latent_dim: int, channels: int, image_size: int, num_classes: int = 0,
-                 hidden_dim: int = 400, num_layers: int = 4, seeds: int = 1):
+    def __init__(
+        self,
+        latent_dim: int,
+        channels: int,
+        image_size: int,
+        num_classes: int = 0,
+        hidden_dim: int = 400,
+        num_layers: int = 4,
+        seeds: int = 1,
+    ):
         super().__init__()
         _points_only(channels, image_size, num_classes)
         layers, width = [], latent_dim
         for _ in range(num_layers):
-            layers += [linear(seeds, width, hidden_dim, bias=False), batch_norm(seeds, hidden_dim, BN_MOMENTUM), nn.ReLU()]
+            layers += [
+                linear(seeds, width, hidden_dim, bias=False),
+                batch_norm(seeds, hidden_dim, BN_MOMENTUM),
+                nn.ReLU(),
+            ]
             width = hidden_dim
         layers.append(linear(seeds, width, channels))
         self.net = nn.Sequential(*layers)
@@ -45,25 +60,16 @@ class PointGenerator(nn.Module):
         return self.net(z)
 
 
-class Pack(nn.Module):
-    """m consecutive rows -> one row of m times the features."""
-
-    def __init__(self, features: int, pack: int):
-        super().__init__()
-        self.features, self.pack = features, pack
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if len(x) % self.pack:
-            raise ValueError(f"a packed discriminator (pack {self.pack}) needs a batch divisible by {self.pack}, got {len(x)}")
-        return x.reshape(-1, self.features * self.pack)
-
-
 class Maxout(nn.Module):
     """Linear to ``out * pieces`` units, then the maximum over each unit's ``pieces``."""
 
     def __init__(self, seeds: int, in_features: int, out_features: int, pieces: int):
         super().__init__()
-        self.linear, self.out_features, self.pieces = linear(seeds, in_features, out_features * pieces), out_features, pieces
+        self.linear, self.out_features, self.pieces = (
+            linear(seeds, in_features, out_features * pieces),
+            out_features,
+            pieces,
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.linear(x).view(-1, self.out_features, self.pieces).amax(dim=-1)
@@ -81,13 +87,19 @@ class SeedHead(nn.Module):
 
 
 class MaxoutDiscriminator(nn.Module):
-    def __init__(self, channels: int, image_size: int, num_classes: int = 0, hidden_dim: int = 200,
-                 num_layers: int = 3, pieces: int = 5, pack: int = 1, seeds: int = 1):
+    def __init__(
+        self,
+        channels: int,
+        image_size: int,
+        num_classes: int = 0,
+        hidden_dim: int = 200,
+        num_layers: int = 3,
+        pieces: int = 5,
+        seeds: int = 1,
+    ):
         super().__init__()
         _points_only(channels, image_size, num_classes)
-        if pack < 1:
-            raise ValueError(f"pack must be >= 1, got {pack}")
-        layers, width = [Pack(channels, pack)], channels * pack
+        layers, width = [], channels
         for _ in range(num_layers):
             layers.append(Maxout(seeds, width, hidden_dim, pieces))
             width = hidden_dim

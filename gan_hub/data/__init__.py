@@ -6,6 +6,7 @@
 
 Importing this package registers every builder in :data:`DATASETS`.
 """
+
 from ..registry import DATASETS
 from .images import (
     DIGITS,

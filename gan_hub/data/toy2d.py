@@ -8,6 +8,7 @@
 
 All components have equal weight and an isotropic standard deviation.
 """
+
 from __future__ import annotations
 
 import math
@@ -83,7 +84,8 @@ class PointDataset(Dataset):
     """float32 points [N, 2] and int64 labels (the mode each point was drawn from); items are (point, label).
 
     ``info`` is a :class:`DatasetInfo` with ``channels=2`` (coordinates) and ``image_size=0`` (points,
-    not images: the convention of GeneratorConfig for vector data) and one class name per mode; ``mixture`` is the generating :class:`Mixture2D`.
+    not images: the convention of GeneratorConfig for vector data) and one class name per mode; ``mixture`` is the
+    generating :class:`Mixture2D`.
     """
 
     def __init__(self, points: torch.Tensor, labels: torch.Tensor, info: DatasetInfo, mixture: Mixture2D | None = None):
@@ -100,7 +102,9 @@ class PointDataset(Dataset):
         return self.points[index], self.labels[index]
 
 
-def mixture_dataset(mix: Mixture2D, train: bool = True, size: int | None = None, seed: int | None = None) -> PointDataset:
+def mixture_dataset(
+    mix: Mixture2D, train: bool = True, size: int | None = None, seed: int | None = None
+) -> PointDataset:
     """``size`` points of ``mix`` (default 100,000 for train, 10,000 for test), seeded 0 (train) / 1 (test)."""
     size = (100_000 if train else 10_000) if size is None else size
     gen = torch.Generator().manual_seed((0 if train else 1) if seed is None else seed)
@@ -110,21 +114,24 @@ def mixture_dataset(mix: Mixture2D, train: bool = True, size: int | None = None,
 
 
 @DATASETS.register("ring8")
-def ring8(data_dir=None, train: bool = True, download: bool = True, size: int | None = None,
-          seed: int | None = None) -> PointDataset:
+def ring8(
+    data_dir=None, train: bool = True, download: bool = True, size: int | None = None, seed: int | None = None
+) -> PointDataset:
     """Points of :data:`RING8`; ``data_dir`` and ``download`` are accepted for a uniform signature and unused."""
     return mixture_dataset(RING8, train, size, seed)
 
 
 @DATASETS.register("grid25")
-def grid25(data_dir=None, train: bool = True, download: bool = True, size: int | None = None,
-           seed: int | None = None) -> PointDataset:
+def grid25(
+    data_dir=None, train: bool = True, download: bool = True, size: int | None = None, seed: int | None = None
+) -> PointDataset:
     """Points of :data:`GRID25`; ``data_dir`` and ``download`` are accepted for a uniform signature and unused."""
     return mixture_dataset(GRID25, train, size, seed)
 
 
 @DATASETS.register("ring8-unit")
-def ring8_unit(data_dir=None, train: bool = True, download: bool = True, size: int | None = None,
-               seed: int | None = None) -> PointDataset:
+def ring8_unit(
+    data_dir=None, train: bool = True, download: bool = True, size: int | None = None, seed: int | None = None
+) -> PointDataset:
     """Points of :data:`RING8_UNIT`; ``data_dir`` and ``download`` are accepted for a uniform signature and unused."""
     return mixture_dataset(RING8_UNIT, train, size, seed)

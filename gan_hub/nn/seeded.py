@@ -10,6 +10,7 @@ Each copy has the layout of the PyTorch layer it stands for (``nn.Linear`` weigh
 ``nn.BatchNorm1d`` per-feature vectors), so :func:`seed_state_dict` slices copy s into a state dict
 that loads into the same network built with one seed (plain ``nn`` layers).
 """
+
 from __future__ import annotations
 
 import torch
@@ -36,7 +37,10 @@ class SeedLinear(nn.Module):
         return y.reshape(-1, self.out_features)
 
     def extra_repr(self) -> str:
-        return f"seeds={self.seeds}, in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+        return (
+            f"seeds={self.seeds}, in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )
 
 
 class SeedBatchNorm1d(nn.Module):
@@ -57,8 +61,16 @@ class SeedBatchNorm1d(nn.Module):
             self.num_batches_tracked.add_(1)
         # one channel per (seed, feature): [B, S * F], so F.batch_norm gives each block its own statistics
         wide = x.reshape(s, -1, f).transpose(0, 1).reshape(-1, s * f)
-        out = F.batch_norm(wide, self.running_mean.view(-1), self.running_var.view(-1), self.weight.reshape(-1),
-                           self.bias.reshape(-1), self.training, self.momentum, self.eps)
+        out = F.batch_norm(
+            wide,
+            self.running_mean.view(-1),
+            self.running_var.view(-1),
+            self.weight.reshape(-1),
+            self.bias.reshape(-1),
+            self.training,
+            self.momentum,
+            self.eps,
+        )
         return out.reshape(-1, s, f).transpose(0, 1).reshape(-1, f)
 
     def extra_repr(self) -> str:
@@ -67,12 +79,18 @@ class SeedBatchNorm1d(nn.Module):
 
 def linear(seeds: int, in_features: int, out_features: int, bias: bool = True) -> nn.Module:
     """``nn.Linear`` for one seed, :class:`SeedLinear` for several."""
-    return nn.Linear(in_features, out_features, bias) if seeds == 1 else SeedLinear(seeds, in_features, out_features, bias)
+    return (
+        nn.Linear(in_features, out_features, bias) if seeds == 1 else SeedLinear(seeds, in_features, out_features, bias)
+    )
 
 
 def batch_norm(seeds: int, num_features: int, momentum: float = 0.1) -> nn.Module:
     """``nn.BatchNorm1d`` for one seed, :class:`SeedBatchNorm1d` for several."""
-    return nn.BatchNorm1d(num_features, momentum=momentum) if seeds == 1 else SeedBatchNorm1d(seeds, num_features, momentum)
+    return (
+        nn.BatchNorm1d(num_features, momentum=momentum)
+        if seeds == 1
+        else SeedBatchNorm1d(seeds, num_features, momentum)
+    )
 
 
 def _per_seed(module: nn.Module) -> bool:

@@ -9,6 +9,7 @@ is done in place and the real optimizer is never touched.
   corrected root second moment), started from a snapshot of a real Adam optimizer's moments and step
   count, so the look-ahead continues the discriminator's own optimisation (Metz et al., 2017).
 """
+
 from __future__ import annotations
 
 import math
@@ -47,8 +48,10 @@ class AdamUnroll:
     def __init__(self, optimizer: torch.optim.Optimizer, named: dict[str, torch.nn.Parameter]):
         optimizer = getattr(optimizer, "optimizer", optimizer)  # accelerate wraps the torch optimizer
         if not isinstance(optimizer, torch.optim.Adam) or isinstance(optimizer, torch.optim.AdamW):
-            raise ValueError(f"unrolling Adam needs the discriminator's torch.optim.Adam, got {type(optimizer).__name__}; "
-                             "use unroll_optimizer='sgd' for other optimizers")
+            raise ValueError(
+                f"unrolling Adam needs the discriminator's torch.optim.Adam, got {type(optimizer).__name__}; "
+                "use unroll_optimizer='sgd' for other optimizers"
+            )
         group_of = {id(p): g for g in optimizer.param_groups for p in g["params"]}
         self.lr, self.betas, self.eps, self.weight_decay, self.moments = {}, {}, {}, {}, {}
         for name, p in named.items():
@@ -81,8 +84,8 @@ class AdamUnroll:
             m = b1 * m + (1 - b1) * g
             v = b2 * v + (1 - b2) * g * g
             self.moments[name] = (m, v, t)
-            denom = _safe_sqrt(v) / math.sqrt(1 - b2 ** t) + self.eps[name]
-            new[name] = p - (self.lr[name] / (1 - b1 ** t)) * m / denom
+            denom = _safe_sqrt(v) / math.sqrt(1 - b2**t) + self.eps[name]
+            new[name] = p - (self.lr[name] / (1 - b1**t)) * m / denom
         return new
 
 

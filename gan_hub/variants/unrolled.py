@@ -32,15 +32,16 @@ read the real D and cannot see the unrolled one: they are refused.
 
 With ``unroll_steps=0`` the loss is exactly the plain adversarial generator loss.
 """
+
 from __future__ import annotations
 
 import torch
 from torch import nn
 from torch.func import functional_call
 
+from ..game import REPLACES_GENERATOR_LOSS, Batch, DOutput
 from ..objectives import Objective
 from ..registry import VARIANTS
-from ..game import REPLACES_GENERATOR_LOSS, Batch, DOutput
 from .base import AdversarialAlgorithm, Technique, VariantSpec
 from .inner_optim import AdamUnroll, SGDUnroll
 
@@ -60,8 +61,15 @@ def _loss_precision(logits: Tensor) -> Tensor:
     return logits if logits.dtype in (torch.float32, torch.float64) else logits.float()
 
 
-def unroll_discriminator(discriminator: nn.Module, objective: Objective, real: Tensor, fake: Tensor,
-                         labels: Tensor | None, steps: int, inner: AdamUnroll | SGDUnroll) -> dict[str, Tensor]:
+def unroll_discriminator(
+    discriminator: nn.Module,
+    objective: Objective,
+    real: Tensor,
+    fake: Tensor,
+    labels: Tensor | None,
+    steps: int,
+    inner: AdamUnroll | SGDUnroll,
+) -> dict[str, Tensor]:
     """The state (parameters and buffers, by name) of ``discriminator`` after ``steps`` updates of the
     ``inner`` rule on ``objective.discriminator_loss(D(real), D(fake))``, as a differentiable function of
     ``fake`` (and so of the generator that produced it).
@@ -91,12 +99,18 @@ class UnrolledAlgorithm(AdversarialAlgorithm):
     the base algorithm's.
     """
 
-    incompatible = {REPLACES_GENERATOR_LOSS: "a replacement loss would read the current discriminator, not the "
-                                             "unrolled one"}
+    incompatible = {
+        REPLACES_GENERATOR_LOSS: "a replacement loss would read the current discriminator, not the unrolled one"
+    }
 
-    def __init__(self, objective: Objective, techniques: list[Technique] | None = None,
-                 unroll_steps: int = DEFAULT_UNROLL_STEPS, unroll_lr: float = DEFAULT_UNROLL_LR,
-                 unroll_optimizer: str = "adam"):
+    def __init__(
+        self,
+        objective: Objective,
+        techniques: list[Technique] | None = None,
+        unroll_steps: int = DEFAULT_UNROLL_STEPS,
+        unroll_lr: float = DEFAULT_UNROLL_LR,
+        unroll_optimizer: str = "adam",
+    ):
         super().__init__(objective, techniques)
         if isinstance(unroll_steps, bool) or not isinstance(unroll_steps, int) or unroll_steps < 0:
             raise ValueError(f"unroll_steps must be a non-negative integer, got {unroll_steps!r}")
@@ -115,15 +129,24 @@ class UnrolledAlgorithm(AdversarialAlgorithm):
         if self.unroll_optimizer == "sgd" or self.unroll_steps == 0:
             return SGDUnroll(self.unroll_lr)
         if self.d_optimizer is None:
-            raise RuntimeError("unroll_optimizer='adam' unrolls the discriminator's own Adam: pass it with "
-                               "bind_optimizers(g_optimizer, d_optimizer) before training (train.step.Players "
-                               "does), or use unroll_optimizer='sgd'")
+            raise RuntimeError(
+                "unroll_optimizer='adam' unrolls the discriminator's own Adam: pass it with "
+                "bind_optimizers(g_optimizer, d_optimizer) before training (train.step.Players "
+                "does), or use unroll_optimizer='sgd'"
+            )
         return AdamUnroll(self.d_optimizer, dict(net.named_parameters()))
 
     def score_fake_for_generator(self, batch: Batch, images: Tensor) -> DOutput:
         net = _unwrap(batch.discriminator)
-        state = unroll_discriminator(net, self.objective, batch.real, batch.fake.to(batch.real.dtype), batch.labels,
-                                     self.unroll_steps, self._inner_rule(net))
+        state = unroll_discriminator(
+            net,
+            self.objective,
+            batch.real,
+            batch.fake.to(batch.real.dtype),
+            batch.labels,
+            self.unroll_steps,
+            self._inner_rule(net),
+        )
         batch.extras["unrolled"] = state
         return DOutput(_loss_precision(functional_call(net, state, (images, batch.labels))))
 
@@ -136,10 +159,16 @@ class UnrolledAlgorithm(AdversarialAlgorithm):
         return self.objective.generator_loss(fake.logits, real_logits)
 
 
-VARIANTS.register("unrolled", VariantSpec(
-    name="unrolled", arch="dcgan", arch_kwargs={"base_channels": 64, "d_norm": "none"}, objective="non-saturating",
-    algorithm=UnrolledAlgorithm,
-    summary=f"unrolled GAN: G is scored by D after {DEFAULT_UNROLL_STEPS} differentiable steps of D's own Adam "
-            "(moments included), backpropagated through the unroll",
-    paper="Metz, Poole, Pfau & Sohl-Dickstein, Unrolled Generative Adversarial Networks, 2016 (arXiv:1611.02163)",
-))
+VARIANTS.register(
+    "unrolled",
+    VariantSpec(
+        name="unrolled",
+        arch="dcgan",
+        arch_kwargs={"base_channels": 64, "d_norm": "none"},
+        objective="non-saturating",
+        algorithm=UnrolledAlgorithm,
+        summary=f"unrolled GAN: G is scored by D after {DEFAULT_UNROLL_STEPS} differentiable steps of D's own Adam "
+        "(moments included), backpropagated through the unroll",
+        paper="Metz, Poole, Pfau & Sohl-Dickstein, Unrolled Generative Adversarial Networks, 2016 (arXiv:1611.02163)",
+    ),
+)
