@@ -290,22 +290,12 @@ class Generator(
             raise ValueError(f"{self.config.variant} model has no encoder (BiGAN models have): it cannot encode images")
         return self.net
 
-    def _image_batch(self, images: torch.Tensor) -> torch.Tensor:
-        cfg = self.config
-        shape = (cfg.channels, cfg.image_size, cfg.image_size)
-        if not isinstance(images, torch.Tensor) or images.ndim != 4 or tuple(images.shape[1:]) != shape:
-            raise ValueError(
-                f"expected images [N, {', '.join(map(str, shape))}], got "
-                f"{tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__}"
-            )
-        return images.float().div(127.5).sub(1.0) if images.dtype == torch.uint8 else images.float()
-
     @torch.inference_mode()
     def encode(self, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
         """Latents [N, latent_dim] (float32, CPU) of images: uint8 [N, C, H, W], or floats already in [-1, 1]."""
         encoder, x, batch_size = (
             self._encoder_network(),
-            self._image_batch(images),
+            model_inputs(self.config, images),
             check_int("batch_size", batch_size, minimum=1),
         )
         out = [
@@ -451,11 +441,18 @@ class Discriminator(nn.Module):
         return next(self.net.parameters()).device
 
     @torch.inference_mode()
-    def score(self, images: torch.Tensor, labels: torch.Tensor | None = None, batch_size: int = 500):
-        """The discriminator's raw outputs for ``images`` (uint8 [N, C, H, W], or floats already in [-1, 1])."""
-        if not isinstance(images, torch.Tensor):
-            raise TypeError(f"images must be a torch.Tensor, got {type(images).__name__}")
-        x = images.float().div(127.5).sub(1.0) if images.dtype == torch.uint8 else images.float()
+    def score(self, images: torch.Tensor, labels=None, batch_size: int = 500):
+        """The discriminator's raw outputs for ``images`` (uint8 [N, C, H, W], or floats already in [-1, 1]);
+        ``labels`` (class ids or names, one per image) for a class-conditional discriminator."""
+        x = model_inputs(self.config, images)
+        batch_size = check_int("batch_size", batch_size, minimum=1)
+        if labels is not None or self.config.conditional:
+            if labels is None:
+                raise ValueError(
+                    f"labels: this {self.config.variant} discriminator judges (image, class) pairs; pass "
+                    "one class id or name per image"
+                )
+            labels = check_labels(labels, len(x), self.config)
         parts = [
             self.net(
                 x[s : s + batch_size].to(self.device),
@@ -466,6 +463,24 @@ class Discriminator(nn.Module):
         if parts and isinstance(parts[0], dict):
             return {k: torch.cat([p[k].cpu() for p in parts]) for k in parts[0]}
         return torch.cat([p.cpu() for p in parts])
+
+
+def model_inputs(config: GeneratorConfig, images) -> torch.Tensor:
+    """``images`` as the networks take them: uint8 [N, C, H, W] scaled to [-1, 1], or finite floats already
+    in that range ([N, C] points for a 2-D model); anything else is an error naming the expected shape."""
+    shape = (config.channels,) if config.is_vector else (config.channels, config.image_size, config.image_size)
+    expected = f"[N, {', '.join(map(str, shape))}]"
+    if not isinstance(images, torch.Tensor):
+        raise TypeError(f"images must be a torch.Tensor {expected}, got {type(images).__name__}")
+    if images.ndim != len(shape) + 1 or tuple(images.shape[1:]) != shape:
+        raise ValueError(f"expected images {expected} (uint8, or floats in [-1, 1]), got {tuple(images.shape)}")
+    if images.dtype == torch.uint8:
+        return images.float().div(127.5).sub(1.0)
+    if not images.is_floating_point() or not torch.isfinite(images).all():
+        raise ValueError(
+            f"images must be uint8 or finite floats in [-1, 1], got {images.dtype} with non-finite or integer values"
+        )
+    return images.float()
 
 
 def _read_json(path: Path) -> dict | None:

@@ -311,3 +311,29 @@ def test_pacgan_is_listed_with_its_option(capsys):
     assert main(["--list-variants"]) == 0
     line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("pacgan"))
     assert "[options: pack]" in line
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda d: d.score([[0]]), TypeError, r"images must be a torch.Tensor \[N, 1, 28, 28\], got list"),
+        (
+            lambda d: d.score(torch.zeros(2, 1, 16, 16, dtype=torch.uint8), [0, 1]),
+            ValueError,
+            r"expected images \[N, 1, 28, 28\]",
+        ),
+        (lambda d: d.score(torch.full((2, 1, 28, 28), float("nan")), [0, 1]), ValueError, "finite floats"),
+        (lambda d: d.score(torch.zeros(2, 1, 28, 28, dtype=torch.uint8)), ValueError, "pass one class id or name"),
+        (lambda d: d.score(torch.zeros(2, 1, 28, 28, dtype=torch.uint8), "37"), ValueError, "labels"),
+        (
+            lambda d: d.score(torch.zeros(2, 1, 28, 28, dtype=torch.uint8), [0, 1], batch_size=0),
+            ValueError,
+            "batch_size",
+        ),
+    ],
+)
+def test_the_discriminator_refuses_bad_input_clearly(call, error, message):
+    d = Discriminator.from_pretrained(ROOT / "model_zoo" / "cgan-mnist")
+    with pytest.raises(error, match=message):
+        call(d)
+    assert d.score(torch.zeros(2, 1, 28, 28, dtype=torch.uint8), ["3", "4"]).shape == (2,)
