@@ -8,6 +8,7 @@ from typing import Any
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
+from . import quality_bar
 from .config import GeneratorConfig
 
 TEMPLATES = Path(__file__).resolve().parent / "model_cards"
@@ -109,8 +110,12 @@ def ran_with(resolved: dict[str, Any]) -> str:
     )
 
 
+# the zoo's guideline: a larger generator says why in its card
+SIZE_GUIDELINE_MB = 4.0
+
+
 def render_model_card(
-    config: GeneratorConfig, metrics: dict[str, Any] | None, repo_hint: str | None = None
+    config: GeneratorConfig, metrics: dict[str, Any] | None, repo_hint: str | None = None, size: dict | None = None
 ) -> ModelCard:
     scores = (metrics or {}).get("scores", [])
     reference = (metrics or {}).get("reference", [])
@@ -159,4 +164,7 @@ def render_model_card(
         training_lines=training_lines,
         ema=bool(training.get("ema")),
         variant_section=variant_section(config.variant),
+        size=size,
+        over_size_guideline=bool(size) and size["float16_megabytes"] > SIZE_GUIDELINE_MB,
+        quality_bar=quality_bar.check(scores, config.conditional) if config.dataset == "mnist" else None,
     )

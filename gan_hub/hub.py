@@ -183,7 +183,7 @@ class Generator(
     def generate_model_card(self, *args, **kwargs):
         from .cards import render_model_card
 
-        return render_model_card(self.config, self.metrics)
+        return render_model_card(self.config, self.metrics, size=weights_size(self.net))
 
     # ---- sampling ------------------------------------------------------------------------
     @property
@@ -387,6 +387,20 @@ def load_model_config(folder: Path) -> GeneratorConfig:
                 f"{', '.join(WRAPPERS.names())}"
             )
     return config
+
+
+def weights_size(net: nn.Module) -> dict:
+    """The generator's size as the zoo stores it (float16) and its largest tensor: what a card says about size."""
+    tensors = {k: v for k, v in net.state_dict().items() if v.is_floating_point()}
+    params = sum(v.numel() for v in tensors.values())
+    largest = max(tensors, key=lambda k: tensors[k].numel(), default=None)
+    return {
+        "parameters": params,
+        "float16_megabytes": params * 2 / 1e6,
+        "largest": largest,
+        "largest_shape": list(tensors[largest].shape) if largest else [],
+        "largest_parameters": tensors[largest].numel() if largest else 0,
+    }
 
 
 class Discriminator(nn.Module):

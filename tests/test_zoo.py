@@ -3,10 +3,13 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from gan_hub import Generator
 from gan_hub.metrics.evaluate import evaluate_generator
+from gan_hub.quality_bar import check
 
 ROOT = Path(__file__).resolve().parents[1]
 ZOO = ROOT / "model_zoo"
@@ -52,10 +55,13 @@ def test_reported_scores_reproduce_and_meet_the_bar(name):
         assert agreement >= 0.95
 
 
+README = (ROOT / "README.md").read_text()
+
+
 def test_the_readme_leaderboard_is_current_and_lists_every_zoo_model():
     from gan_hub.app.leaderboard import markdown_leaderboard
 
-    readme = (ROOT / "README.md").read_text()
+    readme = README
     table = readme.split("<!-- leaderboard:start -->\n", 1)[1].split("\n<!-- leaderboard:end -->", 1)[0]
     assert table == markdown_leaderboard(ZOO), "regenerate it: python -m gan_hub.app.leaderboard model_zoo"
     assert all(f"[{name}](model_zoo/{name})" in table for name in MODELS)
@@ -75,3 +81,44 @@ def test_card_metrics_and_config_agree(name):
         value = score.get("mean", score.get("value"))
         assert score["name"] in card and f"{value:.4g}"[:4] in card, (name, score["name"])
     assert json.loads((folder / "config.json").read_text())["variant"] in card
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_samples_png_is_what_the_shipped_weights_draw(name):
+    g = Generator.from_pretrained(ZOO / name)
+    drawn = np.asarray(g.sample_grid(), dtype=np.int16)
+    shipped = np.asarray(Image.open(ZOO / name / "samples.png"), dtype=np.int16)
+    assert drawn.shape == shipped.shape
+    # float rounding may differ across CPUs by one grey level in a few pixels, never more
+    assert np.abs(drawn - shipped).max() <= 1 and (drawn != shipped).mean() < 0.01
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_every_model_meets_the_quality_bar_or_says_where_it_falls_short(name):
+    config = json.loads((ZOO / name / "config.json").read_text())
+    scores = json.loads((ZOO / name / "metrics.json").read_text())["scores"]
+    verdict = check(scores, bool(config.get("num_classes")))
+    assert verdict.applies, "every zoo model is scored with the bar's protocol"
+    assert f"**{verdict.summary()}**" in (ZOO / name / "README.md").read_text()
+    row = next(line for line in README.splitlines() if f"[{name}](model_zoo/{name})" in line)
+    assert f"| {verdict.summary()} |" in row
+
+
+def test_the_zoo_fits_its_size_budget():
+    weights = sum(p.stat().st_size for p in ZOO.glob("*/*.safetensors"))
+    assert weights <= 64 * 2**20, f"model_zoo/ holds {weights / 2**20:.1f} MiB of weights (budget 64)"
+    for name in MODELS:
+        if (ZOO / name / "model.safetensors").stat().st_size > 4 * 2**20:
+            assert "over the zoo's 4 MB guideline because" in (ZOO / name / "README.md").read_text(), name
+
+
+@pytest.mark.parametrize("name", [n for n in MODELS if n.startswith("infogan-")])
+def test_infogan_code_agreement_reproduces(name):
+    from gan_hub.metrics import load_scorer
+    from gan_hub.metrics.variant_scores import infogan_code_agreement
+
+    g = Generator.from_pretrained(ZOO / name)
+    reported = next(s for s in g.metrics["scores"] if s["metric"] == "code_agreement")
+    measured = infogan_code_agreement(g, load_scorer("mnist-classifier"))
+    assert measured["value"] == pytest.approx(reported["value"], abs=2e-3)
+    assert sorted(measured["code_to_class"]) == sorted(set(measured["code_to_class"]))  # one-to-one

@@ -13,8 +13,10 @@ from safetensors.torch import load_file
 from gan_hub.hub import DISCRIMINATOR_NAME, METRICS_NAME, Generator
 from gan_hub.io import atomic_save_safetensors
 from gan_hub.metrics.evaluate import evaluate_generator
+from gan_hub.metrics.variant_scores import bigan_reconstruction_figure, variant_scores
 
 ZOO_SAMPLES = 10000
+RECONSTRUCTIONS_NAME = "reconstructions.png"
 
 
 def export_run(model_dir: Path, zoo_dir: Path, data_dir: str | None = None, num_samples: int = ZOO_SAMPLES) -> str:
@@ -37,6 +39,12 @@ def export_run(model_dir: Path, zoo_dir: Path, data_dir: str | None = None, num_
         atomic_save_safetensors(
             staging / DISCRIMINATOR_NAME, {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
         )
+    extra = variant_scores(generator, staging, data_dir)  # measured on the float16 files just written
+    if extra:
+        generator.metrics["scores"] += extra
+        generator.save_pretrained(staging, weights_dtype=torch.float16)  # the card and metrics.json with them
+    if generator.config.variant == "bigan":
+        write_reconstructions(generator, staging / RECONSTRUCTIONS_NAME, data_dir)
     shutil.rmtree(zoo_dir, ignore_errors=True)
     staging.rename(zoo_dir)
     return summary(generator.metrics)
@@ -49,3 +57,10 @@ def summary(metrics: dict) -> str:
         if isinstance(value, (int, float)):
             parts.append(f"{score['name']} {value:.3f}")
     return "; ".join(parts)
+
+
+def write_reconstructions(generator, path: Path, data_dir: str | None) -> None:
+    from gan_hub.data import load_dataset
+
+    test = load_dataset("mnist", data_dir=data_dir, train=False)
+    bigan_reconstruction_figure(generator, test.images, test.labels).save(path)

@@ -22,7 +22,7 @@ import pandas as pd
 from . import actions as act
 from .batching import BusyError, ForwardBatcher
 from .catalog import Catalog, CatalogError, search_hub
-from .leaderboard import leaderboard, model_record, score_columns
+from .leaderboard import TEXT_COLUMNS, leaderboard, model_record, score_columns
 from .memory import release_free_memory
 
 # torch, the scorers, matplotlib and PyAV are imported by the handlers that use them, so the first page
@@ -222,11 +222,14 @@ class App:
     def leaderboard_table(shown: list[dict], rows: list[dict]) -> gr.Dataframe:
         """The leaderboard as a sortable table: thumbnail, model, variant, paper, dataset, scores, protocol."""
         scores = score_columns(rows)
-        columns = LEADERBOARD_INFO + scores + ["protocol"]
+        texts = [t for t in TEXT_COLUMNS if any(r.get(t) for r in rows)]
+        columns = LEADERBOARD_INFO + scores + texts + ["protocol"]
         data = [{**r, "thumbnail": f"![{r['model']}](/v1/models/{r['model']}/thumbnail.png)"} for r in shown]
         frame = pd.DataFrame([{k: r.get(k) for k in columns} for r in data], columns=columns)
-        datatype = ["markdown"] + ["str"] * (len(LEADERBOARD_INFO) - 1) + ["number"] * len(scores) + ["str"]
-        widths = LEADERBOARD_WIDTHS + ["96px"] * len(scores) + ["360px"]
+        datatype = ["markdown"] + ["str"] * (len(LEADERBOARD_INFO) - 1) + ["number"] * len(scores) + ["str"] * (
+            len(texts) + 1
+        )
+        widths = LEADERBOARD_WIDTHS + ["96px"] * len(scores) + ["220px"] * len(texts) + ["360px"]
         return gr.Dataframe(value=frame, datatype=datatype, headers=columns, column_widths=widths)
 
     def pick_from_gallery(self, names: list[str], event: gr.SelectData):

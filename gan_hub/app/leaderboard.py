@@ -23,6 +23,9 @@ LEADERBOARD_METRICS = (
     ("accuracy", "label agreement", True),
 )
 SCORED_BY_NETWORK = ("inception_score", "fid", "kid")
+# scores of a variant's own parts (gan_hub.metrics.variant_scores), shown in one text column
+VARIANT_SCORE_METRICS = ("code_agreement", "reconstruction_agreement", "test_errors")
+TEXT_COLUMNS = ("quality bar", "variant score")
 COMMON_PROTOCOL = ("scorer", "num_samples", "seed")
 _VARIANT_LINE = re.compile(r"^#+\s*Variant:.*?\(([^)]*\d{4}[^)]*)\)", re.MULTILINE)
 _PAPER_URL = re.compile(r"Paper:.*?<(https?://[^>\s]+)>", re.DOTALL)
@@ -129,6 +132,12 @@ def leaderboard_row(record: dict[str, Any]) -> dict[str, Any]:
         if title and title not in row:  # the first entry of a kind is the headline one
             row[title] = round(score_value(entry), 5 if entry["metric"] == "kid" else 4)
             entries.append(entry)
+    if row["dataset"] == "mnist":
+        from ..quality_bar import check
+
+        row["quality bar"] = check(record.get("scores", []), bool(record.get("conditional"))).summary()
+    own = [e for e in record.get("scores", []) if e.get("metric") in VARIANT_SCORE_METRICS]
+    row["variant score"] = "; ".join(f"{e['name']} {score_value(e):.4g} ({protocol_text(e)})" for e in own)
     row["protocol"] = (
         _protocol(entries) if entries else ("cannot read this model" if "error" in record else "no scores reported")
     )
@@ -161,11 +170,19 @@ def markdown_leaderboard(zoo_dir: str | Path) -> str:
     catalog = Catalog(zoo_dir=zoo_dir)
     rows = leaderboard([model_record(catalog, n) for n in catalog.names])
     titles = score_columns(rows)
-    head = ["model", "variant", "paper", *titles, "protocol"]
+    texts = [t for t in TEXT_COLUMNS if any(r.get(t) for r in rows)]
+    head = ["samples", "model", "variant", "paper", *titles, *texts, "protocol"]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     for row in rows:
-        cells = [f"[{row['model']}](model_zoo/{row['model']})", f"`{row['variant']}`", row["paper"]]
+        folder = f"model_zoo/{row['model']}"
+        cells = [
+            f'<img src="{folder}/samples.png" width="48" alt="{row["model"]} samples">',
+            f"[{row['model']}]({folder})",
+            f"`{row['variant']}`",
+            row["paper"],
+        ]
         cells += ["" if row.get(t) is None else f"{row[t]:g}" for t in titles]
+        cells += [row.get(t) or "" for t in texts]
         lines.append("| " + " | ".join(cells + [row["protocol"]]) + " |")
     return "\n".join(lines)
 
