@@ -226,8 +226,8 @@ class App:
         columns = LEADERBOARD_INFO + scores + texts + ["protocol"]
         data = [{**r, "thumbnail": f"![{r['model']}](/v1/models/{r['model']}/thumbnail.png)"} for r in shown]
         frame = pd.DataFrame([{k: r.get(k) for k in columns} for r in data], columns=columns)
-        datatype = ["markdown"] + ["str"] * (len(LEADERBOARD_INFO) - 1) + ["number"] * len(scores) + ["str"] * (
-            len(texts) + 1
+        datatype = (
+            ["markdown"] + ["str"] * (len(LEADERBOARD_INFO) - 1) + ["number"] * len(scores) + ["str"] * (len(texts) + 1)
         )
         widths = LEADERBOARD_WIDTHS + ["96px"] * len(scores) + ["220px"] * len(texts) + ["360px"]
         return gr.Dataframe(value=frame, datatype=datatype, headers=columns, column_widths=widths)
