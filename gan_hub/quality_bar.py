@@ -27,15 +27,17 @@ NUM_SAMPLES = 10000
 class Verdict:
     applies: bool  # False where the model has no scores of the bar's protocol
     misses: list[str] = field(default_factory=list)
+    short_misses: list[str] = field(default_factory=list)
 
     @property
     def met(self) -> bool:
         return self.applies and not self.misses
 
-    def summary(self) -> str:
+    def summary(self, short: bool = False) -> str:
+        """ "met", or "under: " and each miss; ``short`` names the scores briefly (for table cells)."""
         if not self.applies:
             return "not measured"
-        return "met" if self.met else "under: " + "; ".join(self.misses)
+        return "met" if self.met else "under: " + "; ".join(self.short_misses if short else self.misses)
 
 
 def _value(entry: dict[str, Any]) -> float:
@@ -54,15 +56,17 @@ def check(scores: list[dict[str, Any]], conditional: bool) -> Verdict:
         return Verdict(applies=False)
     misses = []
     min_is = MIN_IS_CONDITIONAL if conditional else MIN_IS
+    short_misses = []
     tests = [
-        ("inception_score", lambda v: v >= min_is, f"< {min_is:g}"),
-        ("modes_covered", lambda v: v >= MIN_CLASSES, f"< {MIN_CLASSES}"),
-        ("kl_to_uniform", lambda v: v <= MAX_KL, f"> {MAX_KL:g}"),
+        ("inception_score", "IS", lambda v: v >= min_is, f"< {min_is:g}"),
+        ("modes_covered", "classes", lambda v: v >= MIN_CLASSES, f"< {MIN_CLASSES}"),
+        ("kl_to_uniform", "KL", lambda v: v <= MAX_KL, f"> {MAX_KL:g}"),
     ]
     if conditional:
-        tests.append(("accuracy", lambda v: v >= MIN_LABEL_AGREEMENT, f"< {MIN_LABEL_AGREEMENT:g}"))
-    for metric, passes, failing in tests:
+        tests.append(("accuracy", "agreement", lambda v: v >= MIN_LABEL_AGREEMENT, f"< {MIN_LABEL_AGREEMENT:g}"))
+    for metric, short_name, passes, failing in tests:
         value = _value(found[metric])
         if not passes(value):
             misses.append(f"{found[metric]['name']} {value:.4g} {failing}")
-    return Verdict(applies=True, misses=misses)
+            short_misses.append(f"{short_name} {value:.3g} {failing}")
+    return Verdict(applies=True, misses=misses, short_misses=short_misses)

@@ -350,7 +350,16 @@ def test_leaderboard_over_a_zoo_of_many_models(models, tmp_path):
     assert [r["model"] for r in rows][:3] == ["m11", "m10", "m09"] and rows[-1]["model"] == "m05"
     assert [r["model"] for r in leaderboard(records, "classifier FID")][:2] == ["m11", "m10"]  # lower is better
     table = markdown_leaderboard(zoo)
-    assert table.count("\n") == 13 and "| classifier IS | classifier FID |" in table
+    # the protocol that eleven models share is said once above the table; each of their rows says "as above"
+    intro, table = table.split("\n\n", 1)
+    assert intro == (
+        "Every score's protocol unless its row says otherwise: scorer=mnist-classifier, num_samples=10000, seed=0; "
+        "classifier IS: splits=10."
+    )
+    assert (
+        table.count("\n") == 13 and "| classifier IS | classifier FID |" in table and table.count("| as above |") == 11
+    )
+    assert '| <img src="model_zoo/m11/samples.png" width="48" alt="m11 samples"> |' in table
     assert "[m11](model_zoo/m11) | `dcgan` | Radford et al., 2015 | 3.1 | -1 |" in table
 
 

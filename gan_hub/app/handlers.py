@@ -22,7 +22,7 @@ import pandas as pd
 from . import actions as act
 from .batching import BusyError, ForwardBatcher
 from .catalog import Catalog, CatalogError, search_hub
-from .leaderboard import TEXT_COLUMNS, leaderboard, model_record, score_columns
+from .leaderboard import TEXT_COLUMNS, common_protocol, leaderboard, model_record, own_protocol, score_columns
 from .memory import release_free_memory
 
 # torch, the scorers, matplotlib and PyAV are imported by the handlers that use them, so the first page
@@ -224,13 +224,24 @@ class App:
         scores = score_columns(rows)
         texts = [t for t in TEXT_COLUMNS if any(r.get(t) for r in rows)]
         columns = LEADERBOARD_INFO + scores + texts + ["protocol"]
-        data = [{**r, "thumbnail": f"![{r['model']}](/v1/models/{r['model']}/thumbnail.png)"} for r in shown]
+        shared = common_protocol(rows)
+        data = [
+            {
+                **r,
+                "thumbnail": f"![{r['model']}](/v1/models/{r['model']}/thumbnail.png)",
+                "protocol": own_protocol(r, shared),
+            }
+            for r in shown
+        ]
         frame = pd.DataFrame([{k: r.get(k) for k in columns} for r in data], columns=columns)
         datatype = (
             ["markdown"] + ["str"] * (len(LEADERBOARD_INFO) - 1) + ["number"] * len(scores) + ["str"] * (len(texts) + 1)
         )
         widths = LEADERBOARD_WIDTHS + ["96px"] * len(scores) + ["220px"] * len(texts) + ["360px"]
-        return gr.Dataframe(value=frame, datatype=datatype, headers=columns, column_widths=widths)
+        label = "leaderboard (click a column to sort)" + (
+            f"; every score's protocol unless its row says otherwise: {shared}" if shared else ""
+        )
+        return gr.Dataframe(value=frame, datatype=datatype, headers=columns, column_widths=widths, label=label)
 
     def pick_from_gallery(self, names: list[str], event: gr.SelectData):
         index = event.index if isinstance(event.index, int) else event.index[0]

@@ -135,7 +135,7 @@ def leaderboard_row(record: dict[str, Any]) -> dict[str, Any]:
     if row["dataset"] == "mnist":
         from ..quality_bar import check
 
-        row["quality bar"] = check(record.get("scores", []), bool(record.get("conditional"))).summary()
+        row["quality bar"] = check(record.get("scores", []), bool(record.get("conditional"))).summary(short=True)
     own = [e for e in record.get("scores", []) if e.get("metric") in VARIANT_SCORE_METRICS]
     row["variant score"] = "; ".join(f"{e['name']} {score_value(e):.4g} ({protocol_text(e)})" for e in own)
     row["protocol"] = (
@@ -171,6 +171,7 @@ def markdown_leaderboard(zoo_dir: str | Path) -> str:
     rows = leaderboard([model_record(catalog, n) for n in catalog.names])
     titles = score_columns(rows)
     texts = [t for t in TEXT_COLUMNS if any(r.get(t) for r in rows)]
+    shared = common_protocol(rows)
     head = ["samples", "model", "variant", "paper", *titles, *texts, "protocol"]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     for row in rows:
@@ -183,8 +184,21 @@ def markdown_leaderboard(zoo_dir: str | Path) -> str:
         ]
         cells += ["" if row.get(t) is None else f"{row[t]:g}" for t in titles]
         cells += [row.get(t) or "" for t in texts]
-        lines.append("| " + " | ".join(cells + [row["protocol"]]) + " |")
-    return "\n".join(lines)
+        lines.append("| " + " | ".join(cells + [own_protocol(row, shared)]) + " |")
+    return (f"Every score's protocol unless its row says otherwise: {shared}.\n\n" if shared else "") + "\n".join(lines)
+
+
+def common_protocol(rows: list[dict[str, Any]]) -> str:
+    """The protocol most rows share (said once above a table), or "" when none is shared by two rows."""
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row["protocol"]] = counts.get(row["protocol"], 0) + 1
+    best = max(counts, key=counts.get, default="")
+    return best if counts.get(best, 0) > 1 else ""
+
+
+def own_protocol(row: dict[str, Any], shared: str) -> str:
+    return "as above" if shared and row["protocol"] == shared else row["protocol"]
 
 
 if __name__ == "__main__":  # python -m gan_hub.app.leaderboard [ZOO]: print the README table

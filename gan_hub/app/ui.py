@@ -147,7 +147,7 @@ def build_demo(
                 dataset_filter = gr.Dropdown(choices=[ALL], value=ALL, label="dataset", scale=1)
             gallery = gr.Gallery(
                 label="models (click one to select it)",
-                columns=6,
+                columns=8,
                 height=260,
                 object_fit="contain",
                 allow_preview=False,
