@@ -13,7 +13,8 @@ Each run (row, seed) is the project trainer's: a TrainConfig resolved by ``train
 trained by ``train.trainer.Trainer``, so it is exactly what ``python -m train --config
 RUN/train.yaml`` runs (the bench writes that file into the run folder). A run's step is one
 discriminator batch, as in the trainer. Scores: ``--samples`` (26,000) samples of the exported
-generator (the trainer's EMA weights), latents of seed 0; each channel read by the project's MNIST
+generator (its final weights, as the papers score it: the bench turns the trainer's EMA off; batch
+norm in eval mode), latents of seed 0; each channel read by the project's MNIST
 classifier (``gan_hub.metrics.modes.stacked_mnist_modes``, through ``evaluate_generator``); modes found
 = distinct triples, KL(mode histogram || uniform over 1,000) in nats.
 
@@ -195,6 +196,7 @@ def row_config(row: str, seed: int, args) -> TrainConfig:
         arch_kwargs=dict(preset.arch_kwargs),
         techniques=dict(spec.techniques),
         variant_options=dict(spec.variant_options),
+        ema_decay=0.0,  # the papers score the generator's final weights, not a running average
         eval_samples=0,  # scored here on 26,000 samples instead (IS and FID do not apply to 3-channel digits)
         eval_samples_during_training=0,
         sample_every=max(500, args.steps // 10),

@@ -142,6 +142,7 @@ def test_every_row_resolves_through_the_trainers_composer(tmp_path, preset, widt
             3,
         )
         assert s["arch_kwargs"]["base_channels"] == width and s.get("dataset_options", {}) == options
+        assert s["ema_decay"] == 0.0  # the final weights are scored
     dcgan, pac, unrolled, minibatch, wgan = runs.values()
     assert dcgan.settings["variant"] == "dcgan" and dcgan.settings["techniques"] == {} and wrappers(dcgan) == []
     assert pac.settings["variant"] == "pacgan" and pac.settings["variant_options"] == {"pack": 2}
@@ -207,7 +208,7 @@ def test_unknown_dataset_options_are_refused_by_name():
 def test_a_tiny_run_trains_scores_writes_and_resumes(mnist_dir, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("ACCELERATE_USE_CPU", "true")  # main sets it for --device cpu; restored afterwards
     argv = ["--rows", "dcgan,pacdcgan2", "--steps", "2", "--samples", "20", "--dataset-size", "128"]
-    argv += ["--data-dir", str(mnist_dir), "--runs-dir", str(tmp_path / "runs"), "--threads", "1"]
+    argv += ["--data-dir", str(mnist_dir), "--runs-dir", str(tmp_path / "runs")]
     results = bench.main(argv)
     out = capsys.readouterr().out
     assert [(r["row"], r["seed"], r["steps"], r["samples"]) for r in results] == [
