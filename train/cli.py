@@ -28,11 +28,18 @@ def json_object(text: str, example: str = '{"spectral_norm": true}', what: str =
 
 variant_options_object = functools.partial(json_object, example='{"unroll_steps": 10}', what="option: value")
 variant_options_object.__name__ = "variant options"  # argparse names the type in its error messages
+dataset_options_object = functools.partial(json_object, example='{"size": 128000}', what="option: value")
+dataset_options_object.__name__ = "dataset options"
 
 
 OPTIONS = {  # flag -> (type, help); every flag maps onto a TrainConfig field
     "variant": (str, "variant name (see --list-variants); default dcgan"),
-    "dataset": (str, "mnist, fashion-mnist or synthetic; default mnist"),
+    "dataset": (str, "mnist, fashion-mnist, stacked-mnist or synthetic; default mnist"),
+    "dataset-options": (
+        dataset_options_object,
+        "JSON object of the dataset builder's options, e.g. '{\"size\": 128000}' for stacked-mnist's number of "
+        "stacked images (default: one per MNIST training digit, 60,000)",
+    ),
     "output-dir": (str, "run folder; default runs/VARIANT-DATASET. Re-running resumes from its checkpoints/"),
     "data-dir": (str, "folder holding the dataset files (e.g. MNIST IDX files); default ~/.cache/gan_hub/datasets"),
     "max-steps": (int, "training steps (discriminator batches); default 5000"),
@@ -167,12 +174,25 @@ def check_choices(cfg: TrainConfig) -> None:
 
     from .compose import compose
 
-    DATASETS.get(cfg.dataset)
+    check_dataset_options(DATASETS.get(cfg.dataset), cfg)
     if cfg.arch:
         ARCHS.get(cfg.arch)
     if cfg.optimizer and cfg.optimizer not in OPTIMIZERS:
         raise TrainConfigError(f"optimizer (--optimizer) must be one of {', '.join(OPTIMIZERS)}, got {cfg.optimizer!r}")
     compose(cfg)
+
+
+def check_dataset_options(builder, cfg: TrainConfig) -> None:
+    """--dataset-options names only keywords that the dataset's builder takes (besides where and which split)."""
+    import inspect
+
+    accepted = sorted(set(inspect.signature(builder).parameters) - {"data_dir", "train", "download"})
+    unknown = sorted(set(cfg.dataset_options) - set(accepted))
+    if unknown:
+        raise TrainConfigError(
+            f"dataset_options (--dataset-options): {cfg.dataset} takes no option(s) {unknown}; "
+            f"it takes {accepted or 'none'}"
+        )
 
 
 if __name__ == "__main__":

@@ -118,6 +118,8 @@ def compose(cfg: TrainConfig) -> Run:
         "variant_options": {**algorithm.options(), **cfg.variant_options},
         "max_steps": cfg.max_steps,
         "stop_at_step": cfg.stop_at_step,
+        # only when given, so the records of runs from before the option still match on resume
+        **({"dataset_options": cfg.dataset_options} if cfg.dataset_options else {}),
     }
     _check(settings)
     try:

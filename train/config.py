@@ -20,6 +20,7 @@ class TrainConfigError(ValueError):
 class TrainConfig:
     variant: str = "dcgan"
     dataset: str = "mnist"
+    dataset_options: dict[str, Any] = field(default_factory=dict)  # the dataset builder's, e.g. stacked-mnist's size
     output_dir: str | None = None  # None: runs/VARIANT-DATASET
     data_dir: str | None = None
     max_steps: int = 5000
@@ -113,6 +114,7 @@ SPLITS = 10  # the Inception Score's splits: a score needs at least one sample p
 FIELD_RULES: dict[str, tuple] = {
     "variant": ("str", None, None, False),
     "dataset": ("str", None, None, False),
+    "dataset_options": ("mapping", None, None, False),
     "output_dir": ("str", None, None, True),
     "data_dir": ("str", None, None, True),
     "max_steps": ("int", 1, None, False),

@@ -66,7 +66,7 @@ class Trainer:
             kwargs_handlers=[DistributedDataParallelKwargs(broadcast_buffers=False)],
         )
         set_seed(cfg.seed, device_specific=True)
-        dataset = load_dataset(cfg.dataset, cfg.data_dir, train=True)
+        dataset = load_dataset(cfg.dataset, cfg.data_dir, train=True, **cfg.dataset_options)
         if self.spec.image_size:
             dataset = fit_image_size(dataset, self.spec.image_size)
         self.gen_config = self.run.model_config(dataset.info)
