@@ -19,6 +19,9 @@ MAX_KL = 0.05
 MIN_IS = 8.5
 MIN_IS_CONDITIONAL = 9.7
 MIN_LABEL_AGREEMENT = 0.97
+# bars of the zoo as a whole, over its unconditional models
+HALF_AT_LEAST_IS = 9.3
+BEST_AT_LEAST_IS = 9.5
 SCORER = "mnist-classifier"
 NUM_SAMPLES = 10000
 
@@ -70,3 +73,29 @@ def check(scores: list[dict[str, Any]], conditional: bool) -> Verdict:
             misses.append(f"{found[metric]['name']} {value:.4g} {failing}")
             short_misses.append(f"{short_name} {value:.3g} {failing}")
     return Verdict(applies=True, misses=misses, short_misses=short_misses)
+
+
+def zoo_summary(models: list[tuple[str, bool, list[dict[str, Any]]]]) -> str:
+    """One paragraph on the zoo's bars from (name, conditional, scores) of each MNIST model."""
+    verdicts = [(name, conditional, check(scores, conditional), scores) for name, conditional, scores in models]
+    measured = [v for v in verdicts if v[2].applies]
+    if not measured:
+        return ""
+    unconditional = [
+        (next(_value(s) for s in scores if s.get("metric") == "inception_score"), name)
+        for name, conditional, verdict, scores in measured
+        if not conditional
+    ]
+    met = sum(v[2].met for v in measured)
+    text = f"Quality bars: {met} of {len(measured)} models meet their own bar"
+    if unconditional:
+        high = sum(value >= HALF_AT_LEAST_IS for value, _ in unconditional)
+        best_value, best_name = max(unconditional)
+        half = "met" if 2 * high >= len(unconditional) else "not met"
+        best = "met" if best_value >= BEST_AT_LEAST_IS else "not met"
+        text += (
+            f"; unconditional models at classifier IS@10k {HALF_AT_LEAST_IS:g} or more: {high} of {len(unconditional)}"
+            f" (bar: at least half, {half}); best unconditional model: {best_name} at {best_value:.3f}"
+            f" (bar: {BEST_AT_LEAST_IS:g}, {best})"
+        )
+    return text + "."

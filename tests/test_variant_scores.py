@@ -49,3 +49,21 @@ def test_quality_bar():
     conditional = good + [score("accuracy", 0.99)]
     assert check(conditional, conditional=True).summary() == "under: inception_score@10k 9.1 < 9.7"
     assert not check([{**s, "num_samples": 2000} for s in good], conditional=False).applies
+
+
+def test_zoo_summary_counts_the_bars_of_the_whole_zoo():
+    from gan_hub.quality_bar import zoo_summary
+
+    def model(is_mean, classes=10):
+        return [
+            {**score("inception_score", None), "mean": is_mean},
+            score("modes_covered", classes),
+            score("kl_to_uniform", 0.0),
+        ]
+
+    zoo = [("a", False, model(9.6)), ("b", False, model(8.0)), ("c", False, model(9.35, classes=9)), ("d", True, [])]
+    assert zoo_summary(zoo) == (
+        "Quality bars: 1 of 3 models meet their own bar; unconditional models at classifier IS@10k 9.3 or more: 2 of 3"
+        " (bar: at least half, met); best unconditional model: a at 9.600 (bar: 9.5, met)."
+    )
+    assert zoo_summary([("d", True, [])]) == ""

@@ -168,7 +168,8 @@ def leaderboard(records: list[dict[str, Any]], sort_by: str | None = None) -> li
 def markdown_leaderboard(zoo_dir: str | Path) -> str:
     """The README's leaderboard table for every model of ``zoo_dir``, rendered from their own files."""
     catalog = Catalog(zoo_dir=zoo_dir)
-    rows = leaderboard([model_record(catalog, n) for n in catalog.names])
+    records = [model_record(catalog, n) for n in catalog.names]
+    rows = leaderboard(records)
     titles = score_columns(rows)
     texts = [t for t in TEXT_COLUMNS if any(r.get(t) for r in rows)]
     shared = common_protocol(rows)
@@ -185,7 +186,13 @@ def markdown_leaderboard(zoo_dir: str | Path) -> str:
         cells += ["" if row.get(t) is None else f"{row[t]:g}" for t in titles]
         cells += [row.get(t) or "" for t in texts]
         lines.append("| " + " | ".join(cells + [own_protocol(row, shared)]) + " |")
-    return (f"Every score's protocol unless its row says otherwise: {shared}.\n\n" if shared else "") + "\n".join(lines)
+    from ..quality_bar import zoo_summary
+
+    bars = zoo_summary(
+        [(r["name"], bool(r.get("conditional")), r.get("scores", [])) for r in records if r.get("dataset") == "mnist"]
+    )
+    intro = f"Every score's protocol unless its row says otherwise: {shared}.\n\n" if shared else ""
+    return intro + "\n".join(lines) + (f"\n\n{bars}" if bars else "")
 
 
 def common_protocol(rows: list[dict[str, Any]]) -> str:
