@@ -281,6 +281,10 @@ def test_trained_classifier_is_exported_and_round_trips(tmp_path):
     torch.testing.assert_close(clf.logits(test.images), expected, rtol=0, atol=0)  # the average of D's weights
     predictions = clf.predict(test.images)
     assert predictions.dtype == torch.int64 and predictions.shape == (len(test),)
+    from gan_hub.metrics.variant_scores import semi_supervised_test_errors
+
+    errors = semi_supervised_test_errors(model_dir, test.images, test.labels)  # the zoo card's "test errors"
+    assert errors["value"] == int((predictions != test.labels).sum()) and errors["num_samples"] == len(test)
     torch.testing.assert_close(clf.predict_proba(test.images).sum(1), torch.ones(len(test)))
     torch.testing.assert_close(clf.k_plus_one_probabilities(test.images[:5]).sum(1), torch.ones(5))
     # save -> load -> identical predictions; the generator of the same export loads as usual

@@ -67,3 +67,30 @@ def test_zoo_summary_counts_the_bars_of_the_whole_zoo():
         " (bar: at least half, met); best unconditional model: a at 9.600 (bar: 9.5, met)."
     )
     assert zoo_summary([("d", True, [])]) == ""
+
+
+class LookupScorer:
+    """Reads the class of a fake image from its first pixel."""
+
+    name, num_classes = "lookup", 10
+
+    def logits(self, images):
+        return torch.nn.functional.one_hot(images[:, 0, 0, 0].long() % 10, 10).float()
+
+
+class Reconstructing:
+    def __init__(self, shift):
+        self.shift = shift
+
+    def reconstruct(self, images):
+        return (images + self.shift) % 10
+
+
+def test_reconstruction_agreement_counts_reconstructions_read_as_the_original_label():
+    from gan_hub.metrics.variant_scores import bigan_reconstruction_agreement
+
+    labels = torch.arange(100) % 10
+    images = labels.view(-1, 1, 1, 1).expand(-1, 1, 2, 2).to(torch.uint8)
+    exact = bigan_reconstruction_agreement(Reconstructing(0), LookupScorer(), images, labels)
+    assert exact["value"] == 1.0 and exact["num_samples"] == 100
+    assert bigan_reconstruction_agreement(Reconstructing(1), LookupScorer(), images, labels)["value"] == 0.0
