@@ -208,12 +208,39 @@ def own_protocol(row: dict[str, Any], shared: str) -> str:
     return "as above" if shared and row["protocol"] == shared else row["protocol"]
 
 
-if __name__ == "__main__":  # python -m gan_hub.app.leaderboard [ZOO]: print the README table
+START, END = "<!-- leaderboard:start -->\n", "\n<!-- leaderboard:end -->"
+
+
+def space_models(zoo_dir: str | Path, org: str = "gan-hub") -> list[str]:
+    """The Hub repo ids of the zoo's models, as the Space's front matter lists them (``ORG/<name>``)."""
+    return [f"{org}/{name}" for name in Catalog(zoo_dir=zoo_dir).names]
+
+
+def update_readme(readme: str, zoo_dir: str | Path) -> str:
+    """``readme`` with its leaderboard block and its front matter's ``models:`` list rendered from ``zoo_dir``."""
+    if START not in readme or END not in readme:
+        raise ValueError(f"the README has no {START.strip()} ... {END.strip()} block")
+    head, rest = readme.split(START, 1)
+    readme = head + START + markdown_leaderboard(zoo_dir) + END + rest.split(END, 1)[1]
+    _, front, body = readme.split("---\n", 2)
+    listed = "".join(f"  - {repo}\n" for repo in space_models(zoo_dir))
+    front = re.sub(r"(?m)^models:\n(?:  - .*\n)*", lambda _: "models:\n" + listed, front)
+    return f"---\n{front}---\n{body}"
+
+
+if __name__ == "__main__":  # python -m gan_hub.app.leaderboard [ZOO] [--write README.md]
     import sys
 
     from .catalog import DEFAULT_ZOO
 
-    print(markdown_leaderboard(sys.argv[1] if len(sys.argv) > 1 else DEFAULT_ZOO))
+    args = [a for a in sys.argv[1:] if a != "--write"]
+    zoo = args[0] if args else DEFAULT_ZOO
+    if "--write" in sys.argv[1:]:
+        target = Path(args[1] if len(args) > 1 else "README.md")
+        target.write_text(update_readme(target.read_text(), zoo))
+        print(f"updated the leaderboard and the Space's models in {target}")
+    else:
+        print(markdown_leaderboard(zoo))
 
 __all__ = [
     "LEADERBOARD_METRICS",
