@@ -223,7 +223,9 @@ class App:
         """The leaderboard as a sortable table: thumbnail, model, variant, paper, dataset, scores, protocol."""
         scores = score_columns(rows)
         texts = [t for t in TEXT_COLUMNS if any(r.get(t) for r in rows)]
-        columns = LEADERBOARD_INFO + scores + texts + ["protocol"]
+        bar = [t for t in texts if t == "quality bar"]  # next to the names: the verdict stays in view
+        notes = [t for t in texts if t != "quality bar"]
+        columns = LEADERBOARD_INFO + bar + scores + notes + ["protocol"]
         shared = common_protocol(rows)
         data = [
             {
@@ -235,9 +237,12 @@ class App:
         ]
         frame = pd.DataFrame([{k: r.get(k) for k in columns} for r in data], columns=columns)
         datatype = (
-            ["markdown"] + ["str"] * (len(LEADERBOARD_INFO) - 1) + ["number"] * len(scores) + ["str"] * (len(texts) + 1)
+            ["markdown"]
+            + ["str"] * (len(LEADERBOARD_INFO) - 1 + len(bar))
+            + ["number"] * len(scores)
+            + ["str"] * (len(notes) + 1)
         )
-        widths = LEADERBOARD_WIDTHS + ["96px"] * len(scores) + ["220px"] * len(texts) + ["360px"]
+        widths = LEADERBOARD_WIDTHS + ["170px"] * len(bar) + ["96px"] * len(scores) + ["220px"] * len(notes) + ["360px"]
         label = "leaderboard (click a column to sort)" + (
             f"; every score's protocol unless its row says otherwise: {shared}" if shared else ""
         )
