@@ -125,3 +125,28 @@ def test_infogan_code_agreement_reproduces(name):
     measured = infogan_code_agreement(g, load_scorer("mnist-classifier"))
     assert measured["value"] == pytest.approx(reported["value"], abs=2e-3)
     assert sorted(measured["code_to_class"]) == sorted(set(measured["code_to_class"]))  # one-to-one
+
+
+def test_the_app_serves_every_zoo_model_over_http():
+    import io
+
+    import httpx
+
+    from gan_hub.app import build_demo, launch
+    from gan_hub.app.ui import close
+    from tests.test_app import free_port
+
+    demo = build_demo([], zoo_dir=ZOO)
+    port = free_port()
+    launch(demo, host="127.0.0.1", port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
+            listed = {m["name"]: m for m in http.get("/v1/models").json()["models"]}
+            assert sorted(listed) == MODELS
+            for name in MODELS:
+                assert listed[name]["scores"], name
+                reply = http.get(f"/v1/models/{name}/samples.png", params={"n": 4, "seed": 0})
+                assert reply.status_code == 200 and reply.headers["content-type"] == "image/png", name
+                assert Image.open(io.BytesIO(reply.content)).size[0] > 0
+    finally:
+        close(demo)
