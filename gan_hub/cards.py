@@ -165,6 +165,7 @@ def render_model_card(
         ema=bool(training.get("ema")),
         variant_section=variant_section(config.variant),
         size=size,
+        own_scores=[s["name"] for s in scores if s.get("metric") in quality_bar.VARIANT_SCORE_METRICS],
         over_size_guideline=bool(size) and size["float16_megabytes"] > SIZE_GUIDELINE_MB,
         quality_bar=quality_bar.check(scores, config.conditional) if config.dataset == "mnist" else None,
     )

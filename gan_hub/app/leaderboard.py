@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ..quality_bar import VARIANT_SCORE_METRICS  # a variant's own scores: one text column
 from .catalog import Catalog, CatalogError, ModelEntry
 
 # (metric key in metrics.json, column title, higher is better); scores from a scorer other than the
@@ -23,8 +24,6 @@ LEADERBOARD_METRICS = (
     ("accuracy", "label agreement", True),
 )
 SCORED_BY_NETWORK = ("inception_score", "fid", "kid")
-# scores of a variant's own parts (gan_hub.metrics.variant_scores), shown in one text column
-VARIANT_SCORE_METRICS = ("code_agreement", "reconstruction_agreement", "test_errors")
 TEXT_COLUMNS = ("quality bar", "variant score")
 COMMON_PROTOCOL = ("scorer", "num_samples", "seed")
 _VARIANT_LINE = re.compile(r"^#+\s*Variant:.*?\(([^)]*\d{4}[^)]*)\)", re.MULTILINE)

@@ -24,7 +24,12 @@ import torch
 
 from .evaluate import short_count
 
-MAX_MATCHED_CODES = 16  # the exact assignment search is O(2^K * K)
+MAX_MATCHED_CODES = 16
+VARIANT_SCORE_METRICS = (
+    "code_agreement",
+    "reconstruction_agreement",
+    "test_errors",
+)  # the exact assignment search is O(2^K * K)
 
 
 def best_one_to_one(confusion: torch.Tensor) -> tuple[int, list[int]]:
@@ -121,3 +126,26 @@ def variant_scores(generator, folder: Path, data_dir=None, scorer=None) -> list[
     if variant == "bigan":
         return [bigan_reconstruction_agreement(generator, scorer, test.images, test.labels)]
     return [semi_supervised_test_errors(folder, test.images, test.labels)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m gan_hub.metrics.variant_scores MODEL [--data-dir DIR]``: print the variant's own scores (JSON)."""
+    import json
+
+    from ..cli_errors import OneLineParser
+    from ..hub import Generator, resolve_model_folder
+
+    parser = OneLineParser(prog="python -m gan_hub.metrics.variant_scores", description=main.__doc__)
+    parser.add_argument("model", help="a model folder or Hub repo id (InfoGAN, BiGAN or semi-supervised, on MNIST)")
+    parser.add_argument("--data-dir", default=None, help="folder with the MNIST files (BiGAN, semi-supervised)")
+    args = parser.parse_args(argv)
+    folder = resolve_model_folder(args.model)
+    scores = variant_scores(Generator.from_pretrained(folder), folder, args.data_dir)
+    if not scores:
+        parser.error(f"{args.model} has no variant scores: they exist for infogan, bigan and semi-supervised on MNIST")
+    print(json.dumps(scores, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
