@@ -95,6 +95,7 @@ def compose_run(
             arch="pacgan-mlp",
             latent_dim=LATENT_DIM,
             batch_size=BATCH,
+            ema_decay=0,  # the protocol samples the trained generator itself
             **({"max_steps": steps} if steps else {}),
             arch_kwargs={**(arch_kwargs or {}), **({"seeds": len(seeds)} if len(seeds) > 1 else {})},
             techniques=switches,

@@ -30,6 +30,7 @@ import torch  # noqa: E402
 from safetensors.torch import load_file  # noqa: E402
 from toy_protocol import compose_run, train_group  # noqa: E402
 
+from gan_hub.cards import format_score  # noqa: E402
 from gan_hub.data.images import DatasetInfo  # noqa: E402
 from gan_hub.hub import Generator  # noqa: E402
 from gan_hub.metrics.modes import mixture_scores  # noqa: E402
@@ -47,6 +48,11 @@ MODELS = {
 }
 NETWORKS = {"hidden_dim": 200}
 SEED = 0
+PROTOCOL = (
+    "PacGAN's 2-D protocol (bench/toy_protocol.py: its data, maxout D, Adam 1e-4 / beta1 0.8, batch 100; "
+    "scored as VEEGAN does) with the generator narrowed to 4 x 200 units (PacGAN's: 4 x 400) to keep the "
+    "zoo small; one seed, trained and exported by bench/toy_zoo.py"
+)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -99,8 +105,7 @@ def export(name: str, runs: Path, zoo: Path) -> dict:
         "steps": record["steps"],
         "batch_size": resolved.settings["batch_size"],
         "seed": SEED,
-        "ema": None,
-        "protocol": "bench/toy_protocol.py (PacGAN's 2-D setup, VEEGAN's scores); bench/toy_zoo.py",
+        "protocol": PROTOCOL,
         "git_commit": git_commit(),
         "versions": library_versions(),
     }
@@ -132,7 +137,7 @@ def main(argv=None) -> None:
         if not checkpoint(args.runs, name).is_file():
             raise SystemExit(f"bench/toy_zoo.py: no checkpoint for {name} in {args.runs / name}: train it first")
         scores = export(name, args.runs, args.zoo)["scores"]
-        print(f"{name}: " + "; ".join(f"{s['name']} {s['value']:.4g}" for s in scores), flush=True)
+        print(f"{name}: " + "; ".join(f"{s['name']} {format_score(s)}" for s in scores), flush=True)
 
 
 if __name__ == "__main__":
