@@ -14,8 +14,8 @@ from .data.toy2d import MIXTURES, Mixture2D
 
 SCATTER_POINTS = 2500  # samples.png of a 2-D model: this many points (the mode-coverage scores' sample size)
 # px: the square plotting area, small enough that the app shows it unscaled (its image boxes are ~380 px high)
-PLOT = 320
-MARGIN = {"left": 40, "right": 12, "top": 30, "bottom": 40}
+PLOT = 312
+MARGIN = {"left": 40, "right": 12, "top": 28, "bottom": 36}
 POINT = (37, 99, 235)  # samples: blue
 MODE = (234, 88, 12)  # modes: orange
 GRID, FRAME, TEXT = (229, 231, 235), (107, 114, 128), (17, 24, 39)
