@@ -76,6 +76,11 @@ def checkpoint(runs: Path, name: str) -> Path:
     return runs / name / f"{run}-{dataset}-seed{SEED}.safetensors"
 
 
+def trained(runs: Path, name: str) -> bool:
+    """The run folder holds a finished training: its generator and its record (written last)."""
+    return checkpoint(runs, name).is_file() and (runs / name / "results.json").is_file()
+
+
 def train(name: str, runs: Path) -> dict:
     """Train one model (its checkpoint and results.json in ``runs/name``); the training record."""
     run, dataset, steps = MODELS[name]
@@ -97,6 +102,11 @@ def export(name: str, runs: Path, zoo: Path) -> dict:
     """Write ``zoo/name`` from its checkpoint: float16 weights, scores measured on them; returns the metrics."""
     run, dataset, steps = MODELS[name]
     record = json.loads((runs / name / "results.json").read_text())
+    if record["steps"] != steps or record.get("interrupted") or not record["finite"]:
+        raise SystemExit(
+            f"bench/toy_zoo.py: {runs / name} holds {record['steps']} of {steps} steps"
+            f"{' (non-finite losses)' if not record['finite'] else ''}: delete it and train again"
+        )
     resolved = compose_run(run, dataset, [SEED], NETWORKS, steps)
     config = resolved.model_config(DatasetInfo(dataset, channels=2, image_size=0))
     config.provenance = {
@@ -129,14 +139,14 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     torch.set_num_threads(1)
     for name in args.only:
-        if not args.export_only and not checkpoint(args.runs, name).is_file():
+        if not args.export_only and not trained(args.runs, name):
             started = time.perf_counter()
             record = train(name, args.runs)
             print(f"{name}: trained {record['steps']} steps in {time.perf_counter() - started:.0f} s", flush=True)
         if args.train_only:
             continue
-        if not checkpoint(args.runs, name).is_file():
-            raise SystemExit(f"bench/toy_zoo.py: no checkpoint for {name} in {args.runs / name}: train it first")
+        if not trained(args.runs, name):
+            raise SystemExit(f"bench/toy_zoo.py: no finished training of {name} in {args.runs / name}: train it first")
         scores = export(name, args.runs, args.zoo)["scores"]
         print(f"{name}: " + "; ".join(f"{s['name']} {format_score(s)}" for s in scores), flush=True)
 
