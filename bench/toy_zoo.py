@@ -44,8 +44,8 @@ MODELS = {
     "gan-grid25": ("gan", "grid25", 10_000),
     "pacgan-ring8": ("pacgan2", "ring8-unit", 20_000),
     "pacgan-grid25": ("pacgan4", "grid25", 10_000),
-    "unrolled-ring8": ("unrolled", "ring8-unit", 2_000),
-    "unrolled-grid25": ("unrolled", "grid25", 2_000),
+    "unrolled-ring8": ("unrolled", "ring8-unit", 1_000),
+    "unrolled-grid25": ("unrolled", "grid25", 1_000),
 }
 NETWORKS = {"hidden_dim": 200}
 SEED = 0
