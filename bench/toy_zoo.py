@@ -135,6 +135,29 @@ def export(name: str, runs: Path, zoo: Path) -> dict:
     return generator.metrics
 
 
+def table(zoo: Path, names: list[str]) -> str:
+    """Markdown: per exported model its data, steps and the protocol's four scores (from metrics.json)."""
+    from toy_modes import PUBLISHED
+
+    rows = [
+        "| model | data | steps | modes captured | high quality | reverse KL | modes covered (strict) "
+        "| published (10 seeds, 400k steps) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name in names:
+        metrics = json.loads((zoo / name / "metrics.json").read_text())
+        scores = {s["metric"]: s for s in metrics["scores"]}
+        run, dataset, _ = MODELS[name]
+        k = scores["modes_captured"]["num_modes"]
+        rows.append(
+            f"| [{name}](model_zoo/{name}) | {dataset} | {metrics['training']['steps']:,} "
+            f"| {scores['modes_captured']['value']} / {k} | {100 * scores['high_quality_share']['value']:.1f} % "
+            f"| {format_score(scores['reverse_kl'])} | {scores['modes_covered_strict']['value']} / {k} "
+            f"| {run}: {PUBLISHED.get((run, dataset), '')} |"
+        )
+    return "\n".join(rows)
+
+
 def main(argv=None) -> None:
     args = parse_args(argv)
     torch.set_num_threads(1)
@@ -149,6 +172,8 @@ def main(argv=None) -> None:
             raise SystemExit(f"bench/toy_zoo.py: no finished training of {name} in {args.runs / name}: train it first")
         scores = export(name, args.runs, args.zoo)["scores"]
         print(f"{name}: " + "; ".join(f"{s['name']} {format_score(s)}" for s in scores), flush=True)
+    if not args.train_only:
+        print(table(args.zoo, args.only))
 
 
 if __name__ == "__main__":
