@@ -141,7 +141,7 @@ def table(zoo: Path, names: list[str]) -> str:
 
     rows = [
         "| model | data | steps | modes captured | high quality | reverse KL | modes covered (strict) "
-        "| published (10 seeds, 400k steps) |",
+        "| published (PacGAN Table 1; unrolled: VEEGAN) |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for name in names:
