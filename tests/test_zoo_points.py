@@ -69,7 +69,12 @@ def test_gan_hub_sample_draws_the_points_over_the_modes(name, tmp_path, capsys):
     assert exit_.value.code == 2 and "2-D points, not images" in capsys.readouterr().err
 
 
-def test_a_2d_model_refuses_what_needs_images():
+def test_a_2d_model_refuses_what_needs_images(capsys):
+    try:
+        code = gan_hub(["score", str(ZOO / POINT_MODELS[0]), "--num-samples", "100"])
+    except SystemExit as exit_:
+        code = exit_.code
+    assert code != 0 and "makes 2-D points: image scorers do not apply" in capsys.readouterr().err
     g = Generator.from_pretrained(ZOO / POINT_MODELS[0])
     with pytest.raises(ValueError, match="not class-conditional"):
         g.class_grid([0, 1])
