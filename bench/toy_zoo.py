@@ -38,7 +38,7 @@ from train.provenance import git_commit, library_versions  # noqa: E402
 
 # zoo name -> (protocol run, dataset, trainer steps): PacGAN2 on the ring and PacGAN4 on the grid are the
 # paper's rows for each (Table 1); unrolling (k = 5 steps of D's Adam) costs about 15 GAN steps per step.
-# The budgets are what a shared 2-core CPU trained in about half an hour (the paper: 400,000 steps).
+# Budgets small enough for a CPU shared with other training (the paper: 400,000 steps, 10 seeds).
 MODELS = {
     "gan-ring8": ("gan", "ring8-unit", 20_000),
     "gan-grid25": ("gan", "grid25", 10_000),
