@@ -40,7 +40,7 @@ from safetensors.torch import save_file
 from gan_hub.data.images import DatasetInfo
 from gan_hub.data.toy2d import mixture
 from gan_hub.hub import build_discriminator_network, build_generator_network
-from gan_hub.metrics.modes import mixture_coverage
+from gan_hub.metrics.modes import PROTOCOL_SAMPLES, PROTOCOL_SEED, protocol_coverage
 from gan_hub.nn.seeded import init_normal_per_seed, seed_state_dict
 from gan_hub.variants import get_variant
 from gan_hub.variants.base import StepContext
@@ -49,12 +49,12 @@ from train.config import TrainConfig
 from train.step import Players, alternating_step
 
 DATASETS = {"ring": "ring8-unit", "grid": "grid25"}
-LATENT_DIM, BATCH, TRAIN_POINTS, SCORED = 2, 100, 100_000, 2500
+LATENT_DIM, BATCH, TRAIN_POINTS, SCORED = 2, 100, 100_000, PROTOCOL_SAMPLES
 ADAM = {"lr": 1e-4, "betas": (0.8, 0.999)}
 PUBLISHED_STEPS = 400 * TRAIN_POINTS // BATCH
 # Techniques whose effect on a batch row depends on that row only (or on the objective only).
 SEED_SEPARABLE = {"instance_noise", "gradient_penalty", "weight_clipping"}
-EVAL_SEED = 12345
+EVAL_SEED = PROTOCOL_SEED
 
 
 def parse_run(run: str) -> tuple[str, dict, dict]:
@@ -72,10 +72,14 @@ def parse_run(run: str) -> tuple[str, dict, dict]:
     return variant, {name: True for name in switches}, parsed
 
 
-def compose_run(run: str, dataset: str, seeds: list[int]) -> Run:
+def compose_run(
+    run: str, dataset: str, seeds: list[int], arch_kwargs: dict | None = None, steps: int | None = None
+) -> Run:
     """The run resolved by the trainer's own composer (train/compose.py) with the protocol's settings:
     PacGAN's point networks for ``len(seeds)`` seeds at once, Adam 1e-4 / beta1 0.8 where the variant
-    uses Adam (others keep their optimiser), batch 100 per seed."""
+    uses Adam (others keep their optimiser), batch 100 per seed. ``arch_kwargs`` change the networks
+    (e.g. ``{"hidden_dim": 200}``: G of 4 x 200, and D's maxout layers keep their published 200 units);
+    ``steps`` is recorded as the run's ``max_steps``."""
     variant, switches, options = parse_run(run)
     spec = get_variant(variant)
     if spec.conditional or spec.discriminator_arch:
@@ -91,7 +95,9 @@ def compose_run(run: str, dataset: str, seeds: list[int]) -> Run:
             arch="pacgan-mlp",
             latent_dim=LATENT_DIM,
             batch_size=BATCH,
-            arch_kwargs={"seeds": len(seeds)},
+            ema_decay=0,  # the protocol samples the trained generator itself
+            **({"max_steps": steps} if steps else {}),
+            arch_kwargs={**(arch_kwargs or {}), **({"seeds": len(seeds)} if len(seeds) > 1 else {})},
             techniques=switches,
             variant_options=options,
             **(adam if spec.optimizer == "adam" else {}),
@@ -108,8 +114,8 @@ def separable(run: str) -> bool:
     return names <= SEED_SEPARABLE and not network_changes and not plain_sgd_unroll
 
 
-def _networks(run: str, dataset: str, seeds: list[int]):
-    resolved = compose_run(run, dataset, seeds)
+def _networks(run: str, dataset: str, seeds: list[int], arch_kwargs: dict | None = None, steps: int | None = None):
+    resolved = compose_run(run, dataset, seeds, arch_kwargs, steps)
     config = resolved.model_config(DatasetInfo(dataset, channels=2, image_size=0))
     torch.manual_seed(seeds[0])  # layers with their own initialisation (minibatch discrimination)
     generator, discriminator = build_generator_network(config), build_discriminator_network(config)
@@ -148,19 +154,9 @@ def _score(generator, dataset: str, seeds: list[int]) -> list[dict]:
     for p in points:
         finite = bool(torch.isfinite(p).all())
         p = p if finite else torch.full_like(p, 1e6)
-        strict = mixture_coverage(p, dataset)
-        captured = mixture_coverage(p, dataset, min_count=1)
-        scores.append(
-            {
-                "modes_captured": captured["modes_covered"],
-                "modes_covered": strict["modes_covered"],
-                "num_modes": strict["num_modes"],
-                "high_quality_share": strict["high_quality_share"],
-                "kl_to_uniform": strict["kl_to_uniform"],
-                "finite": finite,
-                "points": p,
-            }
-        )
+        coverage = protocol_coverage(p, dataset)
+        keys = ("modes_captured", "modes_covered", "num_modes", "high_quality_share", "kl_to_uniform")
+        scores.append({**{k: coverage[k] for k in keys}, "finite": finite, "points": p})
     return scores
 
 
@@ -203,13 +199,14 @@ def train_group(
     checkpoint_dir: Path | None = None,
     log=print,
     progress=None,
+    arch_kwargs: dict | None = None,
 ) -> list[dict]:
     """Train ``run`` on ``dataset`` for ``steps`` trainer steps with every seed in ``seeds`` at once;
     one result per seed (scores, a mode-count curve, 1,000 of its scored points). ``progress(results)``
     gets the results so far at every evaluation, so a run stopped early keeps what it measured."""
     if len(seeds) > 1 and not separable(run):
         raise ValueError(f"{run} mixes rows across the batch or sums over parameters: train its seeds one at a time")
-    players = _networks(run, dataset, seeds)
+    players = _networks(run, dataset, seeds, arch_kwargs, steps)
     batches = SeedBatches(dataset, seeds)
     noise = torch.Generator().manual_seed(20_000 + seeds[0])
     curves = [[] for _ in seeds]

@@ -10,6 +10,7 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from . import quality_bar
 from .config import GeneratorConfig
+from .scatter import SCATTER_POINTS, mixture_for
 
 TEMPLATES = Path(__file__).resolve().parent / "model_cards"
 DATASET_LABELS = {
@@ -19,7 +20,12 @@ DATASET_LABELS = {
     "svhn": "SVHN",
     "celeba": "CelebA",
     "synthetic": "a synthetic test set",
+    "ring8": "a ring of 8 Gaussians (radius 2, std 0.02)",
+    "ring8-unit": "a ring of 8 Gaussians (radius 1, std 0.01)",
+    "grid25": "a 5 x 5 grid of Gaussians (spacing 2, std 0.05)",
 }
+# the zoo's short names of the 2-D datasets (model_zoo/gan-ring8 is trained on ring8-unit: PacGAN's scale)
+ZOO_DATASET_NAMES = {"ring8-unit": "ring8"}
 HUB_DATASETS = {
     "mnist": "ylecun/mnist",
     "fashion-mnist": "zalando-datasets/fashion_mnist",
@@ -28,7 +34,19 @@ HUB_DATASETS = {
 }
 
 
-PROTOCOL_KEYS = ("scorer", "num_samples", "splits", "seed", "reference", "subsets", "subset_size", "num_modes")
+PROTOCOL_KEYS = (
+    "scorer",
+    "num_samples",
+    "splits",
+    "seed",
+    "reference",
+    "subsets",
+    "subset_size",
+    "num_modes",
+    "mixture",
+    "quality_stds",
+    "min_count",
+)
 
 
 def score_value(score: dict[str, Any]) -> float | None:
@@ -52,7 +70,7 @@ def score_protocol(score: dict[str, Any]) -> str:
 def eval_results(config: GeneratorConfig, scores: list[dict[str, Any]]) -> list[EvalResult]:
     return [
         EvalResult(
-            task_type="unconditional-image-generation",
+            task_type="unconditional-generation" if config.is_vector else "unconditional-image-generation",
             dataset_type=HUB_DATASETS.get(config.dataset, config.dataset or "unknown"),
             dataset_name=DATASET_LABELS.get(config.dataset, config.dataset or "unknown"),
             metric_type=s["metric"],
@@ -120,9 +138,11 @@ def render_model_card(
     scores = (metrics or {}).get("scores", [])
     reference = (metrics or {}).get("reference", [])
     tags = ["gan", config.variant, config.dataset, "gan-hub"] + (["class-conditional"] if config.conditional else [])
+    tags += ["2d-points", "mode-collapse"] if config.is_vector else []
+    mixture = mixture_for(config.dataset) if config.is_vector else None
     card_data = ModelCardData(
         library_name="gan-hub",
-        pipeline_tag="unconditional-image-generation",
+        pipeline_tag=None if config.is_vector else "unconditional-image-generation",
         license="mit",
         tags=[t for t in dict.fromkeys(tags) if t],
         datasets=[HUB_DATASETS[config.dataset]] if config.dataset in HUB_DATASETS else None,
@@ -132,7 +152,17 @@ def render_model_card(
     training = config.provenance
     training_lines = [
         f"{k.replace('_', ' ')}: {training[k]}"
-        for k in ("objective", "steps", "batch_size", "seed", "git_commit", "ema", "mixed_precision", "num_processes")
+        for k in (
+            "objective",
+            "steps",
+            "batch_size",
+            "seed",
+            "git_commit",
+            "ema",
+            "mixed_precision",
+            "num_processes",
+            "protocol",
+        )
         if k in training
     ]
     resolved = training.get("resolved")
@@ -153,9 +183,12 @@ def render_model_card(
         num_classes=config.num_classes,
         class_names=config.class_names,
         example_label=0,
-        repo_hint=repo_hint or f"gan-hub/{config.variant}-{config.dataset}",
+        repo_hint=repo_hint or f"gan-hub/{config.variant}-{ZOO_DATASET_NAMES.get(config.dataset, config.dataset)}",
         channels=config.channels,
         image_size=config.image_size,
+        vector=config.is_vector,
+        mixture=mixture,
+        scatter_points=SCATTER_POINTS,
         latent_dim=config.latent_dim,
         arch=config.arch,
         arch_kwargs=", ".join(f"{k}={v}" for k, v in config.arch_kwargs.items()) or "defaults",

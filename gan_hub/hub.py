@@ -31,6 +31,7 @@ from .sampling import (
     lerp,
     to_uint8,
 )
+from .scatter import SCATTER_POINTS
 from .validation import (
     check_class,
     check_classes,
@@ -97,6 +98,9 @@ class Generator(
     >>> g = Generator.from_pretrained("model_zoo/dcgan-mnist")
     >>> g.generate(16, seed=0).shape
     torch.Size([16, 1, 28, 28])
+
+    Models of 2-D points (``config.image_size`` 0, e.g. ``model_zoo/gan-ring8``) return float32 points
+    [n, 2] instead of uint8 images, and their ``sample_grid`` is a scatter plot over the data's modes.
     """
 
     def __init__(self, config: GeneratorConfig, metrics: dict[str, Any] | None = None):
@@ -199,7 +203,8 @@ class Generator(
     def generate_from_latents(
         self, z: torch.Tensor, labels: torch.Tensor | None = None, batch_size: int = 500
     ) -> torch.Tensor:
-        """uint8 images [N, C, H, W] for latents z (and labels for conditional models)."""
+        """uint8 images [N, C, H, W] (2-D models: float32 points [N, 2]) for latents z (and labels for
+        conditional models)."""
         batch_size = check_int("batch_size", batch_size, minimum=1)
         return self._batched(
             len(z),
@@ -221,7 +226,8 @@ class Generator(
         codes: dict | None = None,
         truncation: float | None = None,
     ) -> torch.Tensor:
-        """n images as uint8 [n, C, H, W]; the same seed gives the same images.
+        """n images as uint8 [n, C, H, W] (2-D models: float32 points [n, 2]); the same seed gives the same
+        samples.
 
         ``truncation`` (the truncation trick): redraw latent entries with |z| above it, trading variety
         for typical samples (see :func:`gan_hub.sampling.latents`); refused where
@@ -276,13 +282,18 @@ class Generator(
 
     @torch.inference_mode()
     def _batched(self, n: int, batch_size: int, run) -> torch.Tensor:
-        """uint8 images from ``run(slice)`` over ``n`` samples, ``batch_size`` at a time."""
-        out = [to_uint8(run(slice(start, start + batch_size))) for start in range(0, n, batch_size)]
-        return (
-            torch.cat(out)
-            if out
-            else torch.empty(0, self.config.channels, self.config.image_size, self.config.image_size, dtype=torch.uint8)
-        )
+        """uint8 images (2-D models: float32 points) from ``run(slice)`` over ``n`` samples, ``batch_size`` at a
+        time."""
+        vector = self.config.is_vector
+        out = [
+            (torch.Tensor.float if vector else to_uint8)(run(slice(start, start + batch_size))).cpu()
+            for start in range(0, n, batch_size)
+        ]
+        if out:
+            return torch.cat(out)
+        if vector:
+            return torch.empty(0, self.config.channels)
+        return torch.empty(0, self.config.channels, self.config.image_size, self.config.image_size, dtype=torch.uint8)
 
     # ---- encoders (BiGAN) ----------------------------------------------------------------------
     def _encoder_network(self) -> nn.Module:
@@ -353,10 +364,21 @@ class Generator(
         return self.generate_from_latents(z, labels)
 
     def sample_grid(self, seed: int = 0, per_class: int = 10):
-        """The picture saved as samples.png: class rows for conditional models, else an 8x8 grid."""
+        """The picture saved as samples.png: class rows for conditional models, an 8x8 grid for other image
+        models, and for 2-D models a scatter plot of 2,500 points over the data's modes."""
+        if self.config.is_vector:
+            return self.scatter(self.generate(SCATTER_POINTS, seed=seed), f"{SCATTER_POINTS:,} samples, seed {seed}")
         if self.config.conditional:
             return image_grid(self.class_grid(range(seed, seed + per_class)), nrow=per_class)
         return image_grid(self.generate(64, seed=seed), nrow=grid_columns(64))
+
+    def scatter(self, points: torch.Tensor, title: str = ""):
+        """A scatter plot (PIL image) of this 2-D model's ``points`` [N, 2] over the modes of its dataset."""
+        from .scatter import mixture_for, scatter_plot
+
+        if not self.config.is_vector:
+            raise ValueError(f"{self.config.variant} model makes images, not 2-D points: draw them with sample_grid")
+        return scatter_plot(points, mixture_for(self.config.dataset), title)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return self.net(z, labels)

@@ -88,13 +88,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(models: dict[str, Path], allowed_roots=(), with_demo: bool = False):
-    """Serve the app on a free loopback port for the duration of the block; yields its URL (and the demo)."""
+def running_app(models: dict[str, Path], allowed_roots=(), with_demo: bool = False, extra: tuple[Path, ...] = ()):
+    """Serve the app on a free loopback port for the duration of the block; yields its URL (and the demo).
+    ``extra``: more model folders to serve after the two test models."""
     from gan_hub.app import build_demo, launch
     from gan_hub.app.ui import close
 
     demo = build_demo(
-        [str(models["dcgan"]), str(models["cgan"])],
+        [str(models["dcgan"]), str(models["cgan"]), *map(str, extra)],
         zoo_dir=None,
         scorer_weights={"mnist-classifier": models["scorer"]},
         allowed_roots=allowed_roots,

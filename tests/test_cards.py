@@ -42,7 +42,8 @@ def test_usage_opens_with_install_line_and_three_line_example(name):
     lines = example.strip().splitlines()
     assert lang1 == "python" and len(lines) == 3
     assert lines[0] == "from gan_hub import Generator"
-    assert lines[1].startswith("g = Generator.from_pretrained(") and lines[2].startswith("images = g.generate(")
+    samples = "points" if Generator.from_pretrained(ZOO / name).config.is_vector else "images"
+    assert lines[1].startswith("g = Generator.from_pretrained(") and lines[2].startswith(f"{samples} = g.generate(")
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -65,14 +66,18 @@ def test_card_code_runs_as_written(name, hub_env, tmp_path, monkeypatch, capsys)
                 else:
                     assert line == "pip install gan-hub"  # checked against the built wheel in test_install.py
     config = Generator.from_pretrained(folder).config
-    shape = (config.channels, config.image_size, config.image_size)
-    images = namespace["images"]
-    assert images.dtype == torch.uint8 and tuple(images.shape) == (16, *shape)
+    if config.is_vector:  # 2-D points
+        shape, dtype, samples = (config.channels,), torch.float32, namespace["points"]
+    else:
+        shape = (config.channels, config.image_size, config.image_size)
+        dtype, samples = torch.uint8, namespace["images"]
+    assert samples.dtype == dtype and tuple(samples.shape) == (16, *shape)
     assert torch.equal(
-        images, Generator.from_pretrained(folder).generate(16, seed=0, labels=[0] * 16 if config.conditional else None)
+        samples, Generator.from_pretrained(folder).generate(16, seed=0, labels=[0] * 16 if config.conditional else None)
     )
     assert tuple(namespace["frames"].shape) == (8, *shape)
-    assert (tmp_path / "samples.png").is_file() and (tmp_path / "grid.png").is_file()
+    written = re.search(r"^gan-hub sample .* -o (\S+)$", card, re.MULTILINE).group(1)
+    assert (tmp_path / "samples.png").is_file() and (tmp_path / written).is_file()
 
 
 def test_template_renders_usage_for_unconditional_and_conditional_models():
@@ -86,3 +91,23 @@ def test_template_renders_usage_for_unconditional_and_conditional_models():
         assert 'Generator.from_pretrained("org/tiny")' in code
         assert ("labels=[0] * 16" in code) == bool(num_classes) and ("label_b=4" in code) == bool(num_classes)
         assert ("bash", "gan-hub sample org/tiny -n 64 --seed 0 -o grid.png\n") in blocks
+
+
+def test_template_renders_usage_for_2d_models():
+    from gan_hub.cards import render_model_card
+    from gan_hub.config import GeneratorConfig
+
+    def points_model(dataset: str) -> GeneratorConfig:
+        return GeneratorConfig(
+            variant="gan", arch="pacgan-mlp", latent_dim=2, channels=2, image_size=0, dataset=dataset
+        )
+
+    card = str(render_model_card(points_model("grid25"), None))
+    blocks = usage_blocks(card)
+    code = "\n".join(c for lang, c in blocks if lang == "python")
+    assert 'Generator.from_pretrained("gan-hub/gan-grid25")' in code and "uint8" not in card
+    assert "points = g.generate(16, seed=0)  # float32 points [16, 2]" in code
+    assert ("bash", "gan-hub sample gan-hub/gan-grid25 -n 2500 --seed 0 -o scatter.png\n") in blocks
+    assert "over the 25 modes of the data" in card
+    ring = str(render_model_card(points_model("ring8-unit"), None))
+    assert 'from_pretrained("gan-hub/gan-ring8")' in ring  # the zoo's short name

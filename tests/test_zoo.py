@@ -14,6 +14,8 @@ from gan_hub.quality_bar import check
 ROOT = Path(__file__).resolve().parents[1]
 ZOO = ROOT / "model_zoo"
 MODELS = sorted(p.name for p in ZOO.iterdir() if (p / "config.json").is_file())
+# the MNIST models (classifier scores, the quality bar); the others are 2-D models (tests/test_zoo_points.py)
+MNIST_MODELS = [n for n in MODELS if n.endswith("-mnist")]
 # The scores of these two are re-measured in full here (the others' by the zoo's own export).
 REMEASURED = ["dcgan-mnist", "cgan-mnist"]
 # Issue #2's bar: classifier IS@10k of at least 9.0 from both.
@@ -28,9 +30,14 @@ def test_zoo_model_is_a_complete_hub_repo(name):
     }
     card = (folder / "README.md").read_text()
     assert card.startswith("---\n") and "library_name: gan-hub" in card and "model-index" in card
-    for name_in_card in ("classifier IS@10k", "classifier FID@10k", "classifier KID@10k", "classes covered@10k"):
-        assert name_in_card in card
-    assert "never with published Inception Scores or FIDs" in card
+    if name in MNIST_MODELS:
+        for name_in_card in ("classifier IS@10k", "classifier FID@10k", "classifier KID@10k", "classes covered@10k"):
+            assert name_in_card in card
+        assert "never with published Inception Scores or FIDs" in card
+    else:
+        for name_in_card in ("modes captured@2,500", "high-quality share@2,500", "modes covered (strict)@2,500"):
+            assert name_in_card in card
+        assert "The published 2-D protocol" in card and "uint8" not in card
     provenance = json.loads((folder / "config.json").read_text())["provenance"]
     assert {"training_config", "seed", "steps", "git_commit", "versions"} <= set(provenance)
 
@@ -82,7 +89,8 @@ def test_card_metrics_and_config_agree(name):
     card = (folder / "README.md").read_text()
     for score in metrics["scores"]:
         value = score.get("mean", score.get("value"))
-        assert score["name"] in card and f"{value:.4g}"[:4] in card, (name, score["name"])
+        shown = "n/a" if value is None else f"{value:.4g}"[:4]  # a KL over no high-quality samples is undefined
+        assert score["name"] in card and shown in card, (name, score["name"])
     assert json.loads((folder / "config.json").read_text())["variant"] in card
 
 
@@ -92,11 +100,14 @@ def test_samples_png_is_what_the_shipped_weights_draw(name):
     drawn = np.asarray(g.sample_grid(), dtype=np.int16)
     shipped = np.asarray(Image.open(ZOO / name / "samples.png"), dtype=np.int16)
     assert drawn.shape == shipped.shape
+    if g.config.is_vector:  # a scatter plot: float rounding across CPUs may move a dot by a pixel, no more
+        assert (drawn != shipped).any(axis=-1).mean() < 0.005
+        return
     # float rounding may differ across CPUs by one grey level in a few pixels, never more
     assert np.abs(drawn - shipped).max() <= 1 and (drawn != shipped).mean() < 0.01
 
 
-@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("name", MNIST_MODELS)
 def test_every_model_meets_the_quality_bar_or_says_where_it_falls_short(name):
     config = json.loads((ZOO / name / "config.json").read_text())
     scores = json.loads((ZOO / name / "metrics.json").read_text())["scores"]

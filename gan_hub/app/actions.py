@@ -31,6 +31,7 @@ from .limits import (  # noqa: E402, F401  (re-exported: act.X is what handlers 
     ISCORE,
     METHODS,
     NO_CLASS,
+    POINTS_PER_COUNT,
     SCORE_ASSIGNMENT,
     SCORE_N_RANGE,
     SCORE_SPLITS,
@@ -140,19 +141,44 @@ def sample_inputs(
     return z, torch.tensor(labels if labels is not None else cycle_labels(count, g.config.num_classes))
 
 
+def sample_size(g, count: int) -> int:
+    """How many samples ``count`` asks for: images, or for a 2-D model ``count`` x POINTS_PER_COUNT points."""
+    return count * POINTS_PER_COUNT if g.config.is_vector else count
+
+
+def sample_picture(g, samples: torch.Tensor, seed: int):
+    """A near-square grid of images, or for a 2-D model a scatter plot of its points over the data's modes."""
+    if g.config.is_vector:
+        return g.scatter(samples, f"{len(samples):,} samples, seed {seed}")
+    from ..sampling import grid_columns, image_grid
+
+    return image_grid(samples, nrow=grid_columns(len(samples)))
+
+
+NO_IMAGE_SCORE = "an image scorer cannot judge it (its mode-coverage scores are in its model card)"
+
+
+def require_images(g, what: str) -> None:
+    """Refuse, with a message that says why, what only makes sense for image models."""
+    if g.config.is_vector:
+        raise InputError(
+            f"this {g.config.variant} model makes 2-D points, not images, so {what}: use the Sample tab, "
+            "which draws its points over the modes of its data"
+        )
+
+
 def sample_grid(
     g, seed: Any, count: Any, class_choice: Any = CYCLE, truncation: Any = 0.0, forward: Forward | None = None
 ):
-    """A near-square grid of ``count`` samples from ``seed`` (one class, or cycling through all)."""
+    """A near-square grid of ``count`` samples from ``seed`` (one class, or cycling through all); for a 2-D
+    model a scatter plot of ``count`` x POINTS_PER_COUNT points."""
     seed = check_int("seed", seed, SEED_RANGE)
     count = check_int("count", count, COUNT_RANGE)
     label = resolve_class(g.config, class_choice)
     threshold = check_truncation(g, truncation)
-    z, labels = sample_inputs(g, seed, count, None if label is None else [label] * count, threshold)
-    images = (forward or g.generate_from_latents)(z, labels)
-    from ..sampling import grid_columns, image_grid
-
-    return image_grid(images, nrow=grid_columns(count))
+    n = sample_size(g, count)
+    z, labels = sample_inputs(g, seed, n, None if label is None else [label] * n, threshold)
+    return sample_picture(g, (forward or g.generate_from_latents)(z, labels), seed)
 
 
 def compare_grids(models: list[tuple[str, Any]], seed: Any, count: Any) -> list[tuple[Any, str]]:
@@ -162,20 +188,15 @@ def compare_grids(models: list[tuple[str, Any]], seed: Any, count: Any) -> list[
     """
     if not COMPARE_RANGE[0] <= len(models) <= COMPARE_RANGE[1]:
         raise InputError(f"pick {COMPARE_RANGE[0]} to {COMPARE_RANGE[1]} models to compare, got {len(models)}")
-    from ..sampling import grid_columns, image_grid
-
     seed = check_int("seed", seed, SEED_RANGE)
     count = check_int("count", count, COMPARE_COUNT_RANGE)
-    out = []
-    for name, g in models:
-        images = g.generate(count, seed=seed)
-        out.append(
-            (
-                image_grid(images, nrow=grid_columns(count)),
-                f"{name} ({g.config.variant}, latent {g.config.latent_dim}) · seed {seed}",
-            )
+    return [
+        (
+            sample_picture(g, g.generate(sample_size(g, count), seed=seed), seed),
+            f"{name} ({g.config.variant}, latent {g.config.latent_dim}) · seed {seed}",
         )
-    return out
+        for name, g in models
+    ]
 
 
 def interpolation_frames(
@@ -193,6 +214,7 @@ def interpolation_frames(
     seed_a = check_int("seed A", seed_a, SEED_RANGE)
     seed_b = check_int("seed B", seed_b, SEED_RANGE)
     steps = check_int("steps", steps, STEPS_RANGE)
+    require_images(g, "an interpolation has no frames to show")
     import torch
 
     if method not in METHODS:
@@ -224,6 +246,7 @@ def class_grid_image(g, columns: Any, start_seed: Any):
     columns = check_int("columns (seeds)", columns, COLUMNS_RANGE)
     start_seed = check_int("start seed", start_seed, (SEED_RANGE[0], SEED_RANGE[1] - COLUMNS_RANGE[1]))
     config = g.config
+    require_images(g, "it has no class grid")
     if not config.conditional:
         raise InputError(
             f"this {config.variant} model is unconditional (it has no classes), so there is no class "
@@ -295,6 +318,7 @@ def score_stream(g, scorer, num_samples: Any, batch_size: Any, seed: Any = 0) ->
     num_samples = check_int("N (samples)", num_samples, SCORE_N_RANGE)
     batch_size = check_int("batch size", batch_size, BATCH_RANGE)
     seed = check_int("seed", seed, SEED_RANGE)
+    require_images(g, NO_IMAGE_SCORE)
     crop = scorer_crop(scorer, g.config)
     metric = InceptionScore(scorer, splits=SCORE_SPLITS, num_samples=num_samples, assignment=SCORE_ASSIGNMENT)
     for images, _ in sample_batches(g, num_samples, seed, batch_size, crop):  # the trainer's and CLI's samples

@@ -74,9 +74,14 @@ def user_errors_stream(fn: Callable) -> Callable:
 
 def model_summary(config) -> str:
     classes = f"{config.num_classes} classes" if config.conditional else "unconditional"
+    shape = (
+        f"{config.channels}-D points (the Sample tab draws count × {act.POINTS_PER_COUNT} of them over the modes)"
+        if config.is_vector
+        else f"{config.channels}×{config.image_size}×{config.image_size}"
+    )
     return (
         f"**{config.variant}** (arch `{config.arch}`) · dataset `{config.dataset or 'unspecified'}` · "
-        f"{config.channels}×{config.image_size}×{config.image_size} · latent {config.latent_dim} · {classes}"
+        f"{shape} · latent {config.latent_dim} · {classes}"
     )
 
 
@@ -366,6 +371,7 @@ class App:
         from .plots import histogram_figure, score_figure
 
         g = self.catalog.load(name)
+        act.require_images(g, act.NO_IMAGE_SCORE)  # before loading a scorer it could not use
         scorer = self.scorers.get(scorer_name)
         reference = act.inception_entries(reference_scores(scorer_name))
         card = [e for e in act.inception_entries(g.metrics) if e.get("scorer") == scorer_name]

@@ -42,10 +42,9 @@ def png_bytes(image) -> bytes:
     return buffer.getvalue()
 
 
-def grid_png(images, count: int) -> bytes:
-    from ..sampling import grid_columns, image_grid  # (torch: imported after the first page, not before)
-
-    return png_bytes(image_grid(images, nrow=grid_columns(count)))
+def picture_png(g, samples, seed: int) -> bytes:
+    """The Sample tab's picture as PNG: an image grid, or a 2-D model's scatter plot over its modes."""
+    return png_bytes(act.sample_picture(g, samples, seed))
 
 
 class SamplingRoutes:
@@ -90,7 +89,7 @@ class SamplingRoutes:
         try:
             g = await run_in_threadpool(self.catalog.load, name)
             seed = act.check_int("seed", query.get("seed", 0), act.SEED_RANGE)
-            count = act.check_int("n", query.get("n", DEFAULT_N), act.COUNT_RANGE)
+            count = act.sample_size(g, act.check_int("n", query.get("n", DEFAULT_N), act.COUNT_RANGE))
             labels = act.parse_labels(g.config, query.get("labels"), count)
             threshold = act.check_truncation(g, query.get("truncation"))
             z, ids = await run_in_threadpool(act.sample_inputs, g, seed, count, labels, threshold)
@@ -101,7 +100,7 @@ class SamplingRoutes:
             return error(503, f"model {name!r} cannot be served now: {err}", "name")
         except BusyError as err:
             return error(503, f"the server is busy: {err}")
-        body = await run_in_threadpool(grid_png, images, count)
+        body = await run_in_threadpool(picture_png, g, images, seed)
         return Response(
             body,
             media_type="image/png",

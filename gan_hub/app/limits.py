@@ -21,6 +21,7 @@ TRUNCATION_RANGE = (0.0, 3.0)  # 0 = off; else the |z| threshold of the truncati
 TRUNCATION_FLOOR = 0.05
 COMPARE_RANGE = (2, 4)  # models side by side
 COMPARE_COUNT_RANGE = (1, 16)
+POINTS_PER_COUNT = 100  # a 2-D model draws count x 100 points: a scatter over the modes needs hundreds
 ANIMATION_FPS = 8
 METHODS = ("lerp", "slerp")  # the interpolations of gan_hub.sampling (a test checks they agree)
 

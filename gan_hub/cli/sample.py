@@ -111,10 +111,14 @@ def output_path(args: argparse.Namespace) -> Path:
 
 
 def write_picture(images, path: Path, nrow: int) -> None:
-    from ..io import atomic_write_file
     from ..sampling import image_grid
 
-    picture = image_grid(images, nrow=nrow)
+    save_picture(image_grid(images, nrow=nrow), path)
+
+
+def save_picture(picture, path: Path) -> None:
+    from ..io import atomic_write_file
+
     image_format = {".jpg": "JPEG", ".jpeg": "JPEG"}.get(path.suffix.lower(), path.suffix[1:].upper())
     atomic_write_file(path, lambda tmp: picture.save(tmp, format=image_format))
 
@@ -133,6 +137,8 @@ def run(args: argparse.Namespace) -> str:
     path = output_path(args)
     labels = parse_labels(args.labels)
     generator = Generator.from_pretrained(args.model, revision=args.revision, map_location=args.device)
+    if generator.config.is_vector:
+        return write_scatter(generator, args, path)
     if args.interpolate is None:
         images = generator.generate(
             args.num_samples, seed=args.seed, labels=grid_labels(labels, args.num_samples), truncation=args.truncation
@@ -154,6 +160,19 @@ def run(args: argparse.Namespace) -> str:
     else:
         write_animation(frames, path, args.fps)
     return f"wrote {path} ({len(frames)} frames, seed {args.seed} to seed {args.interpolate}, {args.method})"
+
+
+def write_scatter(generator, args: argparse.Namespace, path: Path) -> str:
+    """A 2-D model's samples as a scatter plot over its data's modes."""
+    if args.interpolate is not None:
+        raise ValueError(
+            f"{args.model} makes 2-D points, not images: --interpolate has no frames to draw; "
+            "leave it out to draw the points over the modes"
+        )
+    labels = grid_labels(parse_labels(args.labels), args.num_samples)  # refused: the model has no classes
+    points = generator.generate(args.num_samples, seed=args.seed, labels=labels, truncation=args.truncation)
+    save_picture(generator.scatter(points, f"{len(points):,} samples, seed {args.seed}"), path)
+    return f"wrote {path} ({len(points)} points over the modes, seed {args.seed})"
 
 
 def main(argv: list[str] | None = None, prog: str = "gan-hub sample") -> int:

@@ -131,8 +131,13 @@ def score(args: argparse.Namespace) -> dict:
     from .evaluate import applicable_metrics, default_reference, measure, parse_metrics, reference_scores, score_entries
 
     requested = parse_metrics(args.metrics)
-    scorer = load_scorer(args.scorer, weights_path=args.weights).to(args.device)
     generator = Generator.from_pretrained(args.model).to(args.device)
+    if generator.config.is_vector:
+        raise ValueError(
+            f"{args.model} makes 2-D points: image scorers do not apply; its mode-coverage scores (in its "
+            "metrics.json) are re-measured by gan_hub.metrics.modes.mixture_scores(Generator.from_pretrained(MODEL))"
+        )
+    scorer = load_scorer(args.scorer, weights_path=args.weights).to(args.device)
     reference = default_reference(generator.config.dataset, args.data_dir, args.reference_split)
     chosen = applicable_metrics(requested, generator.config, scorer, reference, strict=True, progress=True)
     result = measure(
