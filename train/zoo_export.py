@@ -17,6 +17,9 @@ from gan_hub.metrics.variant_scores import bigan_reconstruction_figure, variant_
 
 ZOO_SAMPLES = 10000
 RECONSTRUCTIONS_NAME = "reconstructions.png"
+# the zoo's size budget (64 MB for every model) leaves room for small discriminators only; the semi-supervised
+# model's discriminator is its classifier, the point of the model, and always ships
+MAX_DISCRIMINATOR_MB = 1.0
 
 
 def export_run(model_dir: Path, zoo_dir: Path, data_dir: str | None = None, num_samples: int = ZOO_SAMPLES) -> str:
@@ -34,8 +37,8 @@ def export_run(model_dir: Path, zoo_dir: Path, data_dir: str | None = None, num_
     staging = zoo_dir.with_name(f".{zoo_dir.name}.staging")
     shutil.rmtree(staging, ignore_errors=True)
     generator.save_pretrained(staging, weights_dtype=torch.float16)
-    if (model_dir / DISCRIMINATOR_NAME).is_file():
-        state = load_file(str(model_dir / DISCRIMINATOR_NAME))
+    state = load_file(str(model_dir / DISCRIMINATOR_NAME)) if (model_dir / DISCRIMINATOR_NAME).is_file() else None
+    if state is not None and ships_discriminator(generator.config.variant, state):
         atomic_save_safetensors(
             staging / DISCRIMINATOR_NAME, {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
         )
@@ -64,3 +67,8 @@ def write_reconstructions(generator, path: Path, data_dir: str | None) -> None:
 
     test = load_dataset("mnist", data_dir=data_dir, train=False)
     bigan_reconstruction_figure(generator, test.images, test.labels).save(path)
+
+
+def ships_discriminator(variant: str, state: dict) -> bool:
+    megabytes = sum(v.numel() * (2 if v.is_floating_point() else v.element_size()) for v in state.values()) / 1e6
+    return variant == "semi-supervised" or megabytes <= MAX_DISCRIMINATOR_MB

@@ -22,6 +22,11 @@ LEADERBOARD_METRICS = (
     ("modes_covered", "classes covered", True),
     ("kl_to_uniform", "KL to uniform", False),
     ("accuracy", "label agreement", True),
+    # the 2-D mixtures' protocol (gan_hub.metrics.modes.mixture_scores)
+    ("modes_captured", "modes captured", True),
+    ("high_quality_share", "high quality", True),
+    ("reverse_kl", "reverse KL", False),
+    ("modes_covered_strict", "modes covered (strict)", True),
 )
 SCORED_BY_NETWORK = ("inception_score", "fid", "kid")
 TEXT_COLUMNS = ("quality bar", "variant score")
@@ -165,9 +170,18 @@ def leaderboard(records: list[dict[str, Any]], sort_by: str | None = None) -> li
 
 
 def markdown_leaderboard(zoo_dir: str | Path) -> str:
-    """The README's leaderboard table for every model of ``zoo_dir``, rendered from their own files."""
+    """The README's leaderboard for every model of ``zoo_dir``, rendered from their own files: one table
+    per dataset (MNIST first), since each is scored on its own metrics."""
     catalog = Catalog(zoo_dir=zoo_dir)
     records = [model_record(catalog, n) for n in catalog.names]
+    datasets = sorted({r.get("dataset") or "unspecified" for r in records}, key=lambda d: (d != "mnist", d))
+    tables = [_markdown_table([r for r in records if (r.get("dataset") or "unspecified") == d]) for d in datasets]
+    if len(datasets) > 1:
+        tables = [f"**{d}**\n\n{t}" for d, t in zip(datasets, tables)]
+    return "\n\n".join(tables)
+
+
+def _markdown_table(records: list[dict[str, Any]]) -> str:
     rows = leaderboard(records)
     titles = score_columns(rows)
     texts = [t for t in TEXT_COLUMNS if any(r.get(t) for r in rows)]
