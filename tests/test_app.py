@@ -583,8 +583,8 @@ def test_app_py_starts_on_the_zoo_within_a_free_space_memory(tmp_path):
                 assert time.monotonic() < deadline, "app.py did not serve its page within 120 s"
                 time.sleep(0.2)
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
-        names = [p.name for p in discover_models(DEFAULT_ZOO)]
-        for name in names:
+        names = [p.name for p in discover_models(DEFAULT_ZOO) if not p.name.endswith(("-ring8", "-grid25"))]
+        for name in names:  # the image models (tests/test_app_points.py draws the 2-D ones' scatter)
             assert Image.open(client.predict(name, 0, 16, act.CYCLE, 0, api_name="/generate")).size == grid_size(16, 4)
         rss = psutil.Process(proc.pid).memory_info().rss
         assert rss < 2 * 2**30, f"app.py uses {rss / 2**20:.0f} MiB"

@@ -201,7 +201,9 @@ def test_http_requests_share_forwards_too(served, gens):
     assert batcher.forwards - forwards <= 2
     for query in queries:
         n, seed = (int(part.split("=")[1]) for part in query[1:].split("&"))
-        assert np.array_equal(png(results[query]), grid_of(gens["dcgan"].generate(n, seed=seed)))
+        served_alone = grid_of(gens["dcgan"].generate(n, seed=seed)).astype(np.int16)
+        # a merged batch may round floats differently (the CPU kernels block by batch size): one grey level at most
+        assert np.abs(png(results[query]).astype(np.int16) - served_alone).max() <= 1, query
 
 
 def test_a_failed_forward_fails_only_its_batch():

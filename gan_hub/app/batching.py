@@ -2,7 +2,8 @@
 
 Each request brings its own latents and labels, made from its own seed exactly as ``Generator.generate``
 makes them, so its images are the ones it would get alone (the networks are in eval mode, where each
-sample's output does not depend on the others in its batch; tests/test_app_http.py checks the identity).
+sample's output does not depend on the others in its batch) up to float rounding: the CPU kernels may
+round a larger batch differently, by one grey level at most (tests/test_app_http.py checks both).
 One worker thread runs the forwards; callers wait on a future (``concurrent.futures``), which the HTTP
 route awaits without holding a thread.
 """
