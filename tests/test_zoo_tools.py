@@ -90,3 +90,28 @@ def test_one_command_trains_exports_and_then_skips_what_is_current(tmp_path, cap
     (presets / "dcgan-synthetic.yaml").write_text((presets / "dcgan-synthetic.yaml").read_text() + "lr_g: 0.001\n")
     assert main(argv) == 0
     assert (runs / "dcgan-synthetic.old-1").is_dir() and "dcgan-synthetic  exported" in capsys.readouterr().out
+
+
+def test_each_model_is_exported_as_soon_as_it_has_trained(tmp_path, monkeypatch):
+    """A long retrain that is stopped keeps what it finished: the first model is in the zoo before the
+    second starts training (one job at a time)."""
+    import train.zoo as zoo_cli
+
+    events = []
+    monkeypatch.setattr(zoo_cli, "train", lambda entry, *args: events.append(("train", entry.name)) or True)
+    monkeypatch.setattr(zoo_cli, "set_aside_if_stale", lambda *args: None)
+    entries = [Entry(name, Path(f"{name}.yaml")) for name in ("first", "second")]
+    zoo_cli.train_all(entries, tmp_path, None, "cpu", 1, lambda entry: events.append(("export", entry.name)))
+    assert events == [("train", "first"), ("export", "first"), ("train", "second"), ("export", "second")]
+
+
+def test_a_failed_run_is_not_exported(tmp_path, monkeypatch):
+    import train.zoo as zoo_cli
+
+    exported = []
+    monkeypatch.setattr(zoo_cli, "train", lambda entry, *args: entry.name != "broken")
+    monkeypatch.setattr(zoo_cli, "set_aside_if_stale", lambda *args: None)
+    entries = [Entry(name, Path(f"{name}.yaml")) for name in ("broken", "fine")]
+    zoo_cli.train_all(entries, tmp_path, None, "cpu", 2, lambda entry: exported.append(entry.name))
+    assert exported == ["fine"]
+    assert entries[0].status.startswith("FAILED") and entries[1].status == "trained"

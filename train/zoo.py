@@ -4,7 +4,8 @@ Each ``train/presets/<variant>-<dataset>.yaml`` trains one zoo model. A model wh
 ``model_zoo/`` was trained from exactly that preset (same options, same number of steps) is current
 and skipped; any other is trained in ``RUNS/<name>/`` (resuming from its checkpoints when a run was
 cut short), then exported to ``model_zoo/<name>/`` with float16 weights and its scores re-measured
-on exactly those weights. A summary table ends the run.
+on exactly those weights, as soon as it has trained (a retrain stopped halfway keeps every model it
+finished). A summary table ends the run.
 
     python -m train.zoo --data-dir ../shared/data/mnist                  # everything not current
     python -m train.zoo --device cuda --jobs 8                           # the whole zoo on one GPU
@@ -146,9 +147,17 @@ def set_aside_if_stale(entry: Entry, run_dir: Path) -> None:
         print(f"{entry.name}: its preset changed since {run_dir} was trained; set aside as {run_dir.name}.old-{n}")
 
 
-def train_all(entries: list[Entry], runs: Path, data_dir: str | None, device: str, jobs: int) -> None:
-    """Train the entries, ``jobs`` at a time (on a GPU several small runs share the device)."""
+def train_all(
+    entries: list[Entry], runs: Path, data_dir: str | None, device: str, jobs: int, after_training=None
+) -> None:
+    """Train the entries, ``jobs`` at a time (on a GPU several small runs share the device).
+
+    ``after_training(entry)`` runs as soon as an entry has trained (the export), one at a time, so a
+    long retrain that is stopped keeps every model finished so far."""
+    import threading
     from concurrent.futures import ThreadPoolExecutor
+
+    one_at_a_time = threading.Lock()
 
     def one(entry: Entry) -> None:
         set_aside_if_stale(entry, runs / entry.name)
@@ -157,6 +166,9 @@ def train_all(entries: list[Entry], runs: Path, data_dir: str | None, device: st
         entry.seconds = time.time() - start
         entry.status = "trained" if ok else f"FAILED (see {runs / entry.name / 'train.log'})"
         print(f"{entry.name}: {entry.status} in {entry.seconds / 60:.1f} min", flush=True)
+        if ok and after_training is not None:
+            with one_at_a_time:
+                after_training(entry)
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         list(pool.map(one, entries))
@@ -215,13 +227,15 @@ def main(argv: list[str] | None = None) -> int:
             entry.status = "to train"
             to_train.append(entry)
     if not args.list:
-        train_all(to_train, runs, args.data_dir, args.device, args.jobs)
-        for entry in to_train:
-            if entry.status == "trained" and not args.no_export:
-                from .zoo_export import export_run
 
-                entry.scores = export_run(runs / entry.name / "model", zoo / entry.name, args.data_dir)
-                entry.status = "exported"
+        def export(entry: Entry) -> None:
+            from .zoo_export import export_run
+
+            entry.scores = export_run(runs / entry.name / "model", zoo / entry.name, args.data_dir)
+            entry.status = "exported"
+            print(f"{entry.name}: exported to {zoo / entry.name}: {entry.scores}", flush=True)
+
+        train_all(to_train, runs, args.data_dir, args.device, args.jobs, None if args.no_export else export)
     width = max([len(e.name) for e in entries] + [5])
     print(f"\n{'model':<{width}}  {'status':<11}  {'time':>7}  scores")
     for e in entries:
