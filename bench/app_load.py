@@ -17,6 +17,11 @@ answered. Then runs phases of ``--duration`` seconds:
 
 Prints errors (there must be none), throughput, p50/p95 per phase, the ratios of the crowd to one
 client against the targets (>= 5x throughput, p95 <= 1.5 s), and the server's memory after each phase.
+
+The bench's clients run on the same cores as the server, so each phase also records the CPU time of
+the server process (all threads, and its child processes) and of the bench's own process (its client
+threads), per request, and from the server's share the throughput the server alone could sustain on
+this machine's cores (cores / server CPU seconds per request), against the one-client throughput.
 Exit status 1 if any request failed.
 """
 
@@ -34,6 +39,7 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+CORES = len(os.sched_getaffinity(0))
 CYCLE = "all classes (cycle)"
 TARGET_RATIO, TARGET_P95 = 5.0, 1.5
 
@@ -76,13 +82,30 @@ def start_app(root: Path, port: int, model: str, count: int, timeout: float = 30
     return proc, first_page, time.perf_counter() - start
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process (all its threads), of its live descendants, and of the children
+    it has reaped: what /proc/PID/stat says, through psutil."""
+    import psutil
+
+    root = psutil.Process(pid)
+    total = 0.0
+    for proc in (root, *root.children(recursive=True)):
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:  # a child that ended meanwhile is counted in its parent's children_* once reaped
+            continue
+        total += times.user + times.system + times.children_user + times.children_system
+    return total
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))] if ordered else float("nan")
 
 
-def run_phase(clients: int, duration: float, make_user, label: str) -> dict:
-    """``clients`` threads; ``make_user(index)`` returns a function ``call(seed) -> kind`` run back to back."""
+def run_phase(clients: int, duration: float, make_user, label: str, server_pid: int) -> dict:
+    """``clients`` threads; ``make_user(index)`` returns a function ``call(seed) -> kind`` run back to back.
+    CPU time is counted from the start signal to the last answer: the server's, and this process's (the clients')."""
     latencies: dict[str, list[float]] = defaultdict(list)
     errors: list[str] = []
     lock = threading.Lock()
@@ -110,13 +133,16 @@ def run_phase(clients: int, duration: float, make_user, label: str) -> dict:
     for t in threads:
         t.start()
     ready.wait()
+    server_cpu, client_cpu = cpu_seconds(server_pid), time.process_time()
     began = time.perf_counter()
     stop_at[0] = began + duration
     go.set()
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - began  # includes the requests still running at the deadline
+    server_cpu, client_cpu = cpu_seconds(server_pid) - server_cpu, time.process_time() - client_cpu
     every = [x for values in latencies.values() for x in values]
+    requests = max(1, len(every))
     return {
         "label": label,
         "clients": clients,
@@ -126,6 +152,10 @@ def run_phase(clients: int, duration: float, make_user, label: str) -> dict:
         "throughput": len(every) / elapsed,
         "p50": percentile(every, 0.5),
         "p95": percentile(every, 0.95),
+        "server_cpu_ms": server_cpu * 1e3 / requests,
+        "client_cpu_ms": client_cpu * 1e3 / requests,
+        "server_bound": CORES * requests / server_cpu if server_cpu > 0 else float("inf"),  # req/s, server alone
+        "cores_busy": (server_cpu + client_cpu) / elapsed,
         "kinds": {k: (len(v), percentile(v, 0.5), percentile(v, 0.95)) for k, v in latencies.items()},
     }
 
@@ -206,18 +236,20 @@ def measure(root: Path, args) -> dict:
     url = f"http://127.0.0.1:{port}/"
     rss = {"after start": rss_mib(proc.pid)}
     phases = []
+
+    def phase(clients: int, make_user, label: str, duration: float = args.duration) -> dict:
+        return run_phase(clients, duration, make_user, label, server_pid=proc.pid)
+
     try:
-        run_phase(1, 2.0, gradio_user(url, args.model, args.count), "warm-up")
-        phases.append(run_phase(1, args.duration, gradio_user(url, args.model, args.count), "/generate"))
-        phases.append(run_phase(args.clients, args.duration, gradio_user(url, args.model, args.count), "/generate"))
+        phase(1, gradio_user(url, args.model, args.count), "warm-up", duration=2.0)
+        phases.append(phase(1, gradio_user(url, args.model, args.count), "/generate"))
+        phases.append(phase(args.clients, gradio_user(url, args.model, args.count), "/generate"))
         rss["after /generate"] = rss_mib(proc.pid)
         if has_route(url):
-            phases.append(run_phase(1, args.duration, route_user(url, args.model, args.count), "HTTP route"))
-            phases.append(run_phase(args.clients, args.duration, route_user(url, args.model, args.count), "HTTP route"))
+            phases.append(phase(1, route_user(url, args.model, args.count), "HTTP route"))
+            phases.append(phase(args.clients, route_user(url, args.model, args.count), "HTTP route"))
             rss["after HTTP route"] = rss_mib(proc.pid)
-        phases.append(
-            run_phase(args.clients, args.duration, mixed_user(url, args.model, args.conditional, args.count), "mixed")
-        )
+        phases.append(phase(args.clients, mixed_user(url, args.model, args.conditional, args.count), "mixed"))
         rss["after mixed"] = rss_mib(proc.pid)
     finally:
         proc.terminate()
@@ -232,12 +264,16 @@ def report(result: dict, args) -> list[str]:
         f"{result['first_sample']:.2f} s"
     )
     print("server RSS: " + ", ".join(f"{k} {v:.0f} MiB" for k, v in result["rss"].items()))
-    print("\n| phase | clients | requests | errors | throughput (req/s) | p50 (ms) | p95 (ms) |")
-    print("|---|--:|--:|--:|--:|--:|--:|")
+    print(
+        "\n| phase | clients | requests | errors | throughput (req/s) | p50 (ms) | p95 (ms) "
+        f"| server CPU ms/req | client CPU ms/req | cores busy (of {CORES}) | server alone (req/s) |"
+    )
+    print("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
     for p in result["phases"]:
         print(
             f"| {p['label']} | {p['clients']} | {p['requests']} | {len(p['errors'])} | {p['throughput']:.1f} | "
-            f"{p['p50'] * 1e3:.0f} | {p['p95'] * 1e3:.0f} |"
+            f"{p['p50'] * 1e3:.0f} | {p['p95'] * 1e3:.0f} | {p['server_cpu_ms']:.1f} | {p['client_cpu_ms']:.1f} | "
+            f"{p['cores_busy']:.2f} | {p['server_bound']:.1f} |"
         )
     by = defaultdict(dict)
     for p in result["phases"]:
@@ -250,6 +286,12 @@ def report(result: dict, args) -> list[str]:
             print(
                 f"{label}: {args.clients} clients / 1 client throughput {ratio:.2f}x, p95 {crowd['p95']:.2f} s "
                 f"(targets >= {TARGET_RATIO:g}x, p95 <= {TARGET_P95:g} s, no errors: {'met' if ok else 'NOT met'})"
+            )
+            print(
+                f"{label}: at {crowd['server_cpu_ms']:.1f} server CPU ms per request ({args.clients} clients), the "
+                f"server alone could sustain {crowd['server_bound']:.1f} req/s on {CORES} cores, "
+                f"{crowd['server_bound'] / one['throughput']:.2f}x the one-client throughput; the clients used "
+                f"{crowd['client_cpu_ms']:.1f} CPU ms per request of the same cores"
             )
     mixed = by["mixed"].get(args.clients)
     if mixed:

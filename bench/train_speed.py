@@ -3,6 +3,7 @@
     python bench/train_speed.py                                   # dcgan and wgan-gp on MNIST, batch 64
     python bench/train_speed.py --variants dcgan --steps 40 --rounds 5 --threads 2
     python bench/train_speed.py --data-dir /path/to/mnist --json results.json
+    python bench/train_speed.py --compile                         # also the trainer with torch.compile'd networks
 
 Both loops run on the device accelerate picks (a GPU when there is one) and train the same networks from the same
 initial weights with the same objective, optimizer,
@@ -15,15 +16,25 @@ A step is one discriminator batch (the generator steps every ``n_critic``-th), a
 Timing: ``--rounds`` rounds of ``--steps`` steps per loop (after ``--warmup`` untimed ones), the two
 loops taking single steps in turn, so a change in machine load hits both alike; the table shows each
 loop's median steps/s (wall clock), the median of the per-round ratios, and the same ratio in steps
-per CPU second of the process (steadier on a shared machine). MNIST from ``--data-dir`` (IDX files); without one, the
-built-in
-synthetic set of the same shape.
+per CPU second of the process (steadier on a shared machine).
+
+``--compile`` adds a third loop in the same turns: a second trainer (same config, same initial weights)
+whose generator and discriminator are compiled in place (``nn.Module.compile()``, inductor; on a CPU it
+builds C++, so it needs a C++ compiler). Its first steps compile (and recompile once the generator's step
+freezes the discriminator); the table gives its steps/s after them (the rounds), its steps/s over the
+whole run including them, the seconds its warm-up steps took, and its ratio to the eager trainer.
+Inductor's cache starts empty (a temporary ``TORCHINDUCTOR_CACHE_DIR`` unless one is set), so the compile
+times are those of a first run.
+
+MNIST from ``--data-dir`` (IDX files); without one, the built-in synthetic set of the same shape.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -43,6 +54,7 @@ from train.config import TrainConfig  # noqa: E402
 from train.trainer import Trainer  # noqa: E402
 
 SHARED_MNIST = Path("/work/shared/data/mnist")
+DOUBLE_BACKWARD = ("gradient_penalty", "consensus")  # techniques that differentiate D's gradient
 PLAIN_LOSSES = ("non-saturating", "wasserstein")  # objectives the plain loop writes out (dcgan, wgan-gp)
 
 
@@ -65,6 +77,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=5, help="untimed steps per loop before the first round")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    p.add_argument(
+        "--compile", action="store_true", help="also time the trainer with torch.compile'd networks (inductor)"
+    )
     p.add_argument("--json", type=Path, default=None, help="also write the results here")
     return p.parse_args(argv)
 
@@ -152,6 +167,32 @@ class TrainerLoop:
         self.trainer.step += 1
 
 
+def check_compile() -> float:
+    """Compile and run a tiny function; exit with the reason if inductor cannot work here. Returns the seconds
+    it took (inductor's one-time start-up, kept out of the per-variant figures)."""
+    start = time.perf_counter()
+    try:
+        torch.compile(lambda x: torch.relu(x) * 2)(torch.randn(4))
+    except Exception as err:
+        raise SystemExit(
+            f"--compile: torch.compile (inductor) does not work here: {type(err).__name__}: {err}\n"
+            "On a CPU inductor builds C++ kernels: it needs a C++ compiler (g++ or clang++ on PATH, or $CXX)."
+        ) from None
+    return time.perf_counter() - start
+
+
+def compiled_trainer(cfg: TrainConfig) -> tuple[Trainer, str]:
+    """A trainer like the bench's (same config, so the same initial weights) with its networks compiled in
+    place (the modules stay the same objects: unwrap, EMA and state dicts are unchanged), and which ones.
+    torch.compile has no double backward, which penalties on D's input gradient need: then D stays eager."""
+    trainer = Trainer(dataclasses.replace(cfg, output_dir=cfg.output_dir + "-compiled"))
+    trainer.G.compile()
+    if any(trainer.settings["techniques"].get(name) for name in DOUBLE_BACKWARD):
+        return trainer, "G (D: double backward)"
+    trainer.D.compile()
+    return trainer, "G, D"
+
+
 def synchronize(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
@@ -190,10 +231,30 @@ def bench_variant(variant: str, args, run_dir: Path) -> dict:
         "trainer": TrainerLoop(trainer),
         "plain": PlainLoop(trainer, load_dataset(dataset_name, args.data_dir, train=True), device),
     }
-    interleaved(loops, args.warmup, device)
+    if args.compile:
+        trainer_compiled, networks_compiled = compiled_trainer(cfg)
+        loops["compiled"] = TrainerLoop(trainer_compiled)
+    try:
+        warmup = interleaved(loops, args.warmup, device)
+    except Exception as err:
+        if not args.compile:
+            raise
+        raise SystemExit(f"--compile: {variant}: the compiled trainer failed: {type(err).__name__}: {err}") from None
     rounds = [interleaved(loops, args.steps, device) for _ in range(args.rounds)]
     rates = {name: [r[name][0] for r in rounds] for name in loops}
     cpu_rates = {name: [r[name][1] for r in rounds] for name in loops}
+    compiled = {}
+    if args.compile:
+        warmup_seconds = args.warmup / warmup["compiled"][0]
+        timed_seconds = sum(args.steps / rate for rate in rates["compiled"])
+        compiled = {
+            "compiled_networks": networks_compiled,
+            "compiled_steps_per_s": statistics.median(rates["compiled"]),
+            "compiled_steps_per_s_with_compile": (args.warmup + args.rounds * args.steps)
+            / (warmup_seconds + timed_seconds),
+            "compiled_warmup_s": warmup_seconds,
+            "compiled_ratio": statistics.median(c / t for c, t in zip(rates["compiled"], rates["trainer"])),
+        }
     return {
         "variant": variant,
         "dataset": dataset_name,
@@ -206,6 +267,7 @@ def bench_variant(variant: str, args, run_dir: Path) -> dict:
         "cpu_ratio": statistics.median(t / p for t, p in zip(cpu_rates["trainer"], cpu_rates["plain"])),
         "rounds": rates,
         "rounds_per_cpu_second": cpu_rates,
+        **compiled,
     }
 
 
@@ -223,6 +285,19 @@ def table(results: list[dict]) -> str:
             f"{r['trainer_steps_per_s']:.2f} | {r['plain_steps_per_s']:.2f} | {r['ratio']:.3f}x | "
             f"{r['cpu_ratio']:.3f}x | {r['trainer_steps_per_s'] * r['batch_size']:.0f} |"
         )
+    if any("compiled_steps_per_s" in r for r in results):
+        lines += [
+            "",
+            "| variant | compiled | compiled steps/s | compiled / trainer | compiled steps/s incl. compile "
+            "| warm-up steps took |",
+            "|---|---|---|---|---|---|",
+        ]
+        for r in results:
+            lines.append(
+                f"| {r['variant']} | {r['compiled_networks']} | {r['compiled_steps_per_s']:.2f} | "
+                f"{r['compiled_ratio']:.3f}x | {r['compiled_steps_per_s_with_compile']:.2f} | "
+                f"{r['compiled_warmup_s']:.1f} s |"
+            )
     return "\n".join(lines)
 
 
@@ -231,6 +306,9 @@ def main(argv=None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory(prefix="train-speed-") as tmp:
+        # a fresh inductor cache unless one is given: the compile times are those of a first run
+        os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(Path(tmp) / "inductor-cache"))
+        startup = check_compile() if args.compile else None
         results = [bench_variant(v.strip(), args, Path(tmp)) for v in args.variants.split(",") if v.strip()]
     print(table(results))
     print(
@@ -238,6 +316,11 @@ def main(argv=None) -> int:
         f"medians. "
         f"CPU: {cpu_name()}, torch {torch.__version__}, {torch.get_num_threads()} threads."
     )
+    if startup is not None:
+        print(
+            f"--compile: inductor's one-time start-up (a tiny function compiled first) took {startup:.1f} s; "
+            f"'incl. compile' counts the {args.warmup} warm-up steps and the rounds."
+        )
     if args.json:
         args.json.write_text(
             json.dumps(

@@ -404,6 +404,26 @@ def test_the_first_page_is_built_without_torch():
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
+def test_building_the_page_builds_no_server_app_that_launch_replaces(monkeypatch):
+    """Gradio alone would build its FastAPI app twice while the Blocks is made; launch builds the one it serves
+    (the served app works: the fixtures above launch build_demo's Blocks)."""
+    from gradio.routes import App as ServerApp
+
+    from gan_hub.app import build_demo
+
+    built, create_app = [], ServerApp.create_app
+
+    def counted(blocks, *args, **kwargs):
+        built.append(blocks)
+        return create_app(blocks, *args, **kwargs)
+
+    monkeypatch.setattr(ServerApp, "create_app", staticmethod(counted))
+    demo = build_demo(zoo_dir=None)
+    assert built == []
+    demo.queue()  # once built, Gradio's own calls go through again
+    assert built == [demo]
+
+
 def test_the_app_s_spelled_out_constants_agree_with_the_library():
     from gan_hub.app import catalog, limits
     from gan_hub.config import CONFIG_NAME

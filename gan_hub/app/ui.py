@@ -8,7 +8,9 @@ Score and Compare. What the events do is in ``handlers.py``.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 from pathlib import Path
 from typing import Iterable
 
@@ -104,6 +106,32 @@ def output_image(label: str, **kwargs) -> gr.Image:
     )
 
 
+_BUILDING = threading.Lock()
+
+
+@contextlib.contextmanager
+def no_throwaway_server_apps():
+    """Gradio builds its whole FastAPI server (some 80 routes) when a Blocks is created and again when its
+    ``with`` closes, and launch() builds the one it serves: the first two are replaced unused, and they are
+    two thirds of build_demo's time. Skip them, in this thread only, while the Blocks is built."""
+    from gradio.routes import App as ServerApp
+
+    with _BUILDING:
+        original = ServerApp.__dict__["create_app"]
+        builder = threading.get_ident()
+
+        def create_app(blocks, *args, **kwargs):
+            if threading.get_ident() == builder:
+                return None
+            return original.__func__(blocks, *args, **kwargs)
+
+        ServerApp.create_app = staticmethod(create_app)
+        try:
+            yield
+        finally:
+            ServerApp.create_app = original
+
+
 def build_demo(
     models: Iterable[str] | Catalog = (),
     *,
@@ -126,7 +154,7 @@ def build_demo(
     app = App(catalog, ScorerCache(scorer_weights))
     first = catalog.names[0] if catalog.names else None
 
-    with gr.Blocks(title=TITLE, delete_cache=(3600, 3600)) as demo:
+    with no_throwaway_server_apps(), gr.Blocks(title=TITLE, delete_cache=(3600, 3600)) as demo:
         gr.Markdown(
             f"# {TITLE}\nBrowse the models, sample them, walk their latent space, compare them and score them live."
         )

@@ -1,0 +1,48 @@
+"""bench/app_load.py's CPU accounting: the server's CPU time counts all its threads and its child processes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+import app_load as bench  # noqa: E402
+
+BURN = 0.3  # CPU seconds the burner spends, counted by its own clock, so machine load cannot shorten it
+# Waits for a line, burns BURN CPU seconds in a second thread, says so, then waits for stdin to close.
+BURNER = f"""
+import sys, threading, time
+print("ready", flush=True)
+sys.stdin.readline()
+def burn():
+    start = time.thread_time()
+    while time.thread_time() - start < {BURN}:
+        pass
+worker = threading.Thread(target=burn)
+worker.start()
+worker.join()
+print("done", flush=True)
+sys.stdin.read()
+"""
+
+
+@pytest.mark.parametrize("as_child", [False, True], ids=["process", "child process"])
+def test_cpu_seconds_counts_threads_and_children(as_child):
+    command = [sys.executable, "-c", BURNER]
+    if as_child:  # the burner runs in a child of the watched process
+        command = [sys.executable, "-c", f"import subprocess, sys; subprocess.run({command!r})"]
+    proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline() == "ready\n"
+        before = bench.cpu_seconds(proc.pid)
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        assert proc.stdout.readline() == "done\n"
+        spent = bench.cpu_seconds(proc.pid) - before
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=30)
+    assert BURN - 0.02 <= spent < BURN + 0.5  # clock ticks of 10 ms; a little for the threads' start and the print
