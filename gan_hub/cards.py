@@ -201,4 +201,5 @@ def render_model_card(
         own_scores=[s["name"] for s in scores if s.get("metric") in quality_bar.VARIANT_SCORE_METRICS],
         over_size_guideline=bool(size) and size["float16_megabytes"] > SIZE_GUIDELINE_MB,
         quality_bar=quality_bar.check(scores, config.conditional) if config.dataset == "mnist" else None,
+        recipe=((metrics or {}).get("training") or {}).get("recipe", ""),
     )

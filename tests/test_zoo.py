@@ -118,6 +118,21 @@ def test_every_model_meets_the_quality_bar_or_says_where_it_falls_short(name):
     assert f"| {verdict.summary(short=True)} |" in row
 
 
+@pytest.mark.parametrize("name", MNIST_MODELS)
+def test_a_model_under_its_bar_quotes_what_its_preset_says_was_tried(name):
+    from train.zoo import preset_notes
+
+    notes = preset_notes(ROOT / "train" / "presets" / f"{name}.yaml")
+    metrics = json.loads((ZOO / name / "metrics.json").read_text())
+    assert metrics["training"]["recipe"] == notes, "export the model again (python -m train.zoo) to record its preset"
+    conditional = bool(json.loads((ZOO / name / "config.json").read_text()).get("num_classes"))
+    if not check(metrics["scores"], conditional).met:
+        assert (
+            f"What was tried, from its preset (`train/presets/{name}.yaml`): {notes}"
+            in (ZOO / name / "README.md").read_text()
+        )
+
+
 def test_the_zoo_fits_its_size_budget():
     weights = sum(p.stat().st_size for p in ZOO.glob("*/*.safetensors"))
     assert weights <= 64 * 2**20, f"model_zoo/ holds {weights / 2**20:.1f} MiB of weights (budget 64)"

@@ -61,6 +61,17 @@ def preset_options(preset: Path) -> dict:
     return {k: v for k, v in TrainConfig.from_yaml(preset).to_dict().items() if k not in LOCATION_KEYS}
 
 
+def preset_notes(preset: Path) -> str:
+    """The preset's leading comment after its first line (the command that reproduces it): its recipe and
+    what was tried, which the model card quotes."""
+    lines = []
+    for line in Path(preset).read_text().splitlines()[1:]:
+        if not line.startswith("#"):
+            break
+        lines.append(line.lstrip("#").strip())
+    return " ".join(lines)
+
+
 def is_current(entry: Entry, zoo: Path = ZOO) -> bool:
     """The zoo folder was trained from this preset, to its last step."""
     import json
@@ -221,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
             if not args.list and not args.no_export and written_format(zoo / entry.name) != FORMAT_VERSION:
                 from .zoo_export import export_run
 
-                entry.scores = export_run(zoo / entry.name, zoo / entry.name, args.data_dir)
+                entry.scores = export_run(zoo / entry.name, zoo / entry.name, args.data_dir, preset_notes(entry.preset))
                 entry.status = "re-exported"  # same weights, written in the current config format
         else:
             entry.status = "to train"
@@ -231,7 +242,9 @@ def main(argv: list[str] | None = None) -> int:
         def export(entry: Entry) -> None:
             from .zoo_export import export_run
 
-            entry.scores = export_run(runs / entry.name / "model", zoo / entry.name, args.data_dir)
+            entry.scores = export_run(
+                runs / entry.name / "model", zoo / entry.name, args.data_dir, preset_notes(entry.preset)
+            )
             entry.status = "exported"
             print(f"{entry.name}: exported to {zoo / entry.name}: {entry.scores}", flush=True)
 

@@ -22,14 +22,20 @@ RECONSTRUCTIONS_NAME = "reconstructions.png"
 MAX_DISCRIMINATOR_MB = 1.0
 
 
-def export_run(model_dir: Path, zoo_dir: Path, data_dir: str | None = None, num_samples: int = ZOO_SAMPLES) -> str:
-    """Write ``zoo_dir`` from ``model_dir`` (a run's ``model/``) and return a one-line score summary."""
+def export_run(
+    model_dir: Path, zoo_dir: Path, data_dir: str | None = None, recipe: str = "", num_samples: int = ZOO_SAMPLES
+) -> str:
+    """Write ``zoo_dir`` from ``model_dir`` (a run's ``model/``) and return a one-line score summary.
+
+    ``recipe``: the preset's notes (its recipe and what was tried), kept in metrics.json for the card."""
     model_dir, zoo_dir = Path(model_dir), Path(zoo_dir)
     generator = Generator.from_pretrained(model_dir)
     generator.round_weights_to(torch.float16)  # score what the zoo stores
     training = (json.loads((model_dir / METRICS_NAME).read_text()) if (model_dir / METRICS_NAME).is_file() else {}).get(
         "training", {}
     )
+    if recipe:
+        training = {**training, "recipe": recipe}
     generator.metrics = {
         **evaluate_generator(generator, num_samples=num_samples, seed=0, progress=True, data_dir=data_dir),
         "training": training,
