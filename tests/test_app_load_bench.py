@@ -46,3 +46,11 @@ def test_cpu_seconds_counts_threads_and_children(as_child):
         proc.stdin.close()
         proc.wait(timeout=30)
     assert BURN - 0.02 <= spent < BURN + 0.5  # clock ticks of 10 ms; a little for the threads' start and the print
+
+
+def test_cold_start_mode_launches_the_app_and_reports_the_time_to_its_first_page(capsys):
+    assert bench.main(["--starts", "1"]) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if line.startswith(f"| {bench.ROOT} |"))
+    seconds = float(row.split("|")[3])
+    assert 0 < seconds < 120 and ("| met |" in row or "| NOT met |" in row)
