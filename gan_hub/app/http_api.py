@@ -77,6 +77,16 @@ class SamplingRoutes:
             return error(404, f"model {name!r} has no samples.png", "name")
         return FileResponse(path, media_type="image/png", headers={"Cache-Control": "max-age=3600"})
 
+    def inputs(self, name: str, query) -> tuple:
+        """The model (loaded on first use), the checked seed, and the forward's latents and labels: one trip to
+        the thread pool, since a lone request pays for each."""
+        g = self.catalog.load(name)
+        seed = act.check_int("seed", query.get("seed", 0), act.SEED_RANGE)
+        count = act.sample_size(g, act.check_int("n", query.get("n", DEFAULT_N), act.COUNT_RANGE))
+        labels = act.parse_labels(g.config, query.get("labels"), count)
+        threshold = act.check_truncation(g, query.get("truncation"))
+        return (g, seed, *act.sample_inputs(g, seed, count, labels, threshold))
+
     async def samples(self, name: str, request: fastapi.Request) -> Response:
         query = request.query_params
         unknown = sorted(set(query) - set(SAMPLE_PARAMETERS))
@@ -87,12 +97,7 @@ class SamplingRoutes:
         if name not in self.catalog:
             return error(404, f"unknown model {name!r}; GET {PREFIX}/models lists them", "name")
         try:
-            g = await run_in_threadpool(self.catalog.load, name)
-            seed = act.check_int("seed", query.get("seed", 0), act.SEED_RANGE)
-            count = act.sample_size(g, act.check_int("n", query.get("n", DEFAULT_N), act.COUNT_RANGE))
-            labels = act.parse_labels(g.config, query.get("labels"), count)
-            threshold = act.check_truncation(g, query.get("truncation"))
-            z, ids = await run_in_threadpool(act.sample_inputs, g, seed, count, labels, threshold)
+            g, seed, z, ids = await run_in_threadpool(self.inputs, name, query)
             images = await asyncio.wrap_future(self.batcher.submit(name, z, ids))
         except act.InputError as err:
             return error(422, str(err), err.field)
