@@ -4,6 +4,7 @@
     python bench/train_speed.py --variants dcgan --steps 40 --rounds 5 --threads 2
     python bench/train_speed.py --data-dir /path/to/mnist --json results.json
     python bench/train_speed.py --compile                         # also the trainer with torch.compile'd networks
+    python bench/train_speed.py --mixed-precision bf16 --compile  # on a GPU: bf16 autocast in both loops
 
 Both loops run on the device accelerate picks (a GPU when there is one) and train the same networks from the same
 initial weights with the same objective, optimizer,
@@ -25,6 +26,10 @@ freezes the discriminator); the table gives its steps/s after them (the rounds),
 whole run including them, the seconds its warm-up steps took, and its ratio to the eager trainer.
 Inductor's cache starts empty (a temporary ``TORCHINDUCTOR_CACHE_DIR`` unless one is set), so the compile
 times are those of a first run.
+
+``--mixed-precision bf16`` runs every loop under bf16 autocast: the trainers through accelerate (the
+trainer's own ``mixed_precision`` option), the plain loop with ``torch.autocast`` around its forwards and
+losses. Meant for a GPU (on a CPU it works, but bf16 kernels are slow there).
 
 MNIST from ``--data-dir`` (IDX files); without one, the built-in synthetic set of the same shape.
 """
@@ -80,6 +85,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument(
         "--compile", action="store_true", help="also time the trainer with torch.compile'd networks (inductor)"
     )
+    p.add_argument(
+        "--mixed-precision", choices=("no", "bf16"), default="no", help="bf16: autocast in every loop (for a GPU)"
+    )
     p.add_argument("--json", type=Path, default=None, help="also write the results here")
     return p.parse_args(argv)
 
@@ -87,8 +95,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 class PlainLoop:
     """The hand-written loop: same networks (copied from the trainer's initial weights), losses written out."""
 
-    def __init__(self, trainer: Trainer, dataset, device: torch.device):
+    def __init__(self, trainer: Trainer, dataset, device: torch.device, bf16: bool = False):
         cfg = trainer.gen_config
+        self.autocast = lambda: torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16)
         self.objective = trainer.objective.name
         if self.objective not in PLAIN_LOSSES:
             raise SystemExit(
@@ -138,17 +147,20 @@ class PlainLoop:
 
     def train_step(self) -> None:
         real = self.next_batch()
-        with torch.no_grad():
+        with torch.no_grad(), self.autocast():
             fake = self.G(torch.randn(self.batch, self.latent_dim, device=self.device), None)
         self.opt_d.zero_grad(set_to_none=True)
-        self.d_loss(real, fake).backward()
+        with self.autocast():
+            d_loss = self.d_loss(real, fake)
+        d_loss.backward()
         self.opt_d.step()
         self.step += 1
         if self.step % self.n_critic:
             return
         self.D.requires_grad_(False)
-        fake_logits = self.D(self.G(torch.randn(self.batch, self.latent_dim, device=self.device), None), None)
-        g_loss = F.softplus(-fake_logits).mean() if self.objective == "non-saturating" else -fake_logits.mean()
+        with self.autocast():
+            fake_logits = self.D(self.G(torch.randn(self.batch, self.latent_dim, device=self.device), None), None)
+            g_loss = F.softplus(-fake_logits).mean() if self.objective == "non-saturating" else -fake_logits.mean()
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         self.opt_g.step()
@@ -218,18 +230,21 @@ def bench_variant(variant: str, args, run_dir: Path) -> dict:
     cfg = TrainConfig(
         variant=variant,
         dataset=dataset_name,
-        data_dir=args.data_dir,
+        data_dir=args.data_dir or None,
         batch_size=args.batch_size,
         output_dir=str(run_dir / variant),
         max_steps=10**9,
         eval_samples=0,
         seed=0,
+        mixed_precision=args.mixed_precision,
     )
     trainer = Trainer(cfg)
     device = trainer.accelerator.device
     loops = {
         "trainer": TrainerLoop(trainer),
-        "plain": PlainLoop(trainer, load_dataset(dataset_name, args.data_dir, train=True), device),
+        "plain": PlainLoop(
+            trainer, load_dataset(dataset_name, args.data_dir, train=True), device, args.mixed_precision == "bf16"
+        ),
     }
     if args.compile:
         trainer_compiled, networks_compiled = compiled_trainer(cfg)
@@ -260,7 +275,7 @@ def bench_variant(variant: str, args, run_dir: Path) -> dict:
         "dataset": dataset_name,
         "batch_size": trainer.batch_size,
         "n_critic": trainer.n_critic,
-        "device": str(device),
+        "device": str(device) + (" bf16" if args.mixed_precision == "bf16" else ""),
         "trainer_steps_per_s": statistics.median(rates["trainer"]),
         "plain_steps_per_s": statistics.median(rates["plain"]),
         "ratio": statistics.median(t / p for t, p in zip(rates["trainer"], rates["plain"])),

@@ -150,6 +150,7 @@ def render_model_card(
         eval_results=eval_results(config, scores) or None,
     )
     training = config.provenance
+    zoo_name = f"{config.variant}-{ZOO_DATASET_NAMES.get(config.dataset, config.dataset)}"
     training_lines = [
         f"{k.replace('_', ' ')}: {training[k]}"
         for k in (
@@ -183,7 +184,8 @@ def render_model_card(
         num_classes=config.num_classes,
         class_names=config.class_names,
         example_label=0,
-        repo_hint=repo_hint or f"gan-hub/{config.variant}-{ZOO_DATASET_NAMES.get(config.dataset, config.dataset)}",
+        repo_hint=repo_hint or f"gan-hub/{zoo_name}",
+        zoo_name=zoo_name,
         channels=config.channels,
         image_size=config.image_size,
         vector=config.is_vector,

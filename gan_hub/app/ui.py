@@ -187,7 +187,7 @@ def build_demo(
                 interactive=False,
                 wrap=True,
                 elem_id="model-table",
-                max_height=560,
+                max_height=840,
             )
             with gr.Row():
                 with gr.Column(scale=3):
