@@ -19,7 +19,7 @@ ZOO_SAMPLES = 10000
 RECONSTRUCTIONS_NAME = "reconstructions.png"
 # the zoo's size budget (64 MB for every model) leaves room for small discriminators only; the semi-supervised
 # model's discriminator is its classifier, the point of the model, and always ships
-MAX_DISCRIMINATOR_MB = 1.0
+MAX_DISCRIMINATOR_MB = 0.9  # the two autoencoder discriminators (0.94 MB) did not fit
 
 
 def export_run(
