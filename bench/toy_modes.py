@@ -84,6 +84,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--checkpoints", type=Path, default=None, help="pacgan preset: save each seed's final generator here"
     )
     p.add_argument(
+        "--state-dir",
+        type=Path,
+        default=None,
+        help="pacgan preset: keep each group's full training state here (saved at every evaluation and when "
+        "stopped); the same command run again continues exactly where it stopped",
+    )
+    p.add_argument(
         "--variants",
         default="all",
         help="comma-separated variants, each optionally with +technique switches (e.g. gan+minibatch_discrimination); "
@@ -330,6 +337,7 @@ def run_protocol(args, variants: list[str]) -> list[dict]:
             args.eval_every,
             args.checkpoints,
             progress=lambda interim: save_results(args, results + interim),
+            state_dir=args.state_dir,
         )
         results += out
         save_results(args, results)

@@ -29,17 +29,20 @@ experience replay, historical averaging, consensus, spectral norm) are trained o
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import time
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from gan_hub.data.images import DatasetInfo
 from gan_hub.data.toy2d import mixture
 from gan_hub.hub import build_discriminator_network, build_generator_network
+from gan_hub.io import atomic_save_safetensors
 from gan_hub.metrics.modes import PROTOCOL_SAMPLES, PROTOCOL_SEED, protocol_coverage
 from gan_hub.nn.seeded import init_normal_per_seed, seed_state_dict
 from gan_hub.variants import get_variant
@@ -190,6 +193,82 @@ def _results(run, dataset, seeds, steps_done, seconds, finite, scores, curves) -
     ]
 
 
+STATE_KEY = "toy_protocol_state"
+
+
+def state_path(state_dir: Path, run: str, dataset: str, seeds: list[int]) -> Path:
+    return Path(state_dir) / f"{run.replace('@', '_')}-{dataset}-seeds{'_'.join(map(str, seeds))}.safetensors"
+
+
+def _optimizer_tensors(prefix: str, optimizer: torch.optim.Optimizer) -> tuple[dict, list]:
+    state = optimizer.state_dict()
+    tensors = {
+        f"{prefix}.{index}.{name}": value if torch.is_tensor(value) else torch.tensor(value)
+        for index, per_param in state["state"].items()
+        for name, value in per_param.items()
+    }
+    return tensors, state["param_groups"]
+
+
+def _load_optimizer(optimizer: torch.optim.Optimizer, prefix: str, tensors: dict, groups: list) -> None:
+    per_param: dict[int, dict] = {}
+    for key, value in tensors.items():
+        if key.startswith(prefix + "."):
+            index, name = key[len(prefix) + 1 :].split(".", 1)
+            per_param.setdefault(int(index), {})[name] = value
+    optimizer.load_state_dict({"state": per_param, "param_groups": groups})
+
+
+def _prefixed(tensors: dict, prefix: str) -> dict:
+    return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+
+
+def save_state(path: Path, identity: dict, players: Players, batches, noise: torch.Generator, progress: dict) -> None:
+    """Everything a group needs to continue exactly: both networks, both optimisers, the algorithm's own
+    state, every random generator and the epoch's data order; ``progress`` (step, seconds, curves) as
+    JSON metadata. One safetensors file written atomically (a killed run keeps the previous one)."""
+    tensors = {f"generator.{k}": v for k, v in players.generator.state_dict().items()}
+    tensors.update({f"discriminator.{k}": v for k, v in players.discriminator.state_dict().items()})
+    opt_g, groups_g = _optimizer_tensors("opt_g", players.opt_g)
+    opt_d, groups_d = _optimizer_tensors("opt_d", players.opt_d)
+    tensors.update({**opt_g, **opt_d})
+    tensors.update({f"algorithm.{k}": v for k, v in players.algorithm.state_dict().items()})
+    tensors["rng.noise"] = noise.get_state()
+    tensors.update({f"rng.data.{i}": g.get_state() for i, g in enumerate(batches.gens)})
+    if batches.order is not None:
+        tensors["data.order"] = batches.order
+    meta = {"identity": identity, "opt_g": groups_g, "opt_d": groups_d, **progress}
+    atomic_save_safetensors(path, tensors, {STATE_KEY: json.dumps(meta)})
+
+
+def load_state(path: Path, identity: dict, players: Players, batches, noise: torch.Generator) -> dict:
+    """Restore what :func:`save_state` wrote; returns its progress (step, seconds, finite, curves)."""
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = json.loads((f.metadata() or {})[STATE_KEY])
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+    except (OSError, SafetensorError, KeyError, ValueError) as err:
+        raise ValueError(
+            f"{path} is not a readable training state ({type(err).__name__}: {err}); move it away to start "
+            "this group over"
+        ) from None
+    if meta["identity"] != identity:
+        raise ValueError(
+            f"{path} holds another run's state ({meta['identity']}, not {identity}); use another --state-dir "
+            "or move the file away"
+        )
+    players.generator.load_state_dict(_prefixed(tensors, "generator."))
+    players.discriminator.load_state_dict(_prefixed(tensors, "discriminator."))
+    _load_optimizer(players.opt_g, "opt_g", tensors, meta["opt_g"])
+    _load_optimizer(players.opt_d, "opt_d", tensors, meta["opt_d"])
+    players.algorithm.load_state_dict(_prefixed(tensors, "algorithm."))
+    noise.set_state(tensors["rng.noise"])
+    for i, g in enumerate(batches.gens):
+        g.set_state(tensors[f"rng.data.{i}"])
+    batches.order = tensors.get("data.order")
+    return {k: meta[k] for k in ("step", "seconds", "finite", "curves")}
+
+
 def train_group(
     run: str,
     dataset: str,
@@ -200,19 +279,40 @@ def train_group(
     log=print,
     progress=None,
     arch_kwargs: dict | None = None,
+    state_dir: Path | None = None,
 ) -> list[dict]:
     """Train ``run`` on ``dataset`` for ``steps`` trainer steps with every seed in ``seeds`` at once;
     one result per seed (scores, a mode-count curve, 1,000 of its scored points). ``progress(results)``
-    gets the results so far at every evaluation, so a run stopped early keeps what it measured."""
+    gets the results so far at every evaluation, so a run stopped early keeps what it measured.
+
+    With ``state_dir`` the group's full training state is saved there at every evaluation, when it is
+    stopped and when it ends, and a call with the same arguments continues from it exactly (the same
+    weights, scores and curves as one uninterrupted run): long schedules can span several sessions."""
     if len(seeds) > 1 and not separable(run):
         raise ValueError(f"{run} mixes rows across the batch or sums over parameters: train its seeds one at a time")
     players = _networks(run, dataset, seeds, arch_kwargs, steps)
     batches = SeedBatches(dataset, seeds)
     noise = torch.Generator().manual_seed(20_000 + seeds[0])
     curves = [[] for _ in seeds]
-    started, finite, done = time.perf_counter(), True, 0
+    started, finite, done, seconds_before = time.perf_counter(), True, 0, 0.0
+    identity = {"run": run, "dataset": dataset, "seeds": seeds, "steps": steps, "arch_kwargs": arch_kwargs or {}}
+    path = state_path(state_dir, run, dataset, seeds) if state_dir is not None else None
+    if path is not None and path.is_file():
+        resumed = load_state(path, identity, players, batches, noise)
+        done, seconds_before, finite, curves = resumed["step"], resumed["seconds"], resumed["finite"], resumed["curves"]
+        log(f"{run} {dataset} seeds {seeds}: resumed at step {done} from {path}", flush=True)
+
+    def elapsed() -> float:
+        return seconds_before + time.perf_counter() - started
+
+    def keep_state() -> None:
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            progress_now = {"step": done, "seconds": elapsed(), "finite": finite, "curves": curves}
+            save_state(path, identity, players, batches, noise, progress_now)
+
     try:
-        for step in range(steps):
+        for step in range(done if finite else steps, steps):
             ctx = StepContext(step, steps)
             logs, _ = alternating_step(
                 players,
@@ -231,13 +331,14 @@ def train_group(
                 scores = _score(players.generator, dataset, seeds)
                 for curve, s in zip(curves, scores):
                     curve.append(_curve_point(done, s))
+                keep_state()
                 log(
                     f"{run} {dataset} step {done}: captured {[c[-1][1] for c in curves]}, "
-                    f"HQ {[c[-1][3] for c in curves]} ({time.perf_counter() - started:.0f} s)",
+                    f"HQ {[c[-1][3] for c in curves]} ({elapsed():.0f} s)",
                     flush=True,
                 )
                 if progress is not None:
-                    progress(_results(run, dataset, seeds, done, time.perf_counter() - started, finite, scores, curves))
+                    progress(_results(run, dataset, seeds, done, elapsed(), finite, scores, curves))
     except (
         KeyboardInterrupt
     ):  # Ctrl-C / SIGTERM (bench/toy_modes.py): score and save what was trained, then stop the bench
@@ -245,10 +346,14 @@ def train_group(
         interrupted = True
     else:
         interrupted = False
-    seconds = time.perf_counter() - started
+    seconds = elapsed()
     scores = _score(players.generator, dataset, seeds)
-    for curve, score in zip(curves, scores):
-        curve.append(_curve_point(done, score))
+    final = [_curve_point(done, score) for score in scores]
+    if path is not None and not (curves[0] and curves[0][-1][0] == done):
+        keep_state()  # before the final point: a rerun scores the same weights again and appends it once
+    for curve, point in zip(curves, final):
+        if not (curve and curve[-1][0] == done):
+            curve.append(point)
     if checkpoint_dir is not None:
         checkpoint_dir.mkdir(parents=True, exist_ok=True)
         for i, s in enumerate(seeds):

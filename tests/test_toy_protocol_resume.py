@@ -1,0 +1,105 @@
+"""bench/toy_protocol.py's training state: a group stopped part-way and started again with the same
+arguments ends exactly where one uninterrupted run ends (weights, scores, curves), so the published
+400,000-step schedule can span several sessions; a state of another run is refused by name."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+import toy_modes  # noqa: E402
+import toy_protocol  # noqa: E402
+
+SMALL = {"hidden_dim": 16}  # G 4 x 16; the maxout D keeps its published 200 x 5 (a few ms a step)
+
+
+class StopAtEvaluation:
+    """A log callback that stops training (as Ctrl-C or `kill` would) at its n-th evaluation line."""
+
+    def __init__(self, n: int):
+        self.n, self.seen = n, 0
+
+    def __call__(self, message, **_):
+        if " step " in message and "captured" in message:
+            self.seen += 1
+            if self.seen == self.n:
+                raise KeyboardInterrupt
+
+
+def train(tmp, run="gan", seeds=(0, 1), steps=12, log=lambda *a, **k: None, state=True, checkpoints=None):
+    return toy_protocol.train_group(
+        run,
+        "ring8-unit",
+        list(seeds),
+        steps,
+        eval_every=4,
+        checkpoint_dir=checkpoints,
+        log=log,
+        arch_kwargs=SMALL,
+        state_dir=tmp / "state" if state else None,
+    )
+
+
+def comparable(results):
+    return [{k: v for k, v in r.items() if k not in ("seconds", "interrupted")} for r in results]
+
+
+@pytest.mark.parametrize("run", ["gan", "gan+instance_noise"])
+def test_a_stopped_group_continues_exactly(tmp_path, run):
+    whole = train(tmp_path / "whole", run, state=False, checkpoints=tmp_path / "whole-g")
+    stopped = train(tmp_path / "parts", run, log=StopAtEvaluation(2))  # stopped inside its 2nd evaluation
+    assert stopped[0]["interrupted"] and stopped[0]["steps"] == 8
+    assert len(list((tmp_path / "parts" / "state").iterdir())) == 1
+    resumed_lines = []
+    continued = train(tmp_path / "parts", run, log=lambda m, **_: resumed_lines.append(m), checkpoints=tmp_path / "g")
+    assert any("resumed at step 8" in line for line in resumed_lines)
+    assert comparable(continued) == comparable(whole)
+    assert [c[0] for c in continued[0]["curve"]] == [4, 8, 12]
+    for seed in (0, 1):
+        name = f"{run}-ring8-unit-seed{seed}.safetensors"
+        a, b = load_file(tmp_path / "whole-g" / name), load_file(tmp_path / "g" / name)
+        for key in a:
+            torch.testing.assert_close(a[key], b[key], rtol=0, atol=0)
+
+
+def test_a_finished_group_is_not_trained_again(tmp_path):
+    first = train(tmp_path, steps=8)
+    again_lines = []
+    again = train(tmp_path, steps=8, log=lambda m, **_: again_lines.append(m))
+    assert comparable(again) == comparable(first)
+    assert any("resumed at step 8" in line for line in again_lines)
+    assert not any("captured" in line for line in again_lines)  # no training step, no evaluation
+
+
+def test_another_runs_state_is_refused_by_name(tmp_path):
+    train(tmp_path, steps=4)
+    path = toy_protocol.state_path(tmp_path / "state", "gan", "ring8-unit", [0, 1])
+    assert path.is_file()
+    with pytest.raises(ValueError, match="another run's state") as err:
+        train(tmp_path, steps=8)  # the same group, a different schedule: its annealing would differ
+    assert str(path) in str(err.value) and "--state-dir" in str(err.value)
+
+
+def test_an_unreadable_state_is_named(tmp_path):
+    path = toy_protocol.state_path(tmp_path / "state", "gan", "ring8-unit", [0, 1])
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"not a safetensors file")
+    with pytest.raises(ValueError, match="not a readable training state") as err:
+        train(tmp_path, steps=4)
+    assert str(path) in str(err.value) and "move it away" in str(err.value)
+
+
+def test_the_bench_command_resumes(tmp_path, capsys):
+    args = [
+        "--preset", "pacgan", "--variants", "gan", "--datasets", "ring", "--seeds", "0-1", "--steps", "6",
+        "--eval-every", "3", "--state-dir", str(tmp_path / "state"), "--json", str(tmp_path / "r.json"),
+    ]  # fmt: skip
+    first = toy_modes.main(args)
+    again = toy_modes.main(args)
+    assert comparable(again) == comparable(first)
+    assert "resumed at step 6" in capsys.readouterr().out
