@@ -58,6 +58,8 @@ PUBLISHED_STEPS = 400 * TRAIN_POINTS // BATCH
 # Techniques whose effect on a batch row depends on that row only (or on the objective only).
 SEED_SEPARABLE = {"instance_noise", "gradient_penalty", "weight_clipping"}
 EVAL_SEED = PROTOCOL_SEED
+# Variants built on mixtures of networks get mixtures of PacGAN's point networks.
+POINT_ARCHS = {"mix-dcgan": "mix-pacgan-mlp", "mix-mlp": "mix-pacgan-mlp"}
 
 
 def parse_run(run: str) -> tuple[str, dict, dict]:
@@ -95,7 +97,7 @@ def compose_run(
         TrainConfig(
             variant=variant,
             dataset=dataset,
-            arch="pacgan-mlp",
+            arch=POINT_ARCHS.get(spec.arch, "pacgan-mlp"),
             latent_dim=LATENT_DIM,
             batch_size=BATCH,
             ema_decay=0,  # the protocol samples the trained generator itself
@@ -114,7 +116,8 @@ def separable(run: str) -> bool:
     names = {t.name for t in resolved.setup.techniques}
     plain_sgd_unroll = resolved.settings["variant_options"].get("unroll_optimizer") == "sgd"  # sees the 1/S scale
     network_changes = resolved.setup.generator_wrappers or resolved.setup.discriminator_wrappers
-    return names <= SEED_SEPARABLE and not network_changes and not plain_sgd_unroll
+    mixture = resolved.settings["arch"] != "pacgan-mlp"  # one set of mixture weights per network
+    return names <= SEED_SEPARABLE and not network_changes and not plain_sgd_unroll and not mixture
 
 
 def _networks(run: str, dataset: str, seeds: list[int], arch_kwargs: dict | None = None, steps: int | None = None):

@@ -110,7 +110,7 @@ def test_discriminator_forward_is_the_weighted_mean_of_its_components():
 def test_mix_mlp_works_on_vectors_and_components_must_be_positive():
     g = MixMLPGenerator(latent_dim=4, channels=2, image_size=0, hidden_dim=8, components=2).eval()
     assert g(torch.randn(7, 4)).shape == (7, 2)
-    assert "mix-mlp" in ARCHS and "mix-dcgan" in ARCHS
+    assert "mix-mlp" in ARCHS and "mix-dcgan" in ARCHS and "mix-pacgan-mlp" in ARCHS
     with pytest.raises(ValueError, match="positive integer"):
         MixDCGANGenerator(latent_dim=4, channels=1, image_size=16, components=0)
 
@@ -277,3 +277,13 @@ def test_save_and_load_round_trip_keeps_samples_and_weights(tmp_path):
     assert isinstance(loaded.net, MixDCGANGenerator) and loaded.net.num_components == 3
     assert torch.equal(loaded.net.mixture_weights(), g.net.mixture_weights())
     assert torch.equal(loaded.generate(32, seed=5), g.generate(32, seed=5))
+
+
+def test_mix_pacgan_mlp_mixes_pacgans_point_networks():
+    g = ARCHS.get("mix-pacgan-mlp").generator(latent_dim=2, channels=2, image_size=0, hidden_dim=8, components=4)
+    d = ARCHS.get("mix-pacgan-mlp").discriminator(channels=2, image_size=0, components=4)
+    assert [type(c).__name__ for c in g.components] == ["PointGenerator"] * 4
+    assert [type(c).__name__ for c in d.components] == ["MaxoutDiscriminator"] * 4
+    assert g.eval()(torch.randn(9, 2)).shape == (9, 2)
+    logits, weights = d(torch.randn(9, 2), components=True)
+    assert logits.shape == (4, 9) and weights.shape == (4,)

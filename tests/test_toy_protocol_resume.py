@@ -1,6 +1,7 @@
-"""bench/toy_protocol.py's training state: a group stopped part-way and started again with the same
-arguments ends exactly where one uninterrupted run ends (weights, scores, curves), so the published
-400,000-step schedule can span several sessions; a state of another run is refused by name."""
+"""bench/toy_protocol.py: its training state (a group stopped part-way and started again with the same
+arguments ends exactly where one uninterrupted run ends: weights, scores, curves; so the published
+400,000-step schedule can span several sessions; a state of another run is refused by name), and
+MIX+GAN in the protocol (mixtures of PacGAN's point networks, one seed at a time)."""
 
 from __future__ import annotations
 
@@ -103,3 +104,16 @@ def test_the_bench_command_resumes(tmp_path, capsys):
     again = toy_modes.main(args)
     assert comparable(again) == comparable(first)
     assert "resumed at step 6" in capsys.readouterr().out
+
+
+def test_mix_gan_runs_in_the_protocol_on_mixtures_of_point_networks(tmp_path):
+    resolved = toy_protocol.compose_run("mix-gan", "ring8-unit", [0])
+    assert resolved.settings["arch"] == "mix-pacgan-mlp" and resolved.settings["arch_kwargs"] == {}
+    assert not toy_protocol.separable("mix-gan")  # one set of mixture weights per network
+    with pytest.raises(ValueError, match="one at a time"):
+        toy_protocol.train_group("mix-gan", "ring8-unit", [0, 1], 2)
+    first = train(tmp_path, "mix-gan", seeds=(0,), steps=8, log=StopAtEvaluation(1))
+    again = train(tmp_path, "mix-gan", seeds=(0,), steps=8)  # resumes the mixture weights too
+    whole = train(tmp_path / "whole", "mix-gan", seeds=(0,), steps=8, state=False)
+    assert first[0]["steps"] == 4 and comparable(again) == comparable(whole)
+    assert len(again[0]["points"]) == 1000 and len(again[0]["points"][0]) == 2

@@ -9,7 +9,9 @@ train with the rest of the player and are saved in model.safetensors with the co
 Two architectures are registered:
 
 * ``mix-dcgan``: T DCGAN generators / discriminators (gan_hub/archs/dcgan.py);
-* ``mix-mlp``: T fully connected ones (gan_hub/archs/mlp.py).
+* ``mix-mlp``: T fully connected ones (gan_hub/archs/mlp.py);
+* ``mix-pacgan-mlp``: T of PacGAN's point networks (gan_hub/archs/pacgan_mlp.py), for MIX+GAN in the
+  published 2-D protocol (bench/toy_protocol.py).
 
 Both take the keyword arguments of their base architecture plus ``components`` (T, default 3; the
 paper used T <= 5, the authors' released CIFAR-10 code T = 5; 3 keeps CPU training affordable, since
@@ -53,6 +55,7 @@ from torch import nn
 from ..registry import ARCHS
 from .dcgan import DCGANDiscriminator, DCGANGenerator
 from .mlp import MLPDiscriminator, MLPGenerator
+from .pacgan_mlp import MaxoutDiscriminator, PointGenerator
 
 Tensor = torch.Tensor
 
@@ -237,7 +240,42 @@ class MixMLPDiscriminator(MixtureDiscriminator):
         )
 
 
+class MixPointGenerator(MixtureGenerator):
+    def __init__(
+        self,
+        latent_dim: int,
+        channels: int,
+        image_size: int,
+        num_classes: int = 0,
+        hidden_dim: int = 400,
+        num_layers: int = 4,
+        components: int = DEFAULT_COMPONENTS,
+    ):
+        T = _check_components(components)
+        super().__init__(
+            [PointGenerator(latent_dim, channels, image_size, num_classes, hidden_dim, num_layers) for _ in range(T)]
+        )
+
+
+class MixMaxoutDiscriminator(MixtureDiscriminator):
+    def __init__(
+        self,
+        channels: int,
+        image_size: int,
+        num_classes: int = 0,
+        hidden_dim: int = 200,
+        num_layers: int = 3,
+        pieces: int = 5,
+        components: int = DEFAULT_COMPONENTS,
+    ):
+        T = _check_components(components)
+        super().__init__(
+            [MaxoutDiscriminator(channels, image_size, num_classes, hidden_dim, num_layers, pieces) for _ in range(T)]
+        )
+
+
 from .spec import ArchSpec  # noqa: E402
 
 ARCHS.register("mix-dcgan", ArchSpec(MixDCGANGenerator, MixDCGANDiscriminator))
 ARCHS.register("mix-mlp", ArchSpec(MixMLPGenerator, MixMLPDiscriminator))
+ARCHS.register("mix-pacgan-mlp", ArchSpec(MixPointGenerator, MixMaxoutDiscriminator))
