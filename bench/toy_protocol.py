@@ -15,9 +15,12 @@ Setup, from the PacGAN authors' synthetic-data code (``2DRing_GAN&PacGAN/config.
   histogram to uniform; and the stricter *covered* count of today's bench (a mode needs 10 % of a
   perfect sampler's share).
 
-Differences we keep: the step is the project trainer's (``train.step.alternating_step``: D then G)
-while the authors' Theano code (ALI's algorithm) updates D and G simultaneously; a PacGAN-m row gives
-D the N = 100 samples of a batch as N/m packed rows (the authors' code packs 100 rows of m samples).
+A PacGAN-m row feeds D what the authors' code feeds it: 100 packed rows of m samples per batch, so
+G draws 100 m samples a step and a seed's training set is 100,000 packed rows (100,000 m points; an
+epoch stays 1,000 batches). Differences we keep: the step is the project trainer's
+(``train.step.alternating_step``: D then G) while the authors' Theano code (ALI's algorithm) updates
+D and G simultaneously; and G's batch norm sees the 100 m samples of a step as one batch where the
+authors' code calls G once per member of the pack (m batches of 100).
 PacGAN-m rows are the ``pacgan`` variant with ``pack`` = m (its ``pack`` network wrapper); every run is
 resolved by the trainer's composer (train/compose.py), so a row means what ``python -m train`` would run.
 
@@ -82,7 +85,7 @@ def compose_run(
 ) -> Run:
     """The run resolved by the trainer's own composer (train/compose.py) with the protocol's settings:
     PacGAN's point networks for ``len(seeds)`` seeds at once, Adam 1e-4 / beta1 0.8 where the variant
-    uses Adam (others keep their optimiser), batch 100 per seed. ``arch_kwargs`` change the networks
+    uses Adam (others keep their optimiser), batch 100 per seed (100 m for PacGAN-m: 100 packed rows). ``arch_kwargs`` change the networks
     (e.g. ``{"hidden_dim": 200}``: G of 4 x 200, and D's maxout layers keep their published 200 units);
     ``steps`` is recorded as the run's ``max_steps``."""
     variant, switches, options = parse_run(run)
@@ -93,21 +96,32 @@ def compose_run(
             f"{spec.discriminator_arch} discriminators)"
         )
     adam = {"lr_g": ADAM["lr"], "lr_d": ADAM["lr"], "beta1": ADAM["betas"][0], "beta2": ADAM["betas"][1]}
-    return compose(
-        TrainConfig(
-            variant=variant,
-            dataset=dataset,
-            arch=POINT_ARCHS.get(spec.arch, "pacgan-mlp"),
-            latent_dim=LATENT_DIM,
-            batch_size=BATCH,
-            ema_decay=0,  # the protocol samples the trained generator itself
-            **({"max_steps": steps} if steps else {}),
-            arch_kwargs={**(arch_kwargs or {}), **({"seeds": len(seeds)} if len(seeds) > 1 else {})},
-            techniques=switches,
-            variant_options=options,
-            **(adam if spec.optimizer == "adam" else {}),
+
+    def resolve(batch: int) -> Run:
+        return compose(
+            TrainConfig(
+                variant=variant,
+                dataset=dataset,
+                arch=POINT_ARCHS.get(spec.arch, "pacgan-mlp"),
+                latent_dim=LATENT_DIM,
+                batch_size=batch,
+                ema_decay=0,  # the protocol samples the trained generator itself
+                **({"max_steps": steps} if steps else {}),
+                arch_kwargs={**(arch_kwargs or {}), **({"seeds": len(seeds)} if len(seeds) > 1 else {})},
+                techniques=switches,
+                variant_options=options,
+                **(adam if spec.optimizer == "adam" else {}),
+            )
         )
-    )
+
+    resolved = resolve(BATCH)
+    pack = resolved.settings["variant_options"].get("pack", 1) if variant == "pacgan" else 1
+    return resolved if pack == 1 else resolve(BATCH * pack)  # 100 packed rows for D, as the authors' code
+
+
+def samples_per_row(run: str) -> int:
+    """How many samples D judges together in one input (PacGAN's m; 1 for every other run)."""
+    return compose_run(run, "ring8-unit", [0]).settings["batch_size"] // BATCH
 
 
 def separable(run: str) -> bool:
@@ -294,7 +308,8 @@ def train_group(
     if len(seeds) > 1 and not separable(run):
         raise ValueError(f"{run} mixes rows across the batch or sums over parameters: train its seeds one at a time")
     players = _networks(run, dataset, seeds, arch_kwargs, steps)
-    batches = SeedBatches(dataset, seeds)
+    pack = samples_per_row(run)
+    batches = SeedBatches(dataset, seeds, BATCH * pack, TRAIN_POINTS * pack)
     noise = torch.Generator().manual_seed(20_000 + seeds[0])
     curves = [[] for _ in seeds]
     started, finite, done, seconds_before = time.perf_counter(), True, 0, 0.0

@@ -117,3 +117,19 @@ def test_mix_gan_runs_in_the_protocol_on_mixtures_of_point_networks(tmp_path):
     whole = train(tmp_path / "whole", "mix-gan", seeds=(0,), steps=8, state=False)
     assert first[0]["steps"] == 4 and comparable(again) == comparable(whole)
     assert len(again[0]["points"]) == 1000 and len(again[0]["points"][0]) == 2
+
+
+@pytest.mark.parametrize("run, m", [("gan", 1), ("pacgan", 2), ("pacgan3", 3), ("pacgan4", 4)])
+def test_pacgan_rows_give_d_100_packed_rows_per_seed_as_the_authors_code(monkeypatch, run, m):
+    assert toy_protocol.samples_per_row(run) == m
+    assert toy_protocol.compose_run(run, "grid25", [0, 1]).settings["batch_size"] == 100 * m
+    seen = []
+    step = toy_protocol.alternating_step
+
+    def spy(players, real, *args, **kwargs):
+        seen.append((len(real), players.discriminator(real).numel()))
+        return step(players, real, *args, **kwargs)
+
+    monkeypatch.setattr(toy_protocol, "alternating_step", spy)
+    toy_protocol.train_group(run, "grid25", [0, 1], 2, arch_kwargs=SMALL)
+    assert seen == [(2 * 100 * m, 2 * 100)] * 2  # two seeds: 100 m samples each, judged in 100 packs
