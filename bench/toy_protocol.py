@@ -86,8 +86,8 @@ def compose_run(
     """The run resolved by the trainer's own composer (train/compose.py) with the protocol's settings:
     PacGAN's point networks for ``len(seeds)`` seeds at once, Adam 1e-4 / beta1 0.8 where the variant
     uses Adam (others keep their optimiser), batch 100 per seed (100 m for PacGAN-m: 100 packed rows).
-    ``arch_kwargs`` change the networks (e.g. ``{"hidden_dim": 200}``: G of 4 x 200, and D's maxout layers keep their published 200 units);
-    ``steps`` is recorded as the run's ``max_steps``."""
+    ``arch_kwargs`` change the networks (e.g. ``{"hidden_dim": 200}``: G of 4 x 200, and D's maxout
+    layers keep their published 200 units); ``steps`` is recorded as the run's ``max_steps``."""
     variant, switches, options = parse_run(run)
     spec = get_variant(variant)
     if spec.conditional or spec.discriminator_arch:
