@@ -4,7 +4,8 @@ The benchmark of Metz et al. (Unrolled GANs), VEEGAN and PacGAN: every training 
 MNIST digits in R, G and B (``--dataset stacked-mnist``), so there are 10**3 modes. Rows::
 
     dcgan         the dcgan variant
-    pacdcgan2     the pacgan variant with pack 2 (D judges pairs), on the same DCGAN networks
+    pacdcgan2     the pacgan variant with pack 2 on the same DCGAN networks: D judges 64 pairs a step
+                  (G draws 128 images, the real batch is 128 images), as the PacGAN authors' code
     unrolled      the unrolled variant (G scored by D after 5 differentiable steps of D's Adam)
     minibatch     dcgan plus the minibatch_discrimination technique
     wgan-gp       the wgan-gp variant (5 critic steps per generator step, gradient penalty 10)
@@ -177,8 +178,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
+def row_batch(row: str, args) -> int:
+    """Images per step: the preset's batch, times m for a PacGAN-m row (D judges a full batch of packs of m
+    images, as the PacGAN authors' code: G draws 64 m images a step and the real batch is 64 packs)."""
+    return PRESETS[args.preset].batch_size * ROWS[row].variant_options.get("pack", 1)
+
+
 def run_dir(args, row: str, seed: int) -> Path:
-    return args.runs_dir / f"{row}-{args.steps}steps-seed{seed}"
+    batch = row_batch(row, args)
+    tag = "" if batch == PRESETS[args.preset].batch_size else f"-batch{batch}"
+    return args.runs_dir / f"{row}-{args.steps}steps-seed{seed}{tag}"
 
 
 def row_config(row: str, seed: int, args) -> TrainConfig:
@@ -191,7 +200,7 @@ def row_config(row: str, seed: int, args) -> TrainConfig:
         output_dir=str(run_dir(args, row, seed)),
         data_dir=args.data_dir,
         max_steps=args.steps,
-        batch_size=preset.batch_size,
+        batch_size=row_batch(row, args),
         seed=seed,
         arch_kwargs=dict(preset.arch_kwargs),
         techniques=dict(spec.techniques),

@@ -132,12 +132,12 @@ def test_every_row_resolves_through_the_trainers_composer(tmp_path, preset, widt
     args = bench.parse_args(["--preset", preset, "--device", "cpu", "--runs-dir", str(tmp_path)])
     runs = {row: bench.resolve(row, 3, args) for row in args.rows}
     assert list(runs) == ["dcgan", "pacdcgan2", "unrolled", "minibatch", "wgan-gp"]
-    for run in runs.values():
+    for row, run in runs.items():
         s = run.settings
         assert (s["dataset"], s["arch"], s["batch_size"], s["max_steps"], s["seed"]) == (
             "stacked-mnist",
             "dcgan",
-            64,
+            128 if row == "pacdcgan2" else 64,  # D judges 64 pairs, as the PacGAN code: 128 images a step
             steps,
             3,
         )
@@ -219,7 +219,7 @@ def test_a_tiny_run_trains_scores_writes_and_resumes(mnist_dir, tmp_path, capsys
     assert "| `dcgan` | 1 | 2 | " in out and "| 99 · 3.40 |" in out and "| `pacdcgan2` | 1 | 2 | " in out
     saved = json.loads((tmp_path / "runs" / "results.json").read_text())
     assert saved["preset"] == "cpu" and saved["dataset_size"] == 128 and len(saved["runs"]) == 2
-    folder = tmp_path / "runs" / "pacdcgan2-2steps-seed0"
+    folder = tmp_path / "runs" / "pacdcgan2-2steps-seed0-batch128"
     record = json.loads((folder / "train_config.json").read_text())["resolved"]
     assert record["dataset_options"] == {"size": 128} and record["variant_options"] == {"pack": 2}
     assert results[1]["command"] == f"python -m train --config {folder / 'train.yaml'}"
