@@ -11,6 +11,9 @@ answered. Then runs phases of ``--duration`` seconds:
 
 - /generate through gradio_client: 1 client, then ``--clients`` clients at once (each its own seeds,
   so no answer can be a cached one);
+- the same /generate through Gradio's HTTP API with httpx (POST ``/gradio_api/call/generate``, its event
+  stream, then the image file, as curl or a browser would): 1 client, then ``--clients``; this client
+  costs a fraction of gradio_client's CPU, which shares the server's cores here;
 - ``GET /v1/models/{name}/samples.png`` with httpx: 1 client, then ``--clients`` (skipped on a
   checkout without the route);
 - mixed: ``--clients`` gradio_client users each cycling through generate, interpolate, class grid
@@ -200,6 +203,39 @@ def gradio_user(url: str, model: str, count: int):
     return make
 
 
+def gradio_http_user(url: str, model: str, count: int):
+    """/generate through Gradio's own HTTP API, as curl or a browser's fetch would call it: POST
+    ``/gradio_api/call/generate`` (an event id), GET its event stream to the ``complete`` event, then GET
+    the image it names. The same server work as gradio_client's call, at a fraction of the client's CPU."""
+    import json
+
+    import httpx
+
+    def make(index: int):
+        http = httpx.Client(base_url=url, timeout=120)
+
+        def call(seed: int) -> str:
+            posted = http.post("/gradio_api/call/generate", json={"data": [model, seed, count, CYCLE, 0]})
+            event_id = posted.raise_for_status().json()["event_id"]
+            event, data = None, None
+            with http.stream("GET", f"/gradio_api/call/generate/{event_id}") as stream:
+                for line in stream.raise_for_status().iter_lines():
+                    if line.startswith("event:"):
+                        event = line.partition(":")[2].strip()
+                    elif line.startswith("data:") and event in ("complete", "error"):
+                        data = line.partition(":")[2].strip()
+                        break
+            if event != "complete":
+                raise RuntimeError(f"/generate ended with event {event!r}: {data}")
+            image = json.loads(data)[0]
+            http.get(image["url"]).raise_for_status()
+            return "generate"
+
+        return call
+
+    return make
+
+
 def route_user(url: str, model: str, count: int):
     import httpx
 
@@ -270,6 +306,8 @@ def measure(root: Path, args) -> dict:
         phases.append(phase(1, gradio_user(url, args.model, args.count), "/generate"))
         phases.append(phase(args.clients, gradio_user(url, args.model, args.count), "/generate"))
         rss["after /generate"] = rss_mib(proc.pid)
+        phases.append(phase(1, gradio_http_user(url, args.model, args.count), "/generate, HTTP API"))
+        phases.append(phase(args.clients, gradio_http_user(url, args.model, args.count), "/generate, HTTP API"))
         if has_route(url):
             phases.append(phase(1, route_user(url, args.model, args.count), "HTTP route"))
             phases.append(phase(args.clients, route_user(url, args.model, args.count), "HTTP route"))
@@ -303,7 +341,7 @@ def report(result: dict, args) -> list[str]:
     by = defaultdict(dict)
     for p in result["phases"]:
         by[p["label"]][p["clients"]] = p
-    for label in ("/generate", "HTTP route"):
+    for label in ("/generate", "/generate, HTTP API", "HTTP route"):
         if 1 in by[label] and args.clients in by[label]:
             one, crowd = by[label][1], by[label][args.clients]
             ratio = crowd["throughput"] / one["throughput"]

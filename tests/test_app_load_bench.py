@@ -1,4 +1,5 @@
-"""bench/app_load.py's CPU accounting: the server's CPU time counts all its threads and its child processes."""
+"""bench/app_load.py: its CPU accounting (the server's CPU time counts all its threads and its child processes),
+its cold-start mode, and the lean HTTP API client of its '/generate, HTTP API' phases."""
 
 from __future__ import annotations
 
@@ -54,3 +55,33 @@ def test_cold_start_mode_launches_the_app_and_reports_the_time_to_its_first_page
     row = next(line for line in out.splitlines() if line.startswith(f"| {bench.ROOT} |"))
     seconds = float(row.split("|")[3])
     assert 0 < seconds < 120 and ("| met |" in row or "| NOT met |" in row)
+
+
+def test_the_http_api_client_gets_what_gradio_client_gets_and_names_a_failed_event(monkeypatch):
+    """The lean client of the '/generate, HTTP API' phases: the same image as gradio_client's call for the same
+    inputs, and an error event raised, not counted as an answer."""
+    import httpx
+    from gradio_client import Client
+
+    port = bench.free_port()
+    proc, _, _ = bench.start_app(bench.ROOT, port, "dcgan-mnist", None)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        fetched = []
+        real_get = httpx.Client.get
+
+        def keep(self, target, *args, **kwargs):
+            response = real_get(self, target, *args, **kwargs)
+            fetched.append(response.content)
+            return response
+
+        monkeypatch.setattr(httpx.Client, "get", keep)
+        assert bench.gradio_http_user(url, "dcgan-mnist", 4)(0)(7) == "generate"
+        monkeypatch.undo()
+        path = Client(url, verbose=False).predict("dcgan-mnist", 7, 4, bench.CYCLE, 0, api_name="/generate")
+        assert fetched == [Path(path).read_bytes()]
+        with pytest.raises(RuntimeError, match="ended with event 'error'"):
+            bench.gradio_http_user(url, "no-such-model", 4)(0)(7)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
