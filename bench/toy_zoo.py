@@ -1,11 +1,12 @@
 """The zoo's 2-D generators: ``model_zoo/<variant>-ring8`` and ``model_zoo/<variant>-grid25``.
 
 Each is trained with the published protocol of ``bench/toy_modes.py --preset pacgan`` (bench/toy_protocol.py:
-PacGAN's data, networks, Adam 1e-4 / beta1 0.8, batch 100, the trainer's own step through the composer),
-one seed, except that the generator is 4 x 200 instead of 4 x 400 (``hidden_dim`` 200; the maxout
-discriminator keeps its published 3 x 200 units) so that the six generators together stay near 1.5 MB
-in float16. The generator is written by ``Generator.save_pretrained`` (float16 weights, card, scatter
-plot), and metrics.json holds the protocol's scores measured on exactly the stored weights::
+PacGAN's data, networks, Adam 1e-4 / beta1 0.8, D batch 100 (packs of m for PacGAN-m), the trainer's
+own step through the composer), one seed, except that the generator is 4 x 200 instead of 4 x 400
+(``hidden_dim`` 200; the maxout discriminator keeps its published 3 x 200 units) so that the six
+generators together stay near 1.5 MB in float16. The generator is written by
+``Generator.save_pretrained`` (float16 weights, card, scatter plot), and metrics.json holds the
+protocol's scores measured on exactly the stored weights::
 
     python bench/toy_zoo.py                        # train what has no checkpoint in --runs, export all six
     python bench/toy_zoo.py --only gan-ring8       # one model
@@ -28,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 from safetensors.torch import load_file  # noqa: E402
-from toy_protocol import compose_run, train_group  # noqa: E402
+from toy_protocol import BATCH, compose_run, train_group  # noqa: E402
 
 from gan_hub.cards import format_score  # noqa: E402
 from gan_hub.data.images import DatasetInfo  # noqa: E402
@@ -50,7 +51,8 @@ MODELS = {
 NETWORKS = {"hidden_dim": 200}
 SEED = 0
 PROTOCOL = (
-    "PacGAN's 2-D protocol (bench/toy_protocol.py: its data, maxout D, Adam 1e-4 / beta1 0.8, batch 100; "
+    "PacGAN's 2-D protocol (bench/toy_protocol.py: its data, maxout D, Adam 1e-4 / beta1 0.8, D batch 100 "
+    "(of m-sample packs for PacGAN-m); "
     "scored as VEEGAN does) with the generator narrowed to 4 x 200 units (PacGAN's: 4 x 400) to keep the "
     "zoo small; one seed, trained and exported by bench/toy_zoo.py"
 )
@@ -93,7 +95,8 @@ def train(name: str, runs: Path) -> dict:
         checkpoint_dir=runs / name,
         arch_kwargs=NETWORKS,
     )
-    record = {k: v for k, v in result.items() if k != "points"}
+    batch = compose_run(run, dataset, [SEED], NETWORKS, steps).settings["batch_size"]
+    record = {**{k: v for k, v in result.items() if k != "points"}, "batch_size": batch}
     (runs / name / "results.json").write_text(json.dumps(record, indent=2) + "\n")
     return record
 
@@ -108,6 +111,12 @@ def export(name: str, runs: Path, zoo: Path) -> dict:
             f"{' (non-finite losses)' if not record['finite'] else ''}: delete it and train again"
         )
     resolved = compose_run(run, dataset, [SEED], NETWORKS, steps)
+    if record.get("batch_size", BATCH) != resolved.settings["batch_size"]:  # records without one: batch 100
+        raise SystemExit(
+            f"bench/toy_zoo.py: {runs / name} was trained at batch {record.get('batch_size', BATCH)}, the "
+            f"protocol now trains {run} at {resolved.settings['batch_size']} (D judges 100 packs a step): "
+            "delete it and train again"
+        )
     config = resolved.model_config(DatasetInfo(dataset, channels=2, image_size=0))
     config.provenance = {
         "training_config": resolved.cfg.to_dict(),

@@ -5,6 +5,7 @@ MIX+GAN in the protocol (mixtures of PacGAN's point networks, one seed at a time
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -133,3 +134,15 @@ def test_pacgan_rows_give_d_100_packed_rows_per_seed_as_the_authors_code(monkeyp
     monkeypatch.setattr(toy_protocol, "alternating_step", spy)
     toy_protocol.train_group(run, "grid25", [0, 1], 2, arch_kwargs=SMALL)
     assert seen == [(2 * 100 * m, 2 * 100)] * 2  # two seeds: 100 m samples each, judged in 100 packs
+
+
+def test_the_toy_zoo_refuses_to_export_a_pacgan_trained_at_the_old_half_batch(tmp_path, capsys):
+    import toy_zoo
+
+    folder = tmp_path / "pacgan-ring8"
+    folder.mkdir()
+    record = {"steps": toy_zoo.MODELS["pacgan-ring8"][2], "finite": True}  # no batch_size: trained before the fix
+    (folder / "results.json").write_text(json.dumps(record))
+    with pytest.raises(SystemExit, match="trained at batch 100, the protocol now trains pacgan2 at 200"):
+        toy_zoo.export("pacgan-ring8", tmp_path, tmp_path / "zoo")
+    assert not (tmp_path / "zoo").exists()
