@@ -318,7 +318,7 @@ def run_protocol(args, variants: list[str]) -> list[dict]:
     seeds = parse_seeds(args.seeds)
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); pacgan preset, {args.steps} steps, "
-        f"batch 100, seeds {seeds}, up to {args.seeds_at_once} at once"
+        f"D batch 100 (of m-sample packs for PacGAN-m), seeds {seeds}, up to {args.seeds_at_once} at once"
     )
     stop_gracefully()
     results = []
