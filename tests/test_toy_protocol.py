@@ -1,4 +1,4 @@
-"""bench/toy_protocol.py: its training state (a group stopped part-way and started again with the same
+"""bench/toy_protocol.py and bench/toy_state.py: its training state (a group stopped part-way and started again with the same
 arguments ends exactly where one uninterrupted run ends: weights, scores, curves; so the published
 400,000-step schedule can span several sessions; a state of another run is refused by name), and
 MIX+GAN in the protocol (mixtures of PacGAN's point networks, one seed at a time)."""
