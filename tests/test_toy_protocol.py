@@ -1,7 +1,8 @@
-"""bench/toy_protocol.py and bench/toy_state.py: its training state (a group stopped part-way and started again with the same
-arguments ends exactly where one uninterrupted run ends: weights, scores, curves; so the published
-400,000-step schedule can span several sessions; a state of another run is refused by name), and
-MIX+GAN in the protocol (mixtures of PacGAN's point networks, one seed at a time)."""
+"""The 2-D protocol (bench/toy_protocol.py): its training state (bench/toy_state.py: a group stopped
+part-way and started again with the same arguments ends exactly where one uninterrupted run ends:
+weights, scores, curves; so the published 400,000-step schedule can span several sessions; a state of
+another run is refused by name), MIX+GAN on mixtures of PacGAN's point networks, and PacGAN's packed
+batch as the authors' code feeds it."""
 
 from __future__ import annotations
 
