@@ -58,6 +58,28 @@ from train.step import Players, alternating_step  # noqa: E402
 MLP = {"hidden_dim": 128, "num_layers": 3}
 # Single techniques added to the plain GAN, to see what each does on its own against mode collapse.
 ABLATIONS = ["gan+minibatch_discrimination", "gan+experience_replay", "gan+instance_noise", "gan+consensus"]
+# The seeds' techniques against plain GAN in the published protocol (--preset pacgan --variants techniques):
+# Improved GAN's five, instance noise, experience replay, unrolling, MIX+GAN and PacGAN 2, 3 and 4.
+TECHNIQUE_ROWS = [
+    "gan",
+    *(
+        f"gan+{t}"
+        for t in (
+            "minibatch_discrimination",
+            "feature_matching",
+            "historical_averaging",
+            "label_smoothing",
+            "virtual_batch_norm",
+            "instance_noise",
+            "experience_replay",
+        )
+    ),
+    "unrolled",
+    "mix-gan",
+    "pacgan2",
+    "pacgan3",
+    "pacgan4",
+]
 # Discriminator architectures that have a counterpart for vectors.
 VECTOR_DISCRIMINATOR = {"autoencoder": "autoencoder-mlp"}
 
@@ -94,7 +116,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--variants",
         default="all",
         help="comma-separated variants, each optionally with +technique switches (e.g. gan+minibatch_discrimination); "
-        "'all': every unconditional variant and the single-technique ablations of gan",
+        "'all': every unconditional variant and the single-technique ablations of gan; 'techniques': plain GAN and "
+        "each of the seeds' techniques (" + ", ".join(TECHNIQUE_ROWS[1:]) + ")",
     )
     p.add_argument("--datasets", default="ring8,grid25")
     p.add_argument("--g-steps", type=int, default=2000, help="generator updates per run (equal budget)")
@@ -421,7 +444,8 @@ def main(argv=None) -> list[dict]:
         args.g_steps, args.samples = 200, 500
     torch.set_num_threads(args.threads)
     variants = [v.strip() for v in args.variants.split(",")]
-    variants = [v for item in variants for v in (unconditional_variants() + ABLATIONS if item == "all" else [item])]
+    groups = {"all": unconditional_variants() + ABLATIONS, "techniques": TECHNIQUE_ROWS}
+    variants = [v for item in variants for v in groups.get(item, [item])]
     if args.preset == "pacgan":
         return run_protocol(args, variants)
     for run in variants:

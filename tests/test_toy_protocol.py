@@ -147,3 +147,18 @@ def test_the_toy_zoo_refuses_to_export_a_pacgan_trained_at_the_old_half_batch(tm
     with pytest.raises(SystemExit, match="trained at batch 100, the protocol now trains pacgan2 at 200"):
         toy_zoo.export("pacgan-ring8", tmp_path, tmp_path / "zoo")
     assert not (tmp_path / "zoo").exists()
+
+
+def test_every_technique_row_resolves_in_the_protocol_and_trains(tmp_path):
+    """`--variants techniques`: plain GAN and each of the seeds' techniques, two steps each on the real
+    protocol networks (G narrowed), one seed at a time where the technique needs it."""
+    rows = toy_modes.TECHNIQUE_ROWS
+    assert rows[0] == "gan" and {"unrolled", "mix-gan", "pacgan2", "pacgan3", "pacgan4"} <= set(rows)
+    assert {"gan+feature_matching", "gan+virtual_batch_norm", "gan+label_smoothing"} <= set(rows)
+    for run in rows:
+        resolved = toy_protocol.compose_run(run, "ring8-unit", [0])
+        variant, switches, _ = toy_protocol.parse_run(run)
+        assert resolved.settings["variant"] == variant and set(switches) <= set(resolved.settings["techniques"])
+        seeds = [0, 1] if toy_protocol.separable(run) else [0]
+        results = toy_protocol.train_group(run, "ring8-unit", seeds, 2, arch_kwargs=SMALL)
+        assert [r["steps"] for r in results] == [2] * len(seeds) and all(r["finite"] for r in results), run
