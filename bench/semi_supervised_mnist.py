@@ -4,6 +4,12 @@ of its exported classifier on the 10,000 MNIST test images.
 
     nice -n 10 python bench/semi_supervised_mnist.py --data-dir DIR --seeds 0,1,2,3,4 --epochs 10
 
+    # the paper's schedule (300 epochs, a 0.9999 average), five seeds side by side, one process each,
+    # continued over as many sessions as it takes (run folders outside the work tree):
+    for s in 0 1 2 3 4; do python bench/semi_supervised_mnist.py --data-dir DIR --seeds $s --epochs 300 \
+        --average-decay 0.9999 --runs ~/gan-hub-runs/semi/runs --output ~/gan-hub-runs/semi/seed$s.json & done
+    python bench/semi_supervised_mnist.py --table-only --merge ~/gan-hub-runs/semi/seed*.json
+
 Each seed is a run of the ordinary trainer (`python -m train --variant semi-supervised --dataset mnist
 --batch-size 100 --max-steps EPOCHS*600 --seed S`), driven step by step so that the test error is
 measured after every epoch: the exported classifier (the running average of D's weights, as the
@@ -11,7 +17,8 @@ authors test it) and, for comparison, D's last weights, both in eval mode (no no
 JSON file after every epoch (atomically), and a killed run resumes from its last epoch's checkpoint:
 run the same command again. The labelled subset (10 per class) is drawn with the seed; the test error
 at the end is the exported classifier's (`gan_hub.classifier.Classifier`), checked to equal the
-in-training measurement. Prints a table per seed and the mean +/- std (ddof 1) over seeds.
+in-training measurement. Prints a table per seed and the mean +/- std (ddof 1) over seeds (and, while
+seeds are still training, over the last epoch they have all finished).
 """
 
 from __future__ import annotations
@@ -130,6 +137,20 @@ def run_seed(seed: int, args, test, record: dict, save) -> None:
     save()
 
 
+def mean_row(label: str, epochs: str, errors: list[int]) -> str:
+    spread = statistics.stdev(errors) if len(errors) > 1 else 0.0
+    mean = statistics.mean(errors)
+    return f"| {label} | {epochs} | **{mean:.1f} ± {spread:.1f}** | {mean / 100:.2f} % | |"
+
+
+def merged(paths: list[Path]) -> dict:
+    """The seeds of several result files (one per process when seeds train side by side) as one result."""
+    results: dict = {"seeds": {}}
+    for path in paths:
+        results["seeds"].update(json.loads(path.read_text()).get("seeds", {}))
+    return results
+
+
 def table(results: dict) -> str:
     rows = ["| seed | epochs | test errors / 10,000 | error rate | wall time |", "|---|---|---|---|---|"]
     done = []
@@ -144,18 +165,19 @@ def table(results: dict) -> str:
             f"{'' if errors is None else f'{errors / 100:.2f} %'} | {r.get('wall_seconds', 0) / 60:.1f} min |"
         )
     if done:
-        spread = statistics.stdev(done) if len(done) > 1 else 0.0
-        rows.append(
-            f"| mean ± std ({len(done)} seeds) | | **{statistics.mean(done):.1f} ± {spread:.1f}** | "
-            f"{statistics.mean(done) / 100:.2f} % | |"
-        )
+        rows.append(mean_row(f"mean ± std ({len(done)} seeds)", "", done))
+    running = [r for r in results["seeds"].values() if "test_errors" not in r and r.get("epochs")]
+    if len(running) > 1:  # seeds still training: compare them at the last epoch they have all finished
+        common = min(max(map(int, r["epochs"])) for r in running)
+        at = [r["epochs"][str(common)]["test_errors"] for r in running]
+        rows.append(mean_row(f"mean ± std at epoch {common} ({len(at)} seeds, still training)", str(common), at))
     rows.append(f"| paper (feature matching) | | {PAPER['errors_mean']} ± {PAPER['errors_std']} | 0.93 % | |")
     return "\n".join(rows)
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data-dir", required=True, help="folder with the MNIST IDX files")
+    p.add_argument("--data-dir", default=None, help="folder with the MNIST IDX files (needed to train)")
     p.add_argument("--seeds", default="0,1,2,3,4")
     p.add_argument("--epochs", type=int, default=10, help="passes over the 60,000 unlabelled training images per seed")
     p.add_argument("--labels", type=int, default=100, help="labelled examples, balanced over the 10 classes")
@@ -167,7 +189,19 @@ def main(argv=None) -> int:
     p.add_argument("--runs", default="runs/semi-supervised-mnist-bench", help="run folders (checkpoints, exports)")
     p.add_argument("--output", default="bench/results/semi_supervised_mnist.json")
     p.add_argument("--table-only", action="store_true", help="print the table of the saved results and exit")
+    p.add_argument(
+        "--merge",
+        type=Path,
+        nargs="+",
+        default=None,
+        help="with --table-only: one table over the seeds of these result files (seeds trained side by side)",
+    )
     args = p.parse_args(argv)
+    if args.table_only and args.merge:
+        print(table(merged(args.merge)))
+        return 0
+    if not args.table_only and not args.data_dir:
+        p.error("--data-dir (the folder with the MNIST IDX files) is needed to train")
     out = Path(args.output)
     results = json.loads(out.read_text()) if out.is_file() else {}
     if not args.table_only:
