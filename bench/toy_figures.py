@@ -76,28 +76,36 @@ def samples_grid(results: list[dict], path: Path, seed: int | None = None) -> No
     plt.close(fig)
 
 
+# The curves drawn, one row of panels each: (index in a curve point, title, scale).
+CURVE_ROWS = ((1, "modes captured ({k})", 1.0), (3, "high-quality samples (%)", 100.0))
+
+
 def mode_curves(results: list[dict], path: Path) -> None:
-    """Modes captured (mean over seeds, band: +/- one standard error) against training steps, per dataset."""
+    """Modes captured and the high-quality share (mean over seeds, band: +/- one standard error) against
+    training steps, one column per dataset."""
     variants, datasets = _order(results)
-    fig, axes = plt.subplots(1, len(datasets), figsize=(5 * len(datasets), 3.6), squeeze=False)
-    for ax, dataset in zip(axes[0], datasets):
-        for variant in variants:
-            runs = [r for r in results if r["variant"] == variant and r["dataset"] == dataset and r.get("curve")]
-            if not runs:
-                continue
-            length = min(len(r["curve"]) for r in runs)
-            steps = [runs[0]["curve"][k][0] for k in range(length)]
-            stats = [mean_se([r["curve"][k][1] for r in runs]) for k in range(length)]
-            mean = [m for m, _ in stats]
-            (line,) = ax.plot(steps, mean, marker=".", label=f"{variant} (n={len(runs)})")
-            ax.fill_between(
-                steps, [m - s for m, s in stats], [m + s for m, s in stats], color=line.get_color(), alpha=0.2
-            )
-        ax.set_title(f"{dataset}: modes captured ({mixture(dataset).num_modes})")
-        ax.set_xlabel("trainer steps (batch 100)")
-        ax.set_ylim(bottom=0)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+    fig, axes = plt.subplots(
+        len(CURVE_ROWS), len(datasets), figsize=(5 * len(datasets), 3.4 * len(CURVE_ROWS)), squeeze=False
+    )
+    for row, (index, title, scale) in zip(axes, CURVE_ROWS):
+        for ax, dataset in zip(row, datasets):
+            for variant in variants:
+                runs = [r for r in results if r["variant"] == variant and r["dataset"] == dataset and r.get("curve")]
+                if not runs:
+                    continue
+                length = min(len(r["curve"]) for r in runs)
+                steps = [runs[0]["curve"][k][0] for k in range(length)]
+                stats = [mean_se([scale * r["curve"][k][index] for r in runs]) for k in range(length)]
+                mean = [m for m, _ in stats]
+                (line,) = ax.plot(steps, mean, marker=".", label=f"{variant} (n={len(runs)})")
+                ax.fill_between(
+                    steps, [m - s for m, s in stats], [m + s for m, s in stats], color=line.get_color(), alpha=0.2
+                )
+            ax.set_title(f"{dataset}: {title.format(k=mixture(dataset).num_modes)}")
+            ax.set_xlabel("trainer steps (D batch 100)")
+            ax.set_ylim(bottom=0)
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=7)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=90)

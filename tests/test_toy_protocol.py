@@ -162,3 +162,22 @@ def test_every_technique_row_resolves_in_the_protocol_and_trains(tmp_path):
         seeds = [0, 1] if toy_protocol.separable(run) else [0]
         results = toy_protocol.train_group(run, "ring8-unit", seeds, 2, arch_kwargs=SMALL)
         assert [r["steps"] for r in results] == [2] * len(seeds) and all(r["finite"] for r in results), run
+
+
+def test_the_curves_figure_draws_modes_and_high_quality_share_per_dataset(tmp_path):
+    import toy_figures
+    from PIL import Image
+
+    def result(variant, dataset, seed, points):
+        return {"variant": variant, "dataset": dataset, "seed": seed, "curve": points}
+
+    results = [
+        result(v, d, s, [[1000, 3 + s, 0, 0.1 * (s + 1), 0.5], [2000, 6, 1, 0.5, 0.2]])
+        for v in ("gan", "pacgan2")
+        for d in ("ring8-unit", "grid25")
+        for s in (0, 1)
+    ]
+    path = tmp_path / "curves.png"
+    toy_figures.mode_curves(results, path)
+    width, height = Image.open(path).size
+    assert len(toy_figures.CURVE_ROWS) == 2 and (width, height) == (900, 612)  # 2 datasets x (modes, quality)
