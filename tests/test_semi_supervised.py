@@ -1,6 +1,7 @@
 """Semi-supervised GAN: the K+1 discriminator's probabilities and losses, the balanced labelled subset,
 and the exported classifier."""
 
+import contextlib
 import copy
 import math
 
@@ -8,12 +9,14 @@ import pytest
 import torch
 from torch.nn.utils import parametrize
 
+from gan_hub.archs.semi_supervised import FixedScaleNorm
 from gan_hub.classifier import Classifier
 from gan_hub.config import GeneratorConfig
 from gan_hub.data import load_dataset
 from gan_hub.hub import Generator, build_discriminator_network, build_generator_network
 from gan_hub.io import CheckpointError, atomic_save_safetensors
 from gan_hub.objectives import get_objective
+from gan_hub.techniques.feature_matching import FeatureMatching
 from gan_hub.variants import get_variant
 from gan_hub.variants.base import StepContext
 from gan_hub.variants.semi_supervised import (
@@ -144,6 +147,40 @@ def test_discriminator_loss_is_supervised_plus_weighted_unsupervised():
     assert loss.item() == pytest.approx(by_hand.item(), rel=1e-6)
     loss.backward()
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in d.parameters())
+    # the step normalises D's weights once for its three calls; the by-hand loss on every call: same gradients
+    step_grads = [p.grad.clone() for p in d.parameters()]
+    d.zero_grad()
+    by_hand.backward()
+    for p, grad in zip(d.parameters(), step_grads):
+        torch.testing.assert_close(p.grad, grad)
+
+
+def test_a_step_normalises_the_discriminator_weights_once(monkeypatch):
+    data, cfg, g, d, algorithm = tiny_setup(techniques=[FeatureMatching()])  # the variant's generator loss
+    calls = []
+    original = FixedScaleNorm.forward
+    monkeypatch.setattr(FixedScaleNorm, "forward", lambda self, v: calls.append(1) or original(self, v))
+    hidden_layers = sum(isinstance(m, FixedScaleNorm) for m in d.modules())
+    real, z = data[0][0][None].repeat(6, 1, 1, 1), torch.randn(6, 6)
+    algorithm.discriminator_loss(g, d, real, None, z, CTX)[0].backward()
+    assert len(calls) == hidden_layers  # not once per call of D (it runs three times)
+
+    def generator_grads() -> list[torch.Tensor]:
+        g.zero_grad()
+        torch.manual_seed(2)  # the same noise in D's layers
+        algorithm.generator_loss(g, d.requires_grad_(False), z, None, real, CTX)[0].backward()
+        return [p.grad.clone() for p in g.parameters()]
+
+    calls.clear()
+    once = generator_grads()
+    assert len(calls) == hidden_layers  # feature matching runs D twice
+    with monkeypatch.context() as m:
+        m.setattr(parametrize, "cached", contextlib.nullcontext)
+        calls.clear()
+        every_call = generator_grads()
+        assert len(calls) == 2 * hidden_layers
+    for a, b in zip(once, every_call):
+        torch.testing.assert_close(a, b)
 
 
 def test_exported_classifier_is_the_running_average_of_the_weights():

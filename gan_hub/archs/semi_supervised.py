@@ -103,7 +103,7 @@ class FixedScaleNorm(nn.Module):
         self.register_buffer("scale", torch.ones(rows, 1))
 
     def forward(self, direction: torch.Tensor) -> torch.Tensor:
-        return self.scale * direction / direction.norm(dim=1, keepdim=True)
+        return direction * (self.scale / direction.norm(dim=1, keepdim=True))  # one pass over the matrix
 
 
 def normalised_linear(width: int, out: int, trained_scale: bool) -> nn.Linear:
