@@ -116,7 +116,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--variants",
         default="all",
         help="comma-separated variants, each optionally with +technique switches (e.g. gan+minibatch_discrimination); "
-        "'all': every unconditional variant and the single-technique ablations of gan; 'techniques': plain GAN and "
+        "'all': every unconditional variant (small preset: and the single-technique ablations of gan; pacgan preset: "
+        "all but progan and semi-supervised, which have no form for points); 'techniques': plain GAN and "
         "each of the seeds' techniques (" + ", ".join(TECHNIQUE_ROWS[1:]) + ")",
     )
     p.add_argument("--datasets", default="ring8,grid25")
@@ -445,6 +446,10 @@ def main(argv=None) -> list[dict]:
     torch.set_num_threads(args.threads)
     variants = [v.strip() for v in args.variants.split(",")]
     groups = {"all": unconditional_variants() + ABLATIONS, "techniques": TECHNIQUE_ROWS}
+    if args.preset == "pacgan":
+        from toy_protocol import protocol_variants
+
+        groups["all"] = protocol_variants()
     variants = [v for item in variants for v in groups.get(item, [item])]
     if args.preset == "pacgan":
         return run_protocol(args, variants)

@@ -46,7 +46,7 @@ from gan_hub.data.toy2d import mixture
 from gan_hub.hub import build_discriminator_network, build_generator_network
 from gan_hub.metrics.modes import PROTOCOL_SAMPLES, PROTOCOL_SEED, protocol_coverage
 from gan_hub.nn.seeded import init_normal_per_seed, seed_state_dict
-from gan_hub.variants import get_variant
+from gan_hub.variants import VARIANTS, get_variant
 from gan_hub.variants.base import StepContext
 from train.compose import Run, compose
 from train.config import TrainConfig
@@ -59,8 +59,28 @@ PUBLISHED_STEPS = 400 * TRAIN_POINTS // BATCH
 # Techniques whose effect on a batch row depends on that row only (or on the objective only).
 SEED_SEPARABLE = {"instance_noise", "gradient_penalty", "weight_clipping"}
 EVAL_SEED = PROTOCOL_SEED
-# Variants built on mixtures of networks get mixtures of PacGAN's point networks.
-POINT_ARCHS = {"mix-dcgan": "mix-pacgan-mlp", "mix-mlp": "mix-pacgan-mlp"}
+# Network wrappers that act on each seed's rows alone (PacGAN's packing of consecutive rows).
+SEED_SAFE_WRAPPERS = {"pack"}
+# Variants whose networks have another shape get PacGAN's point networks in that shape: mixtures of them
+# (MIX+GAN), an encoder and a joint D (BiGAN / ALI), an autoencoder D (BEGAN, EBGAN; gan_hub/archs/point_variants.py).
+POINT_ARCHS = {"mix-dcgan": "mix-pacgan-mlp", "mix-mlp": "mix-pacgan-mlp", "bigan": "pacgan-bigan"}
+POINT_DISCRIMINATORS = {"autoencoder": "pacgan-autoencoder"}
+# The unconditional variants that have no form for 2-D points, and why.
+LEFT_OUT = {
+    "progan": "grows convolutional networks from 4x4 to full resolution: nothing to grow for a point",
+    "semi-supervised": "its discriminator classifies labelled examples: a mixture of points has no labels to learn",
+}
+
+
+def protocol_variants() -> list[str]:
+    """Every registered unconditional variant that the protocol trains (all but those in LEFT_OUT)."""
+    return [n for n in VARIANTS.names() if not get_variant(n).conditional and n not in LEFT_OUT]
+
+
+def info_codes(dataset: str) -> dict:
+    """InfoGAN's codes on a mixture: one categorical code with a category per mode, no continuous code
+    (the protocol's z stays 2-D noise; the code slots come on top of it)."""
+    return {"categorical": mixture(dataset).num_modes, "continuous": 0}
 
 
 def parse_run(run: str) -> tuple[str, dict, dict]:
@@ -88,11 +108,12 @@ def compose_run(
     layers keep their published 200 units); ``steps`` is recorded as the run's ``max_steps``."""
     variant, switches, options = parse_run(run)
     spec = get_variant(variant)
-    if spec.conditional or spec.discriminator_arch:
-        raise ValueError(
-            f"{variant}: the pacgan preset has PacGAN's plain maxout D only (no conditional or "
-            f"{spec.discriminator_arch} discriminators)"
-        )
+    if spec.conditional or variant in LEFT_OUT:
+        why = LEFT_OUT.get(variant, "it is conditional: the mixtures have no classes")
+        raise ValueError(f"{variant} has no networks for the 2-D protocol: {why}")
+    if variant == "infogan":
+        options = {**info_codes(dataset), **options}
+    codes = options.get("categorical", 0) + options.get("continuous", 0) if variant == "infogan" else 0
     adam = {"lr_g": ADAM["lr"], "lr_d": ADAM["lr"], "beta1": ADAM["betas"][0], "beta2": ADAM["betas"][1]}
 
     def resolve(batch: int) -> Run:
@@ -101,7 +122,7 @@ def compose_run(
                 variant=variant,
                 dataset=dataset,
                 arch=POINT_ARCHS.get(spec.arch, "pacgan-mlp"),
-                latent_dim=LATENT_DIM,
+                latent_dim=LATENT_DIM + codes,
                 batch_size=batch,
                 ema_decay=0,  # the protocol samples the trained generator itself
                 **({"max_steps": steps} if steps else {}),
@@ -127,16 +148,26 @@ def separable(run: str) -> bool:
     resolved = compose_run(run, "ring8-unit", [0])
     names = {t.name for t in resolved.setup.techniques}
     plain_sgd_unroll = resolved.settings["variant_options"].get("unroll_optimizer") == "sgd"  # sees the 1/S scale
-    network_changes = resolved.setup.generator_wrappers or resolved.setup.discriminator_wrappers
-    mixture = resolved.settings["arch"] != "pacgan-mlp"  # one set of mixture weights per network
-    return names <= SEED_SEPARABLE and not network_changes and not plain_sgd_unroll and not mixture
+    algorithm, setup = resolved.algorithm, resolved.setup
+    wrappers = [
+        *setup.generator_wrappers,
+        *setup.discriminator_wrappers,
+        *algorithm.generator_wrappers(),
+        *algorithm.discriminator_wrappers(),
+    ]
+    network_changes = [w for w in wrappers if w["name"] not in SEED_SAFE_WRAPPERS]  # e.g. InfoGAN's shared Q head
+    other_shape = resolved.settings["arch"] != "pacgan-mlp" or resolved.spec.discriminator_arch  # not seed-stacked
+    return names <= SEED_SEPARABLE and not network_changes and not plain_sgd_unroll and not other_shape
 
 
 def _networks(run: str, dataset: str, seeds: list[int], arch_kwargs: dict | None = None, steps: int | None = None):
     resolved = compose_run(run, dataset, seeds, arch_kwargs, steps)
     config = resolved.model_config(DatasetInfo(dataset, channels=2, image_size=0))
+    config.discriminator.arch = POINT_DISCRIMINATORS.get(config.discriminator.arch, config.discriminator.arch)
     torch.manual_seed(seeds[0])  # layers with their own initialisation (minibatch discrimination)
     generator, discriminator = build_generator_network(config), build_discriminator_network(config)
+    if hasattr(discriminator, "attach_latent"):  # BiGAN's joint D: its layers exist before they are initialised
+        discriminator.attach_latent(config.latent_dim)
     init_normal_per_seed(generator, seeds)
     init_normal_per_seed(discriminator, seeds)
     resolved.algorithm.setup(generator, discriminator)
@@ -162,10 +193,15 @@ class SeedBatches:
         return torch.gather(self.data, 1, index.unsqueeze(-1).expand(-1, -1, 2)).reshape(-1, 2)
 
 
-def _score(generator, dataset: str, seeds: list[int]) -> list[dict]:
+def latent_width(run: str, dataset: str) -> int:
+    """The width of the run's latent: 2 (PacGAN's z), plus InfoGAN's code slots."""
+    return compose_run(run, dataset, [0]).settings["latent_dim"]
+
+
+def _score(generator, dataset: str, seeds: list[int], latent_dim: int = LATENT_DIM) -> list[dict]:
     generator.eval()
     with torch.no_grad():
-        z = torch.randn(len(seeds) * SCORED, LATENT_DIM, generator=torch.Generator().manual_seed(EVAL_SEED))
+        z = torch.randn(len(seeds) * SCORED, latent_dim, generator=torch.Generator().manual_seed(EVAL_SEED))
         points = generator(z, None).view(len(seeds), SCORED, 2)
     generator.train()
     scores = []
@@ -230,6 +266,7 @@ def train_group(
     if len(seeds) > 1 and not separable(run):
         raise ValueError(f"{run} mixes rows across the batch or sums over parameters: train its seeds one at a time")
     players = _networks(run, dataset, seeds, arch_kwargs, steps)
+    width = latent_width(run, dataset)
     pack = samples_per_row(run)
     batches = SeedBatches(dataset, seeds, BATCH * pack, TRAIN_POINTS * pack)
     noise = torch.Generator().manual_seed(20_000 + seeds[0])
@@ -258,7 +295,7 @@ def train_group(
                 players,
                 batches.get(step),
                 None,
-                lambda n: torch.randn(n, LATENT_DIM, generator=noise),
+                lambda n: torch.randn(n, width, generator=noise),
                 lambda n: None,
                 ctx,
             )
@@ -268,7 +305,7 @@ def train_group(
                 break
             done = step + 1
             if eval_every and done % eval_every == 0 and done < steps:
-                scores = _score(players.generator, dataset, seeds)
+                scores = _score(players.generator, dataset, seeds, width)
                 for curve, s in zip(curves, scores):
                     curve.append(_curve_point(done, s))
                 keep_state()
@@ -287,7 +324,7 @@ def train_group(
     else:
         interrupted = False
     seconds = elapsed()
-    scores = _score(players.generator, dataset, seeds)
+    scores = _score(players.generator, dataset, seeds, width)
     final = [_curve_point(done, score) for score in scores]
     if path is not None and not (curves[0] and curves[0][-1][0] == done):
         keep_state()  # before the final point: a rerun scores the same weights again and appends it once

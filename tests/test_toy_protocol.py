@@ -181,3 +181,60 @@ def test_the_curves_figure_draws_modes_and_high_quality_share_per_dataset(tmp_pa
     toy_figures.mode_curves(results, path)
     width, height = Image.open(path).size
     assert len(toy_figures.CURVE_ROWS) == 2 and (width, height) == (900, 612)  # 2 datasets x (modes, quality)
+
+
+def test_every_unconditional_variant_trains_in_the_protocol():
+    """`--preset pacgan --variants all`: every registered unconditional variant but the two with no form for
+    points runs on PacGAN's networks, in the shape its algorithm needs (autoencoder D, encoder and joint D,
+    InfoGAN's code slots), two steps each on ring and grid with finite losses and scores."""
+    from gan_hub.variants import VARIANTS, get_variant
+
+    unconditional = {n for n in VARIANTS.names() if not get_variant(n).conditional}
+    rows = toy_protocol.protocol_variants()
+    assert set(toy_protocol.LEFT_OUT) == {"progan", "semi-supervised"}
+    assert set(rows) == unconditional - set(toy_protocol.LEFT_OUT)
+    assert {"began", "ebgan", "bigan", "infogan", "mix-gan"} <= set(rows)
+    assert toy_modes.parse_args(["--preset", "pacgan"]).variants == "all"
+    for variant, why in toy_protocol.LEFT_OUT.items():
+        with pytest.raises(ValueError, match=f"{variant} has no networks for the 2-D protocol"):
+            toy_protocol.compose_run(variant, "ring8-unit", [0])
+    for run in rows:
+        for dataset in ("ring8-unit", "grid25"):
+            results = toy_protocol.train_group(run, dataset, [0], 2, arch_kwargs=SMALL, log=lambda *a, **k: None)
+            assert results[0]["steps"] == 2 and results[0]["finite"], (run, dataset)
+    # InfoGAN: 2-D noise plus a categorical code with one category per mode; its Q head is shared, so one seed
+    assert toy_protocol.latent_width("infogan", "ring8-unit") == 2 + 8
+    assert toy_protocol.latent_width("infogan", "grid25") == 2 + 25
+    assert toy_protocol.latent_width("gan", "grid25") == 2
+    assert not toy_protocol.separable("infogan") and not toy_protocol.separable("bigan")
+    assert not toy_protocol.separable("began") and toy_protocol.separable("wgan-gp")
+
+
+def test_point_networks_of_the_autoencoder_and_bigan_variants():
+    from gan_hub.archs.point_variants import (
+        PointAutoencoderDiscriminator,
+        PointBiGANGenerator,
+        PointJointDiscriminator,
+    )
+
+    players = toy_protocol._networks("began", "ring8-unit", [0])
+    autoencoder = players.discriminator
+    assert isinstance(autoencoder, PointAutoencoderDiscriminator)
+    widths = [m.out_features for m in autoencoder.encoder if isinstance(m, torch.nn.Linear)]
+    assert widths == [200, 200, 200, 50]  # PacGAN's D: 3 x 200, then the code
+    x = torch.randn(5, 2)
+    assert autoencoder(x).shape == (5, 2)
+
+    players = toy_protocol._networks("bigan", "grid25", [0])
+    g, d = players.generator, players.discriminator
+    assert isinstance(g, PointBiGANGenerator) and isinstance(d, PointJointDiscriminator)
+    points, codes = g(torch.randn(5, 2), real=x)
+    assert points.shape == (5, 2) and codes.shape == (5, 2) and torch.equal(g.encode(x), codes)
+    assert d(x, None, z=codes).shape == (5,) and d.latent_dim == 2
+    # the joint D is PacGAN's maxout D on [x, z], initialised N(0, 0.02^2) like every protocol network
+    first = d.pair.body[0].linear.weight
+    assert first.shape == (200 * 5, 4) and abs(first.std().item() - 0.02) < 0.005
+    with pytest.raises(ValueError, match="pairs"):
+        d(x)
+    with pytest.raises(ValueError, match="already reads latents of width 2"):
+        d.attach_latent(3)

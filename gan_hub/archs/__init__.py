@@ -7,6 +7,7 @@ from . import (  # noqa: F401  (each registers its architectures)
     mixture,
     mlp,
     pacgan_mlp,
+    point_variants,
     progan,
     sagan,
     semi_supervised,

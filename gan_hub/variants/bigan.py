@@ -37,6 +37,7 @@ import torch
 from torch import nn
 
 from ..archs.bigan import BiGANGenerator, JointDiscriminator
+from ..archs.point_variants import PointBiGANGenerator, PointJointDiscriminator
 from ..game import REPLACES_GENERATOR_LOSS, REPLAYS_PAST_FAKES, SCORES_NEW_INPUTS, Batch, DOutput
 from ..networks import WRAPPERS
 from ..registry import VARIANTS
@@ -60,12 +61,12 @@ class BiGANAlgorithm(AdversarialAlgorithm):
 
     def setup(self, generator: nn.Module, discriminator: nn.Module) -> None:
         g, d = _unwrap(generator), _unwrap(discriminator)
-        if not isinstance(g, BiGANGenerator):
+        if not isinstance(g, (BiGANGenerator, PointBiGANGenerator)):
             raise TypeError(
                 f"bigan needs the 'bigan' architecture's generator with an encoder (without virtual batch "
                 f"norm), got {type(g).__name__}"
             )
-        if not isinstance(d, JointDiscriminator):
+        if not isinstance(d, (JointDiscriminator, PointJointDiscriminator)):
             raise TypeError(f"bigan needs the 'bigan' architecture's joint discriminator, got {type(d).__name__}")
         d.attach_latent(g.latent_dim)  # before the techniques' setup and before any optimizer exists
         super().setup(generator, discriminator)
