@@ -36,16 +36,18 @@ def _order(results: list[dict]) -> tuple[list[str], list[str]]:
     return variants, list(dict.fromkeys(r["dataset"] for r in results))
 
 
-def samples_grid(results: list[dict], path: Path, seed: int | None = None) -> None:
-    """Rows: variants; columns: datasets. Each panel: one seed's samples (blue) over the modes (orange
-    circles of radius 3 std, the high-quality zone), titled with the modes captured over all seeds."""
+def samples_grid(results: list[dict], path: Path, seed: int | None = None, per_row: int = 1) -> None:
+    """Rows: variants (``per_row`` of them side by side); columns: datasets. Each panel: one seed's samples
+    (blue) over the modes (orange circles of radius 3 std, the high-quality zone), titled with the modes
+    captured over all seeds."""
     variants, datasets = _order(results)
-    fig, axes = plt.subplots(
-        len(variants), len(datasets), figsize=(2.6 * len(datasets), 2.5 * len(variants)), squeeze=False
-    )
+    rows, columns = math.ceil(len(variants) / per_row), per_row * len(datasets)
+    fig, axes = plt.subplots(rows, columns, figsize=(2.6 * columns, 2.5 * rows), squeeze=False)
+    for ax in axes.flat[len(variants) * len(datasets) :]:
+        ax.set_visible(False)
     for i, variant in enumerate(variants):
         for j, dataset in enumerate(datasets):
-            ax = axes[i][j]
+            ax = axes[i // per_row][(i % per_row) * len(datasets) + j]
             runs = [r for r in results if r["variant"] == variant and r["dataset"] == dataset]
             mix, extent = mixture(dataset), EXTENT.get(dataset, 3.0)
             for cx, cy in mix.centers.tolist():
@@ -118,10 +120,11 @@ def main(argv=None) -> None:
     p.add_argument("--samples", type=Path, default=None, help="write the grid of samples here")
     p.add_argument("--curves", type=Path, default=None, help="write the mode-count curves here")
     p.add_argument("--seed", type=int, default=None, help="the seed whose samples are drawn (default: the first)")
+    p.add_argument("--per-row", type=int, default=1, help="variants side by side in one row of the samples grid")
     args = p.parse_args(argv)
     results = [r for path in args.json for r in json.loads(path.read_text())["results"]]
     if args.samples:
-        samples_grid(results, args.samples, args.seed)
+        samples_grid(results, args.samples, args.seed, args.per_row)
     if args.curves:
         mode_curves(results, args.curves)
 

@@ -183,6 +183,24 @@ def test_the_curves_figure_draws_modes_and_high_quality_share_per_dataset(tmp_pa
     assert len(toy_figures.CURVE_ROWS) == 2 and (width, height) == (900, 612)  # 2 datasets x (modes, quality)
 
 
+def test_the_samples_grid_puts_several_variants_in_a_row(tmp_path):
+    import toy_figures
+    from PIL import Image
+
+    variants = ["gan", "wgan", "began", "bigan", "infogan"]
+    results = [
+        {"variant": v, "dataset": d, "seed": 0, "modes_captured": 3, "num_modes": 8, "points": [[0.0, 1.0]] * 4}
+        for v in variants
+        for d in ("ring8-unit", "grid25")
+    ]
+    tall, wide = tmp_path / "tall.png", tmp_path / "wide.png"
+    toy_figures.samples_grid(results, tall)
+    toy_figures.samples_grid(results, wide, per_row=2)
+    # one variant a row: 5 rows x 2 panels; two a row: 3 rows x 4 panels (the last row half empty)
+    assert Image.open(tall).size == (round(2.6 * 2 * 90), round(2.5 * 5 * 90))
+    assert Image.open(wide).size == (round(2.6 * 4 * 90), round(2.5 * 3 * 90))
+
+
 def test_every_unconditional_variant_trains_in_the_protocol():
     """`--preset pacgan --variants all`: every registered unconditional variant but the two with no form for
     points runs on PacGAN's networks, in the shape its algorithm needs (autoencoder D, encoder and joint D,
