@@ -74,7 +74,8 @@ def bound(algorithm, g, d, z, real):
 
 
 @pytest.mark.parametrize(
-    "objective, inner", [("non-saturating", "sgd"), ("relativistic-average", "sgd"), ("non-saturating", "adam")]
+    "objective, inner",
+    [("non-saturating", "sgd"), ("relativistic-average", "sgd"), ("non-saturating", "adam"), ("minimax", "adam")],
 )
 def test_gradient_through_the_unroll_matches_finite_differences(objective, inner):
     g, d, z, real = tiny_game()
@@ -244,3 +245,31 @@ def test_works_on_the_registered_architectures(arch, shape):
     loss.backward()
     assert torch.isfinite(loss) and "g_loss" in logs
     assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in g.parameters())
+
+
+@pytest.mark.parametrize("objective", ["minimax", "wasserstein"])
+def test_zero_sum_games_unroll_the_whole_value_function(objective):
+    """Metz et al.'s surrogate f(theta_G, theta_D^k(theta_G)): for a zero-sum objective G's loss is minus D's
+    loss at the unrolled D, whose real term depends on G through the unroll (the authors' -unrolled_loss)."""
+    g, d, z, real = tiny_game()
+    game = get_objective(objective)
+    assert game.zero_sum and not get_objective("non-saturating").zero_sum
+    assert not get_objective("minimax+ls0.9").zero_sum
+    algorithm = bound(UnrolledAlgorithm(game, unroll_steps=2), g, d, z, real)
+    loss, _ = algorithm.generator_loss(g, d, z, None, real, CTX)
+    fake = g(z)
+    state = unroll_discriminator(
+        d, game, real, fake, None, 2, AdamUnroll(algorithm.d_optimizer, dict(d.named_parameters()))
+    )
+    from torch.func import functional_call
+
+    value = -game.discriminator_loss(functional_call(d, state, (real,)), functional_call(d, state, (fake,)))
+    torch.testing.assert_close(loss, value)
+    # the real term matters: G's gradient differs from the one of its fake term alone
+    fake_only = game.generator_loss(functional_call(d, state, (fake,)))
+    with_real = torch.autograd.grad(value, list(g.parameters()), retain_graph=True)
+    without = torch.autograd.grad(fake_only, list(g.parameters()))
+    assert max((a - b).abs().max() for a, b in zip(with_real, without)) > 1e-6
+    # and with no unrolling the real term is free of G: the plain gradient
+    plain = g_gradient(AdversarialAlgorithm(game), g, d, z, real)
+    torch.testing.assert_close(g_gradient(UnrolledAlgorithm(game, unroll_steps=0), g, d, z, real), plain)

@@ -11,6 +11,7 @@ from . import (  # noqa: F401  (each registers its architectures)
     progan,
     sagan,
     semi_supervised,
+    tanh_mlp,
 )
 from .spec import ArchSpec
 

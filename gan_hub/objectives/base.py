@@ -45,6 +45,9 @@ class Objective:
     paper: str = ""
     probability: Callable[[Tensor], Tensor] = torch.sigmoid
     uses_real_logits_in_generator: bool = False
+    # the generator loss is minus the discriminator loss up to a term free of G (minimax, Wasserstein):
+    # the game's one value function, which unrolling differentiates whole
+    zero_sum: bool = False
 
 
 def register(objective: Objective) -> Objective:

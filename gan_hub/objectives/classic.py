@@ -64,6 +64,7 @@ MINIMAX = register(
         "G minimises 1/2 E log(1 - D(G(z))): the zero-sum game; gradients vanish when D wins.",
         paper=f"{GOODFELLOW_2014}; 1/2 factors from {TUTORIAL_2016}",
         probability=torch.sigmoid,
+        zero_sum=True,
     )
 )
 NON_SATURATING = register(
@@ -109,4 +110,5 @@ def one_sided_label_smoothing(objective: Objective, target: float = 0.9) -> Obje
         discriminator_loss=functools.partial(bce_discriminator_loss, real_target=target),
         summary=f"{objective.summary} D's real target smoothed to {target:g} (one-sided).",
         paper=f"{objective.paper}; label smoothing: {SALIMANS_2016}",
+        zero_sum=False,  # D's smoothed target is no longer the game G plays
     )

@@ -56,6 +56,7 @@ WASSERSTEIN = register(
         "G maximises E f(fake).",
         paper="Arjovsky, Chintala & Bottou 2017, Wasserstein GAN, arXiv:1701.07875",
         probability=identity,
+        zero_sum=True,
     )
 )
 HINGE = register(

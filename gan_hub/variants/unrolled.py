@@ -30,7 +30,14 @@ and ``d_penalty`` would need third derivatives. The outer G loss applies ``g_inp
 and adds ``g_penalty`` terms as usual. Techniques that replace the generator loss (feature matching)
 read the real D and cannot see the unrolled one: they are refused.
 
-With ``unroll_steps=0`` the loss is exactly the plain adversarial generator loss.
+Zero-sum objectives (minimax, Wasserstein: ``Objective.zero_sum``). The paper's generator minimises the
+game's value function at the unrolled D, f(theta_G, theta_D^k(theta_G)), which is minus D's loss there:
+its real-data term depends on G too, through theta_D^k. So for these objectives G's loss is
+-L_D(theta_D^k) whole (what the authors' notebook minimises: ``-unrolled_loss``), not only the fake
+term. Other objectives have no single value function; G's own loss is read at theta_D^k.
+
+With ``unroll_steps=0`` the loss is the plain adversarial generator loss (for a zero-sum objective up to
+the real term, which is then free of G: the same gradient).
 """
 
 from __future__ import annotations
@@ -152,10 +159,12 @@ class UnrolledAlgorithm(AdversarialAlgorithm):
 
     def g_adversarial_loss(self, batch: Batch, fake: DOutput) -> Tensor:
         real_logits = None
-        if self.objective.uses_real_logits_in_generator:
+        if self.objective.uses_real_logits_in_generator or self.objective.zero_sum:
             # the unrolled D depends on G, so its real logits do too: keep their graph
             net = _unwrap(batch.discriminator)
             real_logits = _loss_precision(functional_call(net, batch.extras["unrolled"], (batch.real, batch.labels)))
+        if self.objective.zero_sum:  # the paper's surrogate f(theta_G, theta_D^k(theta_G)), real term included
+            return -self.objective.discriminator_loss(real_logits, fake.logits)
         return self.objective.generator_loss(fake.logits, real_logits)
 
 
