@@ -36,8 +36,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..archs.bigan import BiGANGenerator, JointDiscriminator
-from ..archs.point_variants import PointBiGANGenerator, PointJointDiscriminator
 from ..game import REPLACES_GENERATOR_LOSS, REPLAYS_PAST_FAKES, SCORES_NEW_INPUTS, Batch, DOutput
 from ..networks import WRAPPERS
 from ..registry import VARIANTS
@@ -61,13 +59,15 @@ class BiGANAlgorithm(AdversarialAlgorithm):
 
     def setup(self, generator: nn.Module, discriminator: nn.Module) -> None:
         g, d = _unwrap(generator), _unwrap(discriminator)
-        if not isinstance(g, (BiGANGenerator, PointBiGANGenerator)):
+        # any networks with BiGAN's interface: an encoder (``encode``, ``forward(z, real=x)``) and a joint D
+        # (``attach_latent``, ``forward(x, labels, z=z)``): the 'bigan' architecture's, or the 2-D 'pacgan-bigan'
+        if not (callable(getattr(g, "encode", None)) and hasattr(g, "latent_dim")):
             raise TypeError(
-                f"bigan needs the 'bigan' architecture's generator with an encoder (without virtual batch "
+                f"bigan needs a generator with an encoder (the 'bigan' architecture's, without virtual batch "
                 f"norm), got {type(g).__name__}"
             )
-        if not isinstance(d, (JointDiscriminator, PointJointDiscriminator)):
-            raise TypeError(f"bigan needs the 'bigan' architecture's joint discriminator, got {type(d).__name__}")
+        if not callable(getattr(d, "attach_latent", None)):
+            raise TypeError(f"bigan needs a joint discriminator (the 'bigan' architecture's), got {type(d).__name__}")
         d.attach_latent(g.latent_dim)  # before the techniques' setup and before any optimizer exists
         super().setup(generator, discriminator)
 
