@@ -214,7 +214,7 @@ def _score(generator, dataset: str, seeds: list[int], latent_dim: int = LATENT_D
     return scores
 
 
-def _curve_point(step: int, score: dict) -> list:
+def curve_point(step: int, score: dict) -> list:
     """[step, modes captured, modes covered (strict), high-quality share, reverse KL or None]."""
     kl = score["kl_to_uniform"]
     return [
@@ -307,7 +307,7 @@ def train_group(
             if eval_every and done % eval_every == 0 and done < steps:
                 scores = _score(players.generator, dataset, seeds, width)
                 for curve, s in zip(curves, scores):
-                    curve.append(_curve_point(done, s))
+                    curve.append(curve_point(done, s))
                 keep_state()
                 log(
                     f"{run} {dataset} step {done}: captured {[c[-1][1] for c in curves]}, "
@@ -325,7 +325,7 @@ def train_group(
         interrupted = False
     seconds = elapsed()
     scores = _score(players.generator, dataset, seeds, width)
-    final = [_curve_point(done, score) for score in scores]
+    final = [curve_point(done, score) for score in scores]
     if path is not None and not (curves[0] and curves[0][-1][0] == done):
         keep_state()  # before the final point: a rerun scores the same weights again and appends it once
     for curve, point in zip(curves, final):

@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 from toy_figures import mean_se  # noqa: E402
+from toy_protocol import curve_point  # noqa: E402
 
 from gan_hub.data.images import DatasetInfo  # noqa: E402
 from gan_hub.data.toy2d import mixture  # noqa: E402
@@ -72,10 +73,6 @@ def score(generator) -> dict:
         points = generator(z)
     generator.train()
     return protocol_coverage(points, DATASET) | {"points": points[:500].tolist()}
-
-
-def curve_point(step: int, s: dict) -> list:
-    return [step, s["modes_captured"], s["modes_covered"], s["high_quality_share"], s["kl_to_uniform"]]
 
 
 def train_seed(row: str, seed: int, steps: int, eval_every: int, log=print) -> dict:
