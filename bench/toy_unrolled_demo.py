@@ -8,10 +8,11 @@ Setting (the notebook's): the ring of 8 Gaussians of radius 1 and std 0.01, a fr
 step; z 256-D standard normal; G and D 2 x 128 tanh (``tanh-mlp``), orthogonal weights of gain 1.4;
 the minimax game (G minimises -L_D at the unrolled D, the notebook's ``-unrolled_loss``); Adam with lr
 1e-3 for G and 1e-4 for D, beta1 0.5, eps 1e-8; 25,000 steps; k = 5 unrolled steps of D's own Adam.
-The ``gan`` row is the same run with k = 0 (the notebook's plain GAN). Two differences: the ring has 8
-distinct modes (the notebook's ``linspace(0, 2 pi, 8)`` puts two on top of each other, so it has 7),
-and the step is the project trainer's (D, then G against the updated D; the notebook runs both
-updates at once from the same weights).
+The ``gan`` row is the same run with k = 0 (the notebook's plain GAN). The ring has 8 distinct modes
+(the notebook's ``linspace(0, 2 pi, 8)`` puts two on top of each other, so it has 7). ``--update``
+chooses the step: ``alternating`` (default) is the project trainer's (D, then G against the updated
+D, each with its own latents); ``simultaneous`` is the notebook's (one session call runs both
+updates: both gradients at the same weights, from the same batch and latents, then both steps).
 
 Scores on 2,500 samples of the final G (VEEGAN's definitions, gan_hub.metrics.modes.protocol_coverage):
 modes captured, high-quality share, reverse KL, the strict modes covered; mean +/- standard error over
@@ -75,14 +76,31 @@ def score(generator) -> dict:
     return protocol_coverage(points, DATASET) | {"points": points[:500].tolist()}
 
 
-def train_seed(row: str, seed: int, steps: int, eval_every: int, log=print) -> dict:
+def simultaneous_step(players: Players, real: torch.Tensor, z: torch.Tensor, ctx: StepContext) -> None:
+    """Both players' gradients at the current weights (G's unroll starts from D's weights and Adam state
+    before this step's update), then both updates: the notebook's ``sess.run([..., g_train_op, d_train_op])``."""
+    p = players
+    d_loss, _ = p.algorithm.discriminator_loss(p.generator, p.discriminator, real, None, z, ctx)
+    d_loss.backward()
+    p.discriminator.requires_grad_(False)  # D's gradient is already in .grad; G's loss adds none to it
+    try:
+        g_loss, _ = p.algorithm.generator_loss(p.generator, p.discriminator, z, None, real, ctx)
+        g_loss.backward()
+    finally:
+        p.discriminator.requires_grad_(True)
+    for optimizer in (p.opt_d, p.opt_g):
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
+
+def build_players(row: str, seed: int) -> Players:
     resolved = compose_demo(ROWS[row])
     torch.manual_seed(seed)
     config = resolved.model_config(DatasetInfo(DATASET, channels=2, image_size=0))
     generator, discriminator = build_generator_network(config), build_discriminator_network(config)
     resolved.algorithm.setup(generator, discriminator)
     opt = resolved.optimizer
-    players = Players(
+    return Players(
         generator,
         discriminator,
         opt.build(generator.parameters(), opt.lr_g),
@@ -90,30 +108,36 @@ def train_seed(row: str, seed: int, steps: int, eval_every: int, log=print) -> d
         resolved.algorithm,
         1,
     )
+
+
+def train_seed(row: str, seed: int, steps: int, eval_every: int, log=print, update: str = "alternating") -> dict:
+    players = build_players(row, seed)
+    generator = players.generator
     data, noise, ring = (
         torch.Generator().manual_seed(10_000 + seed),
         torch.Generator().manual_seed(20_000 + seed),
         mixture(DATASET),
     )
     curve, started = [], time.perf_counter()
+    name = row if update == "alternating" else f"{row}, {update}"
     for step in range(steps):
-        alternating_step(
-            players,
-            ring.sample(BATCH, data),
-            None,
-            lambda n: torch.randn(n, LATENT, generator=noise),
-            lambda n: None,
-            StepContext(step, steps),
-        )
+        real, ctx = ring.sample(BATCH, data), StepContext(step, steps)
+        if update == "simultaneous":
+            simultaneous_step(players, real, torch.randn(BATCH, LATENT, generator=noise), ctx)
+        else:
+            alternating_step(
+                players, real, None, lambda n: torch.randn(n, LATENT, generator=noise), lambda n: None, ctx
+            )
         if eval_every and (step + 1) % eval_every == 0 and step + 1 < steps:
             s = score(generator)
             curve.append(curve_point(step + 1, s))
             share = 100 * s["high_quality_share"]
-            log(f"{row} seed {seed} step {step + 1}: {s['modes_captured']}/8 captured, {share:.1f} % HQ", flush=True)
+            log(f"{name} seed {seed} step {step + 1}: {s['modes_captured']}/8 captured, {share:.1f} % HQ", flush=True)
     final = score(generator)
     curve.append(curve_point(steps, final))
     return {
-        "variant": row,
+        "variant": name,
+        "update": update,
         "dataset": DATASET,
         "seed": seed,
         "steps": steps,
@@ -166,6 +190,7 @@ def main(argv=None) -> list[dict]:
     p.add_argument("--seeds", default="0-2", help="'0-4' or '0,3'")
     p.add_argument("--steps", type=int, default=STEPS)
     p.add_argument("--eval-every", type=int, default=2500)
+    p.add_argument("--update", choices=("alternating", "simultaneous"), default="alternating")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--json", type=Path, default=None, help="results file, written after every seed (atomically)")
     p.add_argument("--from-json", type=Path, nargs="+", default=None, help="print the table of saved results")
@@ -182,7 +207,7 @@ def main(argv=None) -> list[dict]:
     results = []
     for row in rows:
         for seed in parse_seeds(args.seeds):
-            results.append(train_seed(row, seed, args.steps, args.eval_every))
+            results.append(train_seed(row, seed, args.steps, args.eval_every, update=args.update))
             if args.json:
                 args.json.parent.mkdir(parents=True, exist_ok=True)
                 atomic_write_text(args.json, json.dumps({"command": sys.argv, "results": results}))
