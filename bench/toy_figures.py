@@ -104,7 +104,7 @@ def mode_curves(results: list[dict], path: Path) -> None:
                     steps, [m - s for m, s in stats], [m + s for m, s in stats], color=line.get_color(), alpha=0.2
                 )
             ax.set_title(f"{dataset}: {title.format(k=mixture(dataset).num_modes)}")
-            ax.set_xlabel("trainer steps (D batch 100)")
+            ax.set_xlabel("trainer steps")
             ax.set_ylim(bottom=0)
             ax.grid(alpha=0.3)
             ax.legend(fontsize=7)
