@@ -191,6 +191,29 @@ def test_class_grid_of_unconditional_model_shows_the_error_in_the_page(page):
     screenshot(page, "class-grid-error")
 
 
+# the words of the matched elements' text that the layout breaks over two lines
+WORDS_SPLIT_ACROSS_LINES = """(selector) => [...document.querySelectorAll(selector)].flatMap((element) => {
+  const split = [];
+  const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    for (const match of node.textContent.matchAll(/\\S+/g)) {
+      const range = document.createRange();
+      range.setStart(node, match.index);
+      range.setEnd(node, match.index + match[0].length);
+      const lines = new Set([...range.getClientRects()].map((rect) => Math.round(rect.top)));
+      if (lines.size > 1) split.push(match[0]);
+    }
+  }
+  return split;
+})"""
+
+# the text of the matched elements whose content is wider than their box (cut off or spilling over)
+CLIPPED_TEXT = """(selector) => [...document.querySelectorAll(selector)]
+  .filter((element) => [element, ...element.querySelectorAll('*')].some((e) => e.scrollWidth > e.clientWidth + 1))
+  .map((element) => element.textContent.trim())"""
+
+
 def test_browse_with_a_zoo_of_thirty_models(page, tmp_path_factory):
     """The zoo will hold ~30 models: the gallery and the leaderboard list them all, sortable, uncrowded."""
     import shutil
@@ -217,6 +240,9 @@ def test_browse_with_a_zoo_of_thirty_models(page, tmp_path_factory):
             "() => document.querySelector('#model-table [role=grid]')?.getAttribute('aria-rowcount') === '31'"
         )
         assert "cgan-00" in zoo_page.locator("#model-table").inner_text()  # best classifier IS first
+        headers = "#model-table thead th"
+        assert zoo_page.evaluate(WORDS_SPLIT_ACROSS_LINES, headers) == []  # not "classifie / r IS"
+        assert zoo_page.evaluate(CLIPPED_TEXT, headers) == []  # nor "classifie" cut at the column's edge
         screenshot(zoo_page, "browse-zoo-30")
     finally:
         zoo_page.close()

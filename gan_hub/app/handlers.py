@@ -247,7 +247,9 @@ class App:
             + ["number"] * len(scores)
             + ["str"] * (len(notes) + 1)
         )
-        widths = LEADERBOARD_WIDTHS + ["170px"] * len(bar) + ["96px"] * len(scores) + ["220px"] * len(notes) + ["360px"]
+        widths = (
+            LEADERBOARD_WIDTHS + ["170px"] * len(bar) + ["112px"] * len(scores) + ["220px"] * len(notes) + ["360px"]
+        )
         label = "leaderboard (click a column to sort)" + (
             f"; every score's protocol unless its row says otherwise: {shared}" if shared else ""
         )

@@ -37,6 +37,7 @@ CSS = """
 #model-card { max-height: 32rem; overflow-y: auto; }
 #score-plot, #score-histogram { padding-top: 2.2rem; }  /* keep the block label off the figure */
 .labelled img { object-fit: contain; padding-top: 2.5rem; box-sizing: border-box; }
+#model-table thead span { word-break: normal; overflow-wrap: normal; }  /* "classifier IS", not "classifie r IS" */
 """
 TITLE = "gan-hub: pretrained GANs"
 STOPPED = "**Stopped.** The numbers shown are those of the samples scored before Stop."
