@@ -31,7 +31,7 @@ LEADERBOARD_METRICS = (
 SCORED_BY_NETWORK = ("inception_score", "fid", "kid")
 TEXT_COLUMNS = ("quality bar", "variant score")
 COMMON_PROTOCOL = ("scorer", "num_samples", "seed")
-_VARIANT_LINE = re.compile(r"^#+\s*Variant:.*?\(([^)]*\d{4}[^)]*)\)", re.MULTILINE)
+_VARIANT_LINE = re.compile(r"^#+\s*Variant(?: family)?:.*?\(([^)]*\d{4}[^)]*)\)", re.MULTILINE)
 _PAPER_URL = re.compile(r"Paper:.*?<(https?://[^>\s]+)>", re.DOTALL)
 
 
