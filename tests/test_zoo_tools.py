@@ -4,6 +4,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 import torch
 
 from gan_hub import Generator, GeneratorConfig
@@ -84,8 +85,12 @@ def test_one_command_trains_exports_and_then_skips_what_is_current(tmp_path, cap
     out = capsys.readouterr().out
     assert "dcgan-synthetic  exported" in out and "lsgan-synthetic  exported" in out
     assert written_format(zoo / "dcgan-synthetic") == 2
-    assert main(argv) == 0  # a second run finds both current
-    assert "dcgan-synthetic  current" in capsys.readouterr().out
+    metrics = json.loads((zoo / "dcgan-synthetic" / "metrics.json").read_text())
+    metrics["scores"] = [{"name": "classifier IS@10k", "mean": 9.25}]  # synthetic data has no scorer: as if scored
+    (zoo / "dcgan-synthetic" / "metrics.json").write_text(json.dumps(metrics))
+    assert main(argv) == 0  # a second run finds both current, and shows their recorded scores
+    current = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("dcgan-synthetic  current"))
+    assert current.endswith("classifier IS@10k 9.250")
     # a changed preset retrains from scratch; the old run folder is set aside, not resumed with other settings
     (presets / "dcgan-synthetic.yaml").write_text((presets / "dcgan-synthetic.yaml").read_text() + "lr_g: 0.001\n")
     assert main(argv) == 0
@@ -115,3 +120,65 @@ def test_a_failed_run_is_not_exported(tmp_path, monkeypatch):
     zoo_cli.train_all(entries, tmp_path, None, "cpu", 2, lambda entry: exported.append(entry.name))
     assert exported == ["fine"]
     assert entries[0].status.startswith("FAILED") and entries[1].status == "trained"
+
+
+def test_an_export_that_fails_is_reported_and_the_others_continue(tmp_path, monkeypatch):
+    import train.zoo as zoo_cli
+
+    exported = []
+
+    def export(entry):
+        if entry.name == "first":
+            raise OSError("disk full")
+        exported.append(entry.name)
+
+    monkeypatch.setattr(zoo_cli, "train", lambda entry, *args: True)
+    monkeypatch.setattr(zoo_cli, "set_aside_if_stale", lambda *args: None)
+    entries = [Entry(name, Path(f"{name}.yaml")) for name in ("first", "second")]
+    zoo_cli.train_all(entries, tmp_path, None, "cpu", 1, export)
+    assert exported == ["second"]
+    assert entries[0].status == "EXPORT FAILED (OSError: disk full)" and entries[1].status == "trained"
+
+
+def test_device_cuda_without_a_gpu_is_refused_with_a_clear_message(tmp_path, monkeypatch, capsys):
+    import torch
+
+    from train.zoo import main
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(SystemExit) as stop:
+        main(["--device", "cuda", "--zoo", str(tmp_path), "--runs-dir", str(tmp_path / "runs")])
+    assert stop.value.code == 2
+    assert "--device cuda: no CUDA GPU is visible here" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()  # nothing started
+
+
+def test_a_run_cut_short_is_resumed_and_ends_where_an_uncut_run_does(tmp_path):
+    """The retrain continues a run that stopped halfway (a killed session) from its checkpoint, and the
+    model it exports is exactly the one an uninterrupted run gives."""
+    import subprocess
+    import sys
+
+    from train.zoo import REPO, main
+
+    presets = tmp_path / "presets"
+    presets.mkdir()
+    (presets / "dcgan-synthetic.yaml").write_text(
+        "variant: dcgan\ndataset: synthetic\nmax_steps: 4\nbatch_size: 8\narch_kwargs:\n  base_channels: 4\n"
+        "eval_samples: 0\neval_samples_during_training: 0\ncheckpoint_every: 2\nsample_every: 4\n"
+    )
+    cut_runs = tmp_path / "cut-runs"
+    subprocess.run(  # the first half: stopped at step 2, its checkpoint kept
+        [sys.executable, "-m", "train", "--config", str(presets / "dcgan-synthetic.yaml")]
+        + ["--output-dir", str(cut_runs / "dcgan-synthetic"), "--stop-at-step", "2"],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+    )
+    for runs, zoo in ((cut_runs, tmp_path / "zoo-cut"), (tmp_path / "runs", tmp_path / "zoo")):
+        argv = ["--presets", str(presets), "--zoo", str(zoo), "--runs-dir", str(runs), "--device", "cpu"]
+        assert main(argv) == 0
+    assert "at step 2" in (cut_runs / "dcgan-synthetic" / "train.log").read_text()  # resumed, not restarted
+    resumed = Generator.from_pretrained(tmp_path / "zoo-cut" / "dcgan-synthetic")
+    uncut = Generator.from_pretrained(tmp_path / "zoo" / "dcgan-synthetic")
+    assert torch.equal(resumed.generate(4, seed=1), uncut.generate(4, seed=1))

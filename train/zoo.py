@@ -104,6 +104,18 @@ def written_format(folder: Path) -> int | None:
         return None
 
 
+def recorded_scores(folder: Path) -> str:
+    """The one-line score summary of a zoo folder's metrics.json ("" when it has none)."""
+    import json
+
+    from .zoo_export import summary
+
+    try:
+        return summary(json.loads((folder / "metrics.json").read_text()))
+    except (OSError, ValueError):
+        return ""
+
+
 def train(entry: Entry, runs: Path, data_dir: str | None, device: str) -> bool:
     run_dir = runs / entry.name
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -179,7 +191,11 @@ def train_all(
         print(f"{entry.name}: {entry.status} in {entry.seconds / 60:.1f} min", flush=True)
         if ok and after_training is not None:
             with one_at_a_time:
-                after_training(entry)
+                try:
+                    after_training(entry)
+                except Exception as error:  # one model's export must not lose the others or the summary
+                    entry.status = f"EXPORT FAILED ({type(error).__name__}: {error})"
+                    print(f"{entry.name}: {entry.status}", flush=True)
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         list(pool.map(one, entries))
@@ -223,12 +239,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.publish:
         publish(zoo, args.publish, args.only.split(",") if args.only else None)
         return 0
+    if args.device == "cuda" and not args.list:
+        import torch
+
+        if not torch.cuda.is_available():
+            parser.error(
+                "--device cuda: no CUDA GPU is visible here (torch.cuda.is_available() is False); "
+                "use --device cpu, or --device auto to take a GPU when there is one"
+            )
     entries = presets(args.only.split(",") if args.only else None, Path(args.presets))
     runs = Path(args.runs_dir).expanduser()
     to_train = []
     for entry in entries:
         if is_current(entry, zoo):
             entry.status = "current"
+            entry.scores = recorded_scores(zoo / entry.name)
             if not args.list and not args.no_export and written_format(zoo / entry.name) != FORMAT_VERSION:
                 from .zoo_export import export_run
 
@@ -253,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{'model':<{width}}  {'status':<11}  {'time':>7}  scores")
     for e in entries:
         print(f"{e.name:<{width}}  {e.status:<11}  {e.seconds / 60:6.1f}m  {e.scores}")
-    return 1 if any(e.status.startswith("FAILED") for e in entries) else 0
+    return 1 if any("FAILED" in e.status for e in entries) else 0
 
 
 if __name__ == "__main__":
