@@ -63,8 +63,9 @@ def summary(metrics: dict) -> str:
     parts = []
     for score in metrics.get("scores", []):
         value = score.get("mean", score.get("value"))
-        if isinstance(value, (int, float)):
-            parts.append(f"{score['name']} {value:.3f}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        parts.append(f"{score['name']} {value}" if isinstance(value, int) else f"{score['name']} {value:.3f}")
     return "; ".join(parts)
 
 
