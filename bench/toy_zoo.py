@@ -11,6 +11,7 @@ protocol's scores measured on exactly the stored weights::
     python bench/toy_zoo.py                        # train what has no checkpoint in --runs, export all six
     python bench/toy_zoo.py --only gan-ring8       # one model
     python bench/toy_zoo.py --export-only          # re-export from the checkpoints (same weights)
+    python bench/toy_zoo.py --status               # which zoo folders are current (JSON; python -m train.zoo reads it)
 
 Training is deterministic for a given torch version and thread count (one thread, as here).
 """
@@ -65,12 +66,25 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--zoo", type=Path, default=ROOT / "model_zoo")
     p.add_argument("--export-only", action="store_true", help="train nothing: export the checkpoints in --runs")
     p.add_argument("--train-only", action="store_true", help="train (what has no checkpoint) and export nothing")
+    p.add_argument("--status", action="store_true", help="print {name: current?} as JSON and exit")
     args = p.parse_args(argv)
     args.only = [n.strip() for n in args.only.split(",") if n.strip()]
     unknown = [n for n in args.only if n not in MODELS]
     if unknown:
         p.error(f"unknown zoo name(s) {', '.join(unknown)}; choose from {', '.join(MODELS)}")
     return args
+
+
+def is_current(name: str, zoo: Path) -> bool:
+    """``zoo/name`` was exported from a training with the protocol's present settings and budget."""
+    run, dataset, steps = MODELS[name]
+    try:
+        provenance = json.loads((zoo / name / "config.json").read_text()).get("provenance") or {}
+    except (OSError, ValueError):
+        return False
+    wanted = compose_run(run, dataset, [SEED], NETWORKS, steps).settings
+    as_json = lambda value: json.loads(json.dumps(value, sort_keys=True, default=str))  # noqa: E731
+    return provenance.get("steps") == steps and as_json(provenance.get("resolved")) == as_json(wanted)
 
 
 def checkpoint(runs: Path, name: str) -> Path:
@@ -169,6 +183,9 @@ def table(zoo: Path, names: list[str]) -> str:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    if args.status:
+        print(json.dumps({name: is_current(name, args.zoo) for name in args.only}))
+        return
     torch.set_num_threads(1)
     for name in args.only:
         if not args.export_only and not trained(args.runs, name):

@@ -182,3 +182,45 @@ def test_a_run_cut_short_is_resumed_and_ends_where_an_uncut_run_does(tmp_path):
     resumed = Generator.from_pretrained(tmp_path / "zoo-cut" / "dcgan-synthetic")
     uncut = Generator.from_pretrained(tmp_path / "zoo" / "dcgan-synthetic")
     assert torch.equal(resumed.generate(4, seed=1), uncut.generate(4, seed=1))
+
+
+def test_the_2d_models_are_listed_with_the_presets_and_judged_by_their_protocol(tmp_path, capsys):
+    from train.zoo import main, two_d_status
+
+    assert main(["--list"]) == 0
+    listing = capsys.readouterr().out
+    for name in ("gan-ring8", "pacgan-grid25", "unrolled-ring8"):
+        assert f"\n{name} " in listing and "modes captured@2,500" in listing.split(f"\n{name} ", 1)[1].split("\n")[0]
+        assert listing.split(f"\n{name} ", 1)[1].split()[0] == "current"
+    zoo = tmp_path / "zoo"
+    shutil.copytree(ROOT / "model_zoo" / "gan-ring8", zoo / "gan-ring8")
+    assert two_d_status(zoo)["gan-ring8"] and not two_d_status(zoo)["gan-grid25"]  # absent: to train
+    config = json.loads((zoo / "gan-ring8" / "config.json").read_text())
+    config["provenance"]["steps"] = 100  # trained to another budget
+    (zoo / "gan-ring8" / "config.json").write_text(json.dumps(config))
+    assert not two_d_status(zoo)["gan-ring8"]
+
+
+def test_a_2d_model_is_trained_and_exported_by_its_own_script(tmp_path, monkeypatch):
+    import subprocess
+
+    import train.zoo as zoo_cli
+
+    commands = []
+    monkeypatch.setattr(
+        subprocess, "run", lambda cmd, **kw: commands.append(cmd) or subprocess.CompletedProcess(cmd, 0)
+    )
+    entry = Entry("gan-ring8", None)
+    assert zoo_cli.train(entry, tmp_path / "runs", None, "cpu", tmp_path / "zoo", True)
+    assert zoo_cli.train(entry, tmp_path / "runs", None, "cpu", tmp_path / "zoo", False)
+    script = str(ROOT / "bench" / "toy_zoo.py")
+    assert commands[0][1:] == [
+        script,
+        "--only",
+        "gan-ring8",
+        "--runs",
+        str(tmp_path / "runs"),
+        "--zoo",
+        str(tmp_path / "zoo"),
+    ]
+    assert commands[1][1:] == commands[0][1:] + ["--train-only"]  # --no-export

@@ -12,6 +12,10 @@ finished). A summary table ends the run.
     python -m train.zoo --list                                            # status only
     python -m train.zoo --publish gan-hub                                 # upload model_zoo/* to gan-hub/<name>
 
+The zoo's 2-D models (``<variant>-ring8``, ``<variant>-grid25``) have no preset: ``bench/toy_zoo.py`` trains
+them with the published 2-D protocol (on the CPU, one thread each: they are small) and exports them; this
+command lists, trains and exports them with the rest, and resumes nothing of theirs (each trains in minutes).
+
 A current model whose folder was written in an older config format is re-exported (same weights).
 """
 
@@ -29,6 +33,7 @@ from gan_hub.config import FORMAT_VERSION
 
 REPO = Path(__file__).resolve().parent.parent
 PRESETS = REPO / "train" / "presets"
+TOY_ZOO = REPO / "bench" / "toy_zoo.py"  # trains and exports the 2-D models
 ZOO = REPO / "model_zoo"
 # options that say where files live, not what is trained
 LOCATION_KEYS = ("output_dir", "data_dir", "push_to_hub", "num_workers")
@@ -37,19 +42,37 @@ LOCATION_KEYS = ("output_dir", "data_dir", "push_to_hub", "num_workers")
 @dataclass
 class Entry:
     name: str
-    preset: Path
+    preset: Path | None  # None: a 2-D model, trained and exported by bench/toy_zoo.py
     status: str = ""
     seconds: float = 0.0
     scores: str = ""
 
+    @property
+    def two_d(self) -> bool:
+        return self.preset is None
 
-def presets(only: list[str] | None = None, folder: Path = PRESETS) -> list[Entry]:
+
+def two_d_status(zoo: Path) -> dict[str, bool]:
+    """{name: current?} of the 2-D models, as bench/toy_zoo.py judges them."""
+    import json
+
+    cmd = [sys.executable, str(TOY_ZOO), "--status", "--zoo", str(zoo)]
+    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"python -m train.zoo: error: {' '.join(cmd[1:])} failed:\n{done.stderr.strip()}")
+    return json.loads(done.stdout)
+
+
+def presets(only: list[str] | None = None, folder: Path = PRESETS, two_d: dict[str, bool] | None = None) -> list[Entry]:
+    """The zoo's entries: a preset each, then the 2-D models (``two_d``, their names), in ``only``'s order if given."""
     found = {p.stem: p for p in sorted(folder.glob("*.yaml"))}
+    found.update({name: None for name in two_d or {} if name not in found})
     if only:
         unknown = [n for n in only if n not in found]
         if unknown:
             raise SystemExit(
-                f"python -m train.zoo: error: no preset named {', '.join(unknown)}; presets: {', '.join(found)}"
+                f"python -m train.zoo: error: no preset or 2-D model named {', '.join(unknown)}; "
+                f"choose from: {', '.join(found)}"
             )
         return [Entry(n, found[n]) for n in only]
     return [Entry(n, p) for n, p in found.items()]
@@ -116,12 +139,16 @@ def recorded_scores(folder: Path) -> str:
         return ""
 
 
-def train(entry: Entry, runs: Path, data_dir: str | None, device: str) -> bool:
+def train(entry: Entry, runs: Path, data_dir: str | None, device: str, zoo: Path = ZOO, export: bool = True) -> bool:
+    """Train one entry in ``runs/<name>`` (its log in ``train.log`` there); a 2-D model is exported too."""
     run_dir = runs / entry.name
     run_dir.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "train", "--config", str(entry.preset.resolve()), "--output-dir", str(run_dir)]
-    if data_dir:
-        cmd += ["--data-dir", data_dir]
+    if entry.two_d:
+        cmd = [sys.executable, str(TOY_ZOO), "--only", entry.name, "--runs", str(runs), "--zoo", str(zoo)]
+        cmd += [] if export else ["--train-only"]
+    else:
+        cmd = [sys.executable, "-m", "train", "--config", str(entry.preset.resolve()), "--output-dir", str(run_dir)]
+        cmd += ["--data-dir", data_dir] if data_dir else []
     env = dict(os.environ)
     if device == "cpu":
         env["CUDA_VISIBLE_DEVICES"] = ""
@@ -171,7 +198,13 @@ def set_aside_if_stale(entry: Entry, run_dir: Path) -> None:
 
 
 def train_all(
-    entries: list[Entry], runs: Path, data_dir: str | None, device: str, jobs: int, after_training=None
+    entries: list[Entry],
+    runs: Path,
+    data_dir: str | None,
+    device: str,
+    jobs: int,
+    after_training=None,
+    zoo: Path = ZOO,
 ) -> None:
     """Train the entries, ``jobs`` at a time (on a GPU several small runs share the device).
 
@@ -183,9 +216,10 @@ def train_all(
     one_at_a_time = threading.Lock()
 
     def one(entry: Entry) -> None:
-        set_aside_if_stale(entry, runs / entry.name)
+        if not entry.two_d:  # bench/toy_zoo.py refuses a stale 2-D run itself, saying what to delete
+            set_aside_if_stale(entry, runs / entry.name)
         start = time.time()
-        ok = train(entry, runs, data_dir, device)
+        ok = train(entry, runs, data_dir, device, zoo, after_training is not None)
         entry.seconds = time.time() - start
         entry.status = "trained" if ok else f"FAILED (see {runs / entry.name / 'train.log'})"
         print(f"{entry.name}: {entry.status} in {entry.seconds / 60:.1f} min", flush=True)
@@ -214,7 +248,9 @@ def main(argv: list[str] | None = None) -> int:
         help="where runs train and resume (keep it outside the checkout); default ~/gan-hub-runs/zoo",
     )
     parser.add_argument("--data-dir", default=None, help="folder with the dataset files (MNIST IDX files)")
-    parser.add_argument("--only", default=None, help="comma-separated preset names, in this order")
+    parser.add_argument(
+        "--only", default=None, help="comma-separated names (presets, or 2-D models such as gan-ring8), in this order"
+    )
     parser.add_argument(
         "--device",
         choices=("auto", "cpu", "cuda"),
@@ -230,7 +266,11 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="upload every zoo folder (or those of --only) to the Hub as ORG/<name>, and exit",
     )
-    parser.add_argument("--presets", default=str(PRESETS), help="folder of presets; default train/presets")
+    parser.add_argument(
+        "--presets",
+        default=str(PRESETS),
+        help="folder of presets; default train/presets (only then are the 2-D models included)",
+    )
     parser.add_argument("--zoo", default=str(ZOO), help="the zoo folder; default model_zoo")
     args = parser.parse_args(argv)
     if args.jobs < 1:
@@ -247,11 +287,18 @@ def main(argv: list[str] | None = None) -> int:
                 "--device cuda: no CUDA GPU is visible here (torch.cuda.is_available() is False); "
                 "use --device cpu, or --device auto to take a GPU when there is one"
             )
-    entries = presets(args.only.split(",") if args.only else None, Path(args.presets))
+    # the 2-D models belong to the project's zoo: another presets folder is a zoo of its own
+    two_d = two_d_status(zoo) if Path(args.presets).resolve() == PRESETS.resolve() else {}
+    entries = presets(args.only.split(",") if args.only else None, Path(args.presets), two_d)
     runs = Path(args.runs_dir).expanduser()
     to_train = []
     for entry in entries:
-        if is_current(entry, zoo):
+        if entry.two_d and two_d[entry.name]:
+            entry.status, entry.scores = "current", recorded_scores(zoo / entry.name)
+        elif entry.two_d:
+            entry.status = "to train"
+            to_train.append(entry)
+        elif is_current(entry, zoo):
             entry.status = "current"
             entry.scores = recorded_scores(zoo / entry.name)
             if not args.list and not args.no_export and written_format(zoo / entry.name) != FORMAT_VERSION:
@@ -267,13 +314,16 @@ def main(argv: list[str] | None = None) -> int:
         def export(entry: Entry) -> None:
             from .zoo_export import export_run
 
+            if entry.two_d:  # bench/toy_zoo.py has exported it
+                entry.status, entry.scores = "exported", recorded_scores(zoo / entry.name)
+                return
             entry.scores = export_run(
                 runs / entry.name / "model", zoo / entry.name, args.data_dir, preset_notes(entry.preset)
             )
             entry.status = "exported"
             print(f"{entry.name}: exported to {zoo / entry.name}: {entry.scores}", flush=True)
 
-        train_all(to_train, runs, args.data_dir, args.device, args.jobs, None if args.no_export else export)
+        train_all(to_train, runs, args.data_dir, args.device, args.jobs, None if args.no_export else export, zoo)
     width = max([len(e.name) for e in entries] + [5])
     print(f"\n{'model':<{width}}  {'status':<11}  {'time':>7}  scores")
     for e in entries:
