@@ -610,3 +610,19 @@ def test_score_tab_crops_padded_models_to_the_scorer_and_refuses_misfits(models)
     assert updates[-1].mean == pytest.approx(direct.compute()[0], abs=1e-12)
     with pytest.raises(act.InputError, match="scores 1x28x28 images; this model makes 3x28x28"):
         act.scorer_crop(scorer, GeneratorConfig(variant="dcgan", arch="dcgan", channels=3))
+
+
+def test_a_gallery_caption_names_variant_and_dataset_only_where_the_name_does_not():
+    from gan_hub.app.handlers import gallery_caption
+
+    assert gallery_caption({"model": "fgan-reverse-kl-mnist", "variant": "fgan-reverse-kl", "dataset": "mnist"}) == (
+        "fgan-reverse-kl-mnist"
+    )
+    assert gallery_caption({"model": "gan-ring8", "variant": "gan", "dataset": "ring8-unit"}) == "gan-ring8"
+    assert gallery_caption({"model": "org/dcgan-mnist", "variant": "dcgan", "dataset": "mnist"}) == "org/dcgan-mnist"
+    assert gallery_caption({"model": "dcgan-tiny", "variant": "dcgan", "dataset": "mnist"}) == (
+        "dcgan-tiny · dcgan · mnist"
+    )
+    assert gallery_caption({"model": "gan-mnist", "variant": "dcgan", "dataset": "mnist"}) == (
+        "gan-mnist · dcgan · mnist"  # the name says another variant
+    )

@@ -85,6 +85,15 @@ def model_summary(config) -> str:
     )
 
 
+def gallery_caption(row: dict) -> str:
+    """A thumbnail's caption: the model's name, with its variant and dataset where the name does not say them
+    ("dcgan-mnist"; "my-model · dcgan · mnist"). Long captions are cut off under the small thumbnails."""
+    name, variant, dataset = row["model"], row["variant"], row["dataset"]
+    stem = name.split("/")[-1]  # a Hub repo id's name part
+    says_both = stem.startswith(f"{variant}-") and dataset.startswith(stem[len(variant) + 1 :])
+    return name if says_both else f"{name} · {variant} · {dataset}"
+
+
 def scorer_names() -> list[str]:
     """Every registered scorer (importing gan_hub.metrics registers them)."""
     from .. import metrics  # noqa: F401
@@ -204,9 +213,7 @@ class App:
         in_catalog_order = sorted(shown, key=lambda r: self.catalog.names.index(r["model"]))
         thumbnails = {r["model"]: self._thumbnail(r["model"]) for r in shown}
         gallery = [
-            (str(thumbnails[r["model"]]), f"{r['model']} · {r['variant']} · {r['dataset']}")
-            for r in in_catalog_order
-            if thumbnails[r["model"]]
+            (str(thumbnails[r["model"]]), gallery_caption(r)) for r in in_catalog_order if thumbnails[r["model"]]
         ]
         named = [r["model"] for r in in_catalog_order if thumbnails[r["model"]]]
         return (

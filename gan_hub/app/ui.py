@@ -38,6 +38,7 @@ CSS = """
 #score-plot, #score-histogram { padding-top: 2.2rem; }  /* keep the block label off the figure */
 .labelled img { object-fit: contain; padding-top: 2.5rem; box-sizing: border-box; }
 #model-table thead span { word-break: normal; overflow-wrap: normal; }  /* "classifier IS", not "classifie r IS" */
+#model-gallery .caption-label { max-width: calc(100% - 2 * var(--block-label-margin)); }  /* the whole name */
 """
 TITLE = "gan-hub: pretrained GANs"
 STOPPED = "**Stopped.** The numbers shown are those of the samples scored before Stop."
@@ -176,8 +177,8 @@ def build_demo(
                 dataset_filter = gr.Dropdown(choices=[ALL], value=ALL, label="dataset", scale=1)
             gallery = gr.Gallery(
                 label="models (click one to select it)",
-                columns=8,
-                height=260,
+                columns=6,  # wide enough for the longest zoo name under its thumbnail
+                height=420,  # two rows in view
                 object_fit="contain",
                 allow_preview=False,
                 elem_id="model-gallery",
