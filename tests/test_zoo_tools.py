@@ -56,17 +56,30 @@ def test_export_writes_the_current_format_with_float16_weights(tmp_path):
     assert torch.equal(a, Generator.from_pretrained(tmp_path / "zoo" / "x").generate(3, seed=1))
 
 
-def test_publish_uploads_every_zoo_folder_to_the_org(hub_env, tmp_path):
+def test_publish_uploads_every_zoo_folder_to_the_org(hub_env, tmp_path, capsys):
+    from huggingface_hub import HfApi, hf_hub_download
+
+    from train.zoo import main
+
     zoo = tmp_path / "zoo"
     for name in ("one-mnist", "two-mnist"):
         tiny_model(zoo / name)
     assert publish(zoo, "zoo-org") == ["zoo-org/one-mnist", "zoo-org/two-mnist"]
     loaded = Generator.from_pretrained("zoo-org/two-mnist")
     assert torch.equal(loaded.generate(2, seed=4), Generator.from_pretrained(zoo / "two-mnist").generate(2, seed=4))
-    from huggingface_hub import hf_hub_download
-
     card = Path(hf_hub_download("zoo-org/one-mnist", "README.md")).read_text()
     assert "library_name: gan-hub" in card
+    # the command, on bundled models (an MNIST one and a 2-D one), every file of the folder
+    real = tmp_path / "real"
+    for name in ("cgan-mnist", "gan-ring8"):
+        shutil.copytree(ROOT / "model_zoo" / name, real / name)
+    assert main(["--publish", "gan-hub-test", "--zoo", str(real), "--only", "cgan-mnist,gan-ring8"]) == 0
+    assert "published" in capsys.readouterr().out
+    for name in ("cgan-mnist", "gan-ring8"):
+        files = set(HfApi().list_repo_files(f"gan-hub-test/{name}"))
+        assert {p.name for p in (real / name).iterdir()} <= files, name
+        hub, local = Generator.from_pretrained(f"gan-hub-test/{name}"), Generator.from_pretrained(real / name)
+        assert torch.equal(hub.generate(3, seed=2), local.generate(3, seed=2))
     shutil.rmtree(zoo)
 
 
