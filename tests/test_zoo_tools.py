@@ -237,3 +237,48 @@ def test_a_2d_model_is_trained_and_exported_by_its_own_script(tmp_path, monkeypa
         str(tmp_path / "zoo"),
     ]
     assert commands[1][1:] == commands[0][1:] + ["--train-only"]  # --no-export
+
+
+def test_scale_steps_lengthens_each_preset_in_place_and_retrains_from_it(tmp_path, capsys):
+    """The GPU retrain: --scale-steps K multiplies every chosen preset's schedule, says so in its notes (which
+    the card quotes), and the models it exports are current with the presets as they now read."""
+    from train.zoo import main, preset_notes
+
+    presets, zoo, runs = tmp_path / "presets", tmp_path / "zoo", tmp_path / "runs"
+    presets.mkdir()
+    preset = presets / "dcgan-synthetic.yaml"
+    preset.write_text(
+        "# model_zoo/dcgan-synthetic: python -m train --config PRESET\n# A tiny DCGAN.\nvariant: dcgan\n"
+        "dataset: synthetic\nmax_steps: 2\nlr_decay_start: 1\nbatch_size: 8\narch_kwargs:\n  base_channels: 4\n"
+        "eval_samples: 0\neval_samples_during_training: 0\n"
+    )
+    argv = ["--presets", str(presets), "--zoo", str(zoo), "--runs-dir", str(runs), "--device", "cpu"]
+    assert main(argv) == 0
+    assert main([*argv, "--scale-steps", "3"]) == 0
+    assert "max_steps: 6\nlr_decay_start: 3\n" in preset.read_text()
+    note = (
+        "Schedule x3 (python -m train.zoo --scale-steps 3): 6 steps instead of 2, learning rates decaying from step 3."
+    )
+    assert preset_notes(preset) == f"A tiny DCGAN. {note}"
+    assert json.loads((zoo / "dcgan-synthetic" / "config.json").read_text())["provenance"]["steps"] == 6
+    assert json.loads((zoo / "dcgan-synthetic" / "metrics.json").read_text())["training"]["recipe"].endswith(note)
+    capsys.readouterr()
+    assert main(argv) == 0 and "dcgan-synthetic  current" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main([*argv, "--scale-steps", "1"])
+
+
+def test_scaling_a_schedule_scales_phase_lengths_but_not_other_step_options(tmp_path):
+    from train.config import TrainConfig
+    from train.zoo import scale_preset
+
+    preset = tmp_path / "progan-mnist.yaml"
+    preset.write_text(
+        "# model_zoo/progan-mnist\n# Notes.\nvariant: progan\ndataset: mnist\nmax_steps: 2400\nlr_decay_start: 1800\n"
+        "variant_options:\n  fade_steps: 300\n  stable_steps: 200\n  unroll_steps: 5\n"
+    )
+    note = scale_preset(preset, 10)
+    cfg = TrainConfig.from_yaml(preset)
+    assert (cfg.max_steps, cfg.lr_decay_start) == (24000, 18000)
+    assert cfg.variant_options == {"fade_steps": 3000, "stable_steps": 2000, "unroll_steps": 5}  # k is not a length
+    assert note.endswith("phases: fade_steps 3,000, stable_steps 2,000.")

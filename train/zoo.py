@@ -11,6 +11,7 @@ finished). A summary table ends the run.
     python -m train.zoo --device cuda --jobs 8                           # the whole zoo on one GPU
     python -m train.zoo --list                                            # status only
     python -m train.zoo --publish gan-hub                                 # upload model_zoo/* to gan-hub/<name>
+    python -m train.zoo --device cuda --jobs 8 --scale-steps 10            # on a GPU: ten times the CPU schedules
 
 The zoo's 2-D models (``<variant>-ring8``, ``<variant>-grid25``) have no preset: ``bench/toy_zoo.py`` trains
 them with the published 2-D protocol (on the CPU, one thread each: they are small) and exports them; this
@@ -82,6 +83,43 @@ def preset_options(preset: Path) -> dict:
     from .config import TrainConfig
 
     return {k: v for k, v in TrainConfig.from_yaml(preset).to_dict().items() if k not in LOCATION_KEYS}
+
+
+SCHEDULE_KEYS = ("max_steps", "lr_decay_start", "stop_at_step")
+# variant options that are lengths of training phases, scaled with the schedule (ProGAN's fades and stable
+# phases, Stacked GAN's independent phase); options such as unroll_steps (unrolled GAN's k) are not lengths
+PHASE_OPTIONS = ("fade_steps", "stable_steps", "independent_steps")
+
+
+def scale_preset(preset: Path, factor: int) -> str:
+    """Multiply the preset's schedule (``SCHEDULE_KEYS``) by ``factor`` in place, keeping its comments, and
+    add a line to its notes saying so (the card quotes them); returns that line. The preset then still
+    reproduces the model it trains exactly, as every zoo preset must."""
+    from gan_hub.io import atomic_write_text
+
+    lines = Path(preset).read_text().splitlines()
+    changed = {}
+    for i, line in enumerate(lines):
+        key, _, value = line.partition(":")
+        indent, key = key[: len(key) - len(key.lstrip())], key.strip()
+        top_level, phase = key in SCHEDULE_KEYS and not indent, key in PHASE_OPTIONS and indent
+        if (top_level or phase) and value.strip().isdigit():
+            changed[key] = (int(value), int(value) * factor)
+            lines[i] = f"{indent}{key}: {int(value) * factor}"
+    if "max_steps" not in changed:
+        raise SystemExit(f"python -m train.zoo: error: {preset} sets no max_steps to scale")
+    (old, new) = changed["max_steps"]
+    decay = (
+        f", learning rates decaying from step {changed['lr_decay_start'][1]:,}" if "lr_decay_start" in changed else ""
+    )
+    stop = f", stopped at step {changed['stop_at_step'][1]:,}" if "stop_at_step" in changed else ""
+    note = f"# Schedule x{factor} (python -m train.zoo --scale-steps {factor}): {new:,} steps instead of {old:,}"
+    phases = ", ".join(f"{k} {changed[k][1]:,}" for k in PHASE_OPTIONS if k in changed)
+    note += f"{decay}{stop}{f', phases: {phases}' if phases else ''}."
+    at = next(i for i, line in enumerate(lines) if i > 0 and not line.startswith("#"))  # after the leading comment
+    lines.insert(at, note)
+    atomic_write_text(preset, "\n".join(lines) + "\n")
+    return note.lstrip("# ")
 
 
 def preset_notes(preset: Path) -> str:
@@ -267,12 +305,24 @@ def main(argv: list[str] | None = None) -> int:
         help="upload every zoo folder (or those of --only) to the Hub as ORG/<name>, and exit",
     )
     parser.add_argument(
+        "--scale-steps",
+        type=int,
+        default=None,
+        metavar="K",
+        help="multiply the schedule of each chosen preset by K in place (max_steps, lr_decay_start, stop_at_step; "
+        "its notes say so) and retrain: e.g. 10 on a GPU",
+    )
+    parser.add_argument(
         "--presets",
         default=str(PRESETS),
         help="folder of presets; default train/presets (only then are the 2-D models included)",
     )
     parser.add_argument("--zoo", default=str(ZOO), help="the zoo folder; default model_zoo")
     args = parser.parse_args(argv)
+    if args.scale_steps is not None and (args.scale_steps < 2 or args.list or args.publish):
+        parser.error(
+            "--scale-steps takes a whole factor of at least 2, and goes with training (not --list or --publish)"
+        )
     if args.jobs < 1:
         parser.error(f"--jobs must be at least 1, got {args.jobs}")
     zoo = Path(args.zoo)
@@ -291,6 +341,10 @@ def main(argv: list[str] | None = None) -> int:
     two_d = two_d_status(zoo) if Path(args.presets).resolve() == PRESETS.resolve() else {}
     entries = presets(args.only.split(",") if args.only else None, Path(args.presets), two_d)
     runs = Path(args.runs_dir).expanduser()
+    if args.scale_steps:
+        for entry in entries:
+            if not entry.two_d:  # the 2-D models keep their protocol's budgets (bench/toy_zoo.py)
+                print(f"{entry.preset}: {scale_preset(entry.preset, args.scale_steps)}")
     to_train = []
     for entry in entries:
         if entry.two_d and two_d[entry.name]:
