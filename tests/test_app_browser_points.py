@@ -1,13 +1,13 @@
 """A 2-D model in a real browser (Playwright and Debian's chromium, as tests/test_app_browser.py): the Sample
-tab shows its points over the modes, unscaled, and the Score tab says why it has no image score. Keeps
-screenshots in test-artifacts/."""
+tab shows its points over the modes, unscaled, and the Score tab streams the published 2-D protocol's scores.
+Keeps screenshots in test-artifacts/."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.test_app import make_test_models, running_app
-from tests.test_app_browser import error_toast, loaded_image, open_tab, page, press, screenshot  # noqa: F401
+from tests.test_app_browser import loaded_image, open_tab, page, press, screenshot  # noqa: F401
 from tests.test_app_points import POINTS, make_points_model
 
 
@@ -36,7 +36,12 @@ def test_sample_tab_draws_a_2d_model_as_a_scatter(page):  # noqa: F811
     screenshot(page, "sample-points")
 
 
-def test_score_tab_says_why_a_2d_model_has_no_image_score(page):  # noqa: F811
+def test_score_tab_streams_the_2d_protocol(page):  # noqa: F811
     press(page, "Score", "Score")
-    error_toast(page, "an image scorer cannot judge it")
-    screenshot(page, "score-points-error")
+    page.wait_for_function("() => document.querySelector('#score-status').innerText.includes('Done.')")
+    text = page.locator("#score-text").inner_text()
+    assert "modes captured@" in text and "of 8 (ring8-unit)" in text and "final, exact for all samples" in text
+    assert "Real data (the mixture, the same N): modes captured 8 of 8" in text
+    for plot in ("#score-plot", "#score-histogram"):
+        page.locator(f"{plot} img, {plot} svg, {plot} canvas").first.wait_for(state="visible")
+    screenshot(page, "score-points")

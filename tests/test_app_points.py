@@ -1,5 +1,6 @@
 """The app's view of 2-D models: the Sample tab (and Compare, and the HTTP samples route) draws the points over
-the modes of the data as a scatter plot; the tabs that need images say why they do not apply."""
+the modes of the data as a scatter plot; the Score tab streams the published 2-D protocol's scores; the tabs
+that need images say why they do not apply."""
 
 from __future__ import annotations
 
@@ -90,7 +91,6 @@ def test_model_info_describes_points_and_shows_the_scatter(client, points_model)
             (POINTS, 0, 1, 8, "slerp", act.NO_CLASS, act.NO_CLASS),
             "an interpolation has no frames to show",
         ),
-        ("/score", (POINTS, "mnist-classifier", 100, 50, 0), "an image scorer cannot judge it"),
     ],
 )
 def test_tabs_that_need_images_say_why(client, api_name, args, message):
@@ -120,3 +120,36 @@ def test_http_samples_route_draws_the_scatter(served, points_model):
     n = 2 * act.POINTS_PER_COUNT
     expected = points_model.scatter(points_model.generate(n, seed=9), f"{n:,} samples, seed 9")
     assert np.array_equal(pixels(image), pixels(expected))
+
+
+def test_score_streams_the_2d_protocol_and_ends_with_the_librarys_numbers(client, points_model):
+    from gan_hub.metrics.modes import mixture_coverage, protocol_coverage
+    from tests.test_app import decode_plot
+
+    n, batch, seed = 600, 200, 3
+    job = client.submit(POINTS, "mnist-classifier", n, batch, seed, api_name="/score")  # the scorer does not apply
+    job.result(timeout=120)
+    outputs = job.outputs()
+    payloads = [out[3] for out in outputs]
+    assert payloads[0]["n"] == 200 and payloads[-1]["n"] == 600 and payloads[-1]["final"]
+    text, curve, histogram, final, status = outputs[-1]
+    points = points_model.generate(n, seed=seed)
+    expected = protocol_coverage(points, "ring8-unit")
+    for key in ("modes_captured", "modes_covered", "num_modes", "high_quality_share", "kl_to_uniform", "min_count"):
+        assert final[key] == expected[key], key
+    assert final["high_quality_per_mode"] == mixture_coverage(points, "ring8-unit", min_count=1)["counts"]
+    assert status == "**Done.**" and f"modes captured@600 = {expected['modes_captured']} of 8 (ring8-unit)" in text
+    assert "Real data (the mixture, the same N):** modes captured 8 of 8" in text
+    assert decode_plot(curve).size[0] > 300 and decode_plot(histogram).size[0] > 300
+
+
+def test_the_2d_score_at_the_cards_protocol_gives_the_cards_numbers():
+    """On a zoo model, N = 2,500 and seed 12345 (the card's protocol) give exactly its metrics.json."""
+    from gan_hub.app.point_scores import card_scores, points_stream
+
+    g = Generator.from_pretrained(Path(__file__).resolve().parents[1] / "model_zoo" / "pacgan-ring8")
+    card = card_scores(g.metrics)
+    (*_, last) = points_stream(g, 2500, 500, 12345)
+    assert last.final and last.scores["modes_captured"] == card["modes_captured"]["value"]
+    assert last.scores["high_quality_share"] == pytest.approx(card["high_quality_share"]["value"], abs=1e-12)
+    assert last.scores["modes_covered"] == card["modes_covered_strict"]["value"]

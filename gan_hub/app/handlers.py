@@ -380,7 +380,9 @@ class App:
         from .plots import histogram_figure, score_figure
 
         g = self.catalog.load(name)
-        act.require_images(g, act.NO_IMAGE_SCORE)  # before loading a scorer it could not use
+        if g.config.is_vector:  # 2-D points: the published 2-D protocol instead of an image scorer
+            yield from self.score_points(g, num_samples, batch_size, seed)
+            return
         scorer = self.scorers.get(scorer_name)
         reference = act.inception_entries(reference_scores(scorer_name))
         card = [e for e in act.inception_entries(g.metrics) if e.get("scorer") == scorer_name]
@@ -408,6 +410,43 @@ class App:
             )
             last_drawn = time.monotonic()
         release_free_memory()  # a score allocates the most (batches of images through the scorer)
+
+    def score_points(self, g, num_samples, batch_size, seed):
+        """The Score tab's updates for a 2-D model: modes captured@n as the points stream, per-mode counts."""
+        from . import point_scores as ps
+        from .plots import histogram_figure, score_figure
+
+        card = ps.card_scores(g.metrics)
+        captured: list[tuple[int, float, float]] = []
+        reference = None
+        last_drawn = 0.0
+        for update in ps.points_stream(g, num_samples, batch_size, seed):
+            captured.append((update.n, update.scores[ps.CAPTURED], 0.0))
+            if not (update.final or len(captured) == 1 or time.monotonic() - last_drawn >= SCORE_UPDATE_SECONDS):
+                continue
+            reference = reference or ps.reference_scores(g.config.dataset, update.total, int(seed))
+            figure = score_figure(
+                captured,
+                update.total,
+                f"modes captured@n ({update.scores['mixture']})",
+                reference=reference[ps.CAPTURED],
+                card=card[ps.CAPTURED]["value"] if ps.CAPTURED in card else None,
+            )
+            histogram = histogram_figure(
+                update.per_mode,
+                [str(k) for k in range(len(update.per_mode))],
+                title=f"high-quality points nearest each mode ({sum(update.per_mode)} of {update.n})",
+                x_label="mode",
+            )
+            status = "**Done.**" if update.final else f"Scoring… {update.n} of {update.total}; **Stop** ends it here."
+            yield (
+                ps.points_markdown(update, int(seed), reference, card),
+                figure,
+                histogram,
+                ps.points_payload(update, int(seed), int(batch_size)),
+                status,
+            )
+            last_drawn = time.monotonic()
 
 
 __all__ = ["ALL", "App", "ScorerCache", "model_summary", "user_error", "user_errors", "user_errors_stream"]

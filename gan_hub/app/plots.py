@@ -32,11 +32,13 @@ def score_figure(
         mean = [p[1] for p in points]
         low = [p[1] - p[2] for p in points]
         high = [p[1] + p[2] for p in points]
-        ax.fill_between(n, low, high, color=RUNNING, alpha=0.2, linewidth=0, label="± 1 standard error")
+        if any(p[2] for p in points):  # a count (modes captured) has no error band
+            ax.fill_between(n, low, high, color=RUNNING, alpha=0.2, linewidth=0, label="± 1 standard error")
         ax.plot(n, mean, color=RUNNING, marker="o", markersize=3, label="generated (running)")
     for value, label, color in ((reference, reference_label, REFERENCE), (card, card_label, CARD)):
         if value is not None:
-            ax.axhline(value, color=color, linestyle="--", linewidth=1.2, label=f"{label}: {value:.3f}")
+            shown = f"{value:g}" if float(value).is_integer() else f"{value:.3f}"
+            ax.axhline(value, color=color, linestyle="--", linewidth=1.2, label=f"{label}: {shown}")
     ax.set_xlim(0, max(total, 1))
     ax.margins(y=0.1)  # keeps the reference lines clear of the frame
     ax.set_xlabel("n (samples scored)")
@@ -47,8 +49,10 @@ def score_figure(
     return fig
 
 
-def histogram_figure(counts: Sequence[int], class_names: Sequence[str]) -> Figure:
-    """Predicted classes of the samples scored so far, with the uniform share marked."""
+def histogram_figure(
+    counts: Sequence[int], class_names: Sequence[str], title: str | None = None, x_label: str | None = None
+) -> Figure:
+    """Predicted classes of the samples scored so far (or any counts per category), with the uniform share marked."""
     fig = Figure(figsize=(6.4, 2.6), dpi=100, layout="constrained")
     ax = fig.add_subplot()
     names = list(class_names) or [str(i) for i in range(len(counts))]
@@ -59,7 +63,9 @@ def histogram_figure(counts: Sequence[int], class_names: Sequence[str]) -> Figur
         ax.legend(loc="upper right", fontsize=8)
     ax.set_xticks(range(len(counts)), names[: len(counts)], rotation=45 if max(map(len, names)) > 3 else 0)
     ax.set_ylabel("samples")
-    ax.set_title(f"predicted classes of {total} samples", fontsize=10)
+    if x_label:
+        ax.set_xlabel(x_label)
+    ax.set_title(title or f"predicted classes of {total} samples", fontsize=10)
     return fig
 
 

@@ -309,8 +309,8 @@ def build_demo(
                     score_text = gr.Markdown(
                         "Press **Score**: the running classifier IS@n appears after each batch.", elem_id="score-text"
                     )
-                    curve = gr.Plot(label="IS@n as samples stream (band: ± 1 standard error)", elem_id="score-plot")
-                    histogram = gr.Plot(label="predicted classes", elem_id="score-histogram")
+                    curve = gr.Plot(label="the score as samples stream", elem_id="score-plot")
+                    histogram = gr.Plot(label="samples per class (2-D models: per mode)", elem_id="score-histogram")
                     with gr.Accordion("numbers (JSON)", open=False):
                         score_json = gr.JSON(label="numbers")
 
