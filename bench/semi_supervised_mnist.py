@@ -10,6 +10,9 @@ of its exported classifier on the 10,000 MNIST test images.
         --average-decay 0.9999 --runs ~/gan-hub-runs/semi/runs --output ~/gan-hub-runs/semi/seed$s.json & done
     python bench/semi_supervised_mnist.py --table-only --merge ~/gan-hub-runs/semi/seed*.json
 
+    # when the five have finished: seed 0's model becomes the zoo's, with a preset that reproduces it
+    python bench/semi_supervised_mnist.py --adopt 0 --merge ~/gan-hub-runs/semi/seed*.json --data-dir DIR
+
 Each seed is a run of the ordinary trainer (`python -m train --variant semi-supervised --dataset mnist
 --batch-size 100 --max-steps EPOCHS*600 --seed S`), driven step by step so that the test error is
 measured after every epoch: the exported classifier (the running average of D's weights, as the
@@ -25,14 +28,17 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import json
 import platform
 import statistics
 import sys
+import textwrap
 import time
 from pathlib import Path
 
 import torch
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -73,11 +79,12 @@ def averaged_discriminator(trainer: Trainer) -> torch.nn.Module:
     return averaged
 
 
-def run_seed(seed: int, args, test, record: dict, save) -> None:
-    per_epoch = 60000 // args.batch_size
-    cfg = TrainConfig(
+def run_config(seed: int, args, train_size: int) -> TrainConfig:
+    """One seed's trainer run: ``args.epochs`` passes over the ``train_size`` unlabelled images."""
+    per_epoch = train_size // args.batch_size
+    return TrainConfig(
         variant="semi-supervised",
-        dataset="mnist",
+        dataset=args.dataset,
         data_dir=args.data_dir,
         seed=seed,
         output_dir=str(Path(args.runs) / f"seed_{seed}"),
@@ -90,7 +97,13 @@ def run_seed(seed: int, args, test, record: dict, save) -> None:
         eval_every=10**9,
         checkpoint_every=10**9,
         variant_options={"num_labelled": args.labels, "average_decay": args.average_decay},
+        **({"arch_kwargs": json.loads(args.arch_kwargs)} if args.arch_kwargs else {}),
     )
+
+
+def run_seed(seed: int, args, test, record: dict, save) -> None:
+    cfg = run_config(seed, args, len(load_dataset(args.dataset, args.data_dir, train=True)))
+    per_epoch = cfg.log_every
     trainer = Trainer(cfg)
     trainer.resume()
     discriminator = trainer.accelerator.unwrap_model(trainer.D)
@@ -175,6 +188,63 @@ def table(results: dict) -> str:
     return "\n".join(rows)
 
 
+ZOO_NOTES = (
+    "Semi-supervised GAN (Salimans et al., 2016) with {labels} labels, {schedule}: {epochs} epochs ({steps:,} steps "
+    "of {batch} labelled + {batch} unlabelled + {batch} generated images), Adam 3e-3 / beta1 0.5, the exported "
+    "classifier is the {decay} running average of D's weights, as the authors test it. Seed {seed} of the {count} "
+    "of bench/semi_supervised_mnist.py (README, Semi-supervised MNIST): its test errors {errors} of {test_size:,}; "
+    "the {count}: {all_errors}, {mean:.1f} +/- {std:.1f} (paper, MNIST: 93 +/- 6.5). Its generator is trained for "
+    "classification (feature matching), not for samples, hence its classifier IS."
+)
+
+
+def adopt(seed: int, results: dict, args) -> str:
+    """Make a finished seed's model the zoo's ``semi-supervised-<dataset>``: write the preset that reproduces it
+    (``python -m train --config``; the zoo's retrain then finds it current) and export it. Returns the scores."""
+    from train.zoo import LOCATION_KEYS, preset_notes
+    from train.zoo_export import export_run
+
+    record = results["seeds"].get(str(seed))
+    if not record or "test_errors" not in record:
+        epochs = max(map(int, (record or {}).get("epochs", {})), default=0)
+        raise SystemExit(f"seed {seed} has not finished its run (at epoch {epochs}): adopt a finished seed")
+    cfg = TrainConfig(**record["command_config"])
+    finished = [r["test_errors"] for r in results["seeds"].values() if "test_errors" in r]
+    epochs, decay = cfg.max_steps // cfg.log_every, cfg.variant_options["average_decay"]
+    notes = ZOO_NOTES.format(
+        labels=cfg.variant_options["num_labelled"],
+        schedule="the paper's schedule" if (epochs, decay) == (300, 0.9999) else "a shorter schedule than the paper's",
+        epochs=epochs,
+        steps=cfg.max_steps,
+        batch=cfg.batch_size,
+        decay=decay,
+        seed=seed,
+        count=f"{len(finished)} seeds",
+        errors=record["test_errors"],
+        test_size=len(load_dataset(cfg.dataset, args.data_dir, train=False)),
+        all_errors=", ".join(map(str, finished)),
+        mean=statistics.mean(finished),
+        std=statistics.stdev(finished) if len(finished) > 1 else 0.0,
+    )
+    name = f"semi-supervised-{cfg.dataset}"
+    defaults = {
+        f.name: f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        for f in dataclasses.fields(TrainConfig)
+        if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+    }
+    options = {
+        k: v for k, v in cfg.to_dict().items() if k not in LOCATION_KEYS and (k not in defaults or v != defaults[k])
+    }
+    preset = Path(args.presets) / f"{name}.yaml"
+    # float sums depend on the thread count: the bench trains on one thread, and so must the retrain to be exact
+    header = [
+        f"# model_zoo/{name}: OMP_NUM_THREADS=1 python -m train --config train/presets/{preset.name} --data-dir DIR"
+    ]
+    header += ["# " + line for line in textwrap.wrap(notes, 116)]
+    atomic_write_text(preset, "\n".join(header) + "\n" + yaml.safe_dump(options, sort_keys=False))
+    return export_run(Path(record["model_dir"]), Path(args.zoo) / name, args.data_dir, preset_notes(preset))
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data-dir", default=None, help="folder with the MNIST IDX files (needed to train)")
@@ -186,6 +256,17 @@ def main(argv=None) -> int:
         "--average-decay", type=float, default=0.999, help="of the classifier's weight average (0: last weights)"
     )
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--dataset", default="mnist", help="a labelled image dataset (tests use synthetic)")
+    p.add_argument("--arch-kwargs", default=None, help="JSON, e.g. '{\"hidden_dim\": 32}' (tests); default the paper's")
+    p.add_argument(
+        "--adopt",
+        type=int,
+        default=None,
+        metavar="SEED",
+        help="make this finished seed's model the zoo's (writes its preset and exports it; with --merge or --output)",
+    )
+    p.add_argument("--presets", default=str(ROOT / "train" / "presets"), help="with --adopt: the presets folder")
+    p.add_argument("--zoo", default=str(ROOT / "model_zoo"), help="with --adopt: the zoo folder")
     p.add_argument("--runs", default="runs/semi-supervised-mnist-bench", help="run folders (checkpoints, exports)")
     p.add_argument("--output", default="bench/results/semi_supervised_mnist.json")
     p.add_argument("--table-only", action="store_true", help="print the table of the saved results and exit")
@@ -197,10 +278,14 @@ def main(argv=None) -> int:
         help="with --table-only: one table over the seeds of these result files (seeds trained side by side)",
     )
     args = p.parse_args(argv)
+    if args.adopt is not None:
+        results = merged(args.merge) if args.merge else json.loads(Path(args.output).read_text())
+        print(adopt(args.adopt, results, args))
+        return 0
     if args.table_only and args.merge:
         print(table(merged(args.merge)))
         return 0
-    if not args.table_only and not args.data_dir:
+    if not args.table_only and not args.data_dir and args.dataset != "synthetic":  # synthetic: made in memory
         p.error("--data-dir (the folder with the MNIST IDX files) is needed to train")
     out = Path(args.output)
     results = json.loads(out.read_text()) if out.is_file() else {}
@@ -221,7 +306,7 @@ def main(argv=None) -> int:
         )
         results.setdefault("seeds", {})
         save = lambda: atomic_write_text(out, json.dumps(results, indent=1) + "\n")  # noqa: E731
-        test_set = load_dataset("mnist", args.data_dir, train=False)
+        test_set = load_dataset(args.dataset, args.data_dir, train=False)
         test = (test_set.images, test_set.labels)
         for seed in (int(s) for s in args.seeds.split(",")):
             record = results["seeds"].setdefault(str(seed), {})

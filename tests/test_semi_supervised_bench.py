@@ -4,6 +4,7 @@ finished seeds' mean and std, and seeds still training compared at the last epoc
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -44,3 +45,57 @@ def test_finished_seeds_give_the_mean_and_training_needs_the_data(tmp_path, caps
         bench.main(["--seeds", "0"])
     assert err.value.code == 2
     assert "--data-dir (the folder with the MNIST IDX files) is needed to train" in capsys.readouterr().err
+
+
+def test_a_finished_seed_is_adopted_into_the_zoo_with_a_preset_that_reproduces_it(tmp_path, capsys):
+    """--adopt SEED: the zoo gets that seed's model and the preset `python -m train --config` retrains it
+    from, exactly (the zoo's retrain then finds it current); an unfinished seed is refused."""
+    import subprocess
+
+    import torch
+    from safetensors.torch import load_file
+
+    from gan_hub import Generator
+    from train.zoo import Entry, is_current, preset_notes
+
+    results, presets, zoo = tmp_path / "results.json", tmp_path / "presets", tmp_path / "zoo"
+    presets.mkdir()
+    train_args = ["--dataset", "synthetic", "--seeds", "0", "--epochs", "2", "--batch-size", "32", "--labels", "8"]
+    train_args += ["--arch-kwargs", '{"hidden_dim": 16}', "--runs", str(tmp_path / "runs"), "--output", str(results)]
+    threads = torch.get_num_threads()
+    try:
+        assert bench.main(train_args) == 0  # trains on one thread (--threads 1)
+    finally:
+        torch.set_num_threads(threads)
+    record = json.loads(results.read_text())["seeds"]["0"]
+    assert set(record["epochs"]) == {"1", "2"} and record["exported_matches_training"]
+    adopt = ["--adopt", "0", "--output", str(results), "--presets", str(presets), "--zoo", str(zoo)]
+    assert bench.main(adopt) == 0
+    preset = presets / "semi-supervised-synthetic.yaml"
+    assert is_current(Entry("semi-supervised-synthetic", preset), zoo)
+    notes = preset_notes(preset)
+    assert (
+        f"test errors {record['test_errors']} of 256" in notes
+        and "a shorter schedule than the paper's: 2 epochs (16 steps" in notes
+    )
+    assert json.loads((zoo / "semi-supervised-synthetic" / "metrics.json").read_text())["training"]["recipe"] == notes
+    again = tmp_path / "again"
+    subprocess.run(  # on one thread, as the bench trains: float sums depend on the thread count
+        [sys.executable, "-m", "train", "--config", str(preset), "--output-dir", str(again)],
+        cwd=Path(bench.ROOT),
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        check=True,
+        capture_output=True,
+    )
+    for weights in ("model.safetensors", "discriminator.safetensors"):  # the run the zoo model was exported from
+        trained = load_file(str(Path(record["model_dir"]) / weights))
+        assert trained.keys() == (retrained := load_file(str(again / "model" / weights))).keys()
+        assert all(torch.equal(trained[k], retrained[k]) for k in trained), weights
+    adopted = Generator.from_pretrained(zoo / "semi-supervised-synthetic")
+    assert adopted.config.provenance["steps"] == 16 and "discriminator.safetensors" in {
+        p.name for p in (zoo / "semi-supervised-synthetic").iterdir()
+    }
+    unfinished = tmp_path / "unfinished.json"
+    unfinished.write_text(json.dumps({"seeds": {"3": {"epochs": {"40": {"test_errors": 150}}}}}))
+    with pytest.raises(SystemExit, match="seed 3 has not finished its run \\(at epoch 40\\)"):
+        bench.main(["--adopt", "3", "--output", str(unfinished), "--presets", str(presets), "--zoo", str(zoo)])
