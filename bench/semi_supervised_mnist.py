@@ -95,7 +95,7 @@ def run_config(seed: int, args, train_size: int) -> TrainConfig:
         log_every=per_epoch,
         sample_every=10**9,
         eval_every=10**9,
-        checkpoint_every=10**9,
+        checkpoint_every=per_epoch,  # (the bench checkpoints each epoch itself; a retrain from the preset resumes too)
         variant_options={"num_labelled": args.labels, "average_decay": args.average_decay},
         **({"arch_kwargs": json.loads(args.arch_kwargs)} if args.arch_kwargs else {}),
     )
@@ -201,7 +201,7 @@ ZOO_NOTES = (
 def adopt(seed: int, results: dict, args) -> str:
     """Make a finished seed's model the zoo's ``semi-supervised-<dataset>``: write the preset that reproduces it
     (``python -m train --config``; the zoo's retrain then finds it current) and export it. Returns the scores."""
-    from train.zoo import LOCATION_KEYS, preset_notes
+    from train.zoo import LOCATION_KEYS, NOT_SCALED, preset_notes
     from train.zoo_export import export_run
 
     record = results["seeds"].get(str(seed))
@@ -209,6 +209,7 @@ def adopt(seed: int, results: dict, args) -> str:
         epochs = max(map(int, (record or {}).get("epochs", {})), default=0)
         raise SystemExit(f"seed {seed} has not finished its run (at epoch {epochs}): adopt a finished seed")
     cfg = TrainConfig(**record["command_config"])
+    data_dir = args.data_dir or cfg.data_dir  # where the run found its data, unless told otherwise
     finished = [r["test_errors"] for r in results["seeds"].values() if "test_errors" in r]
     epochs, decay = cfg.max_steps // cfg.log_every, cfg.variant_options["average_decay"]
     notes = ZOO_NOTES.format(
@@ -221,7 +222,7 @@ def adopt(seed: int, results: dict, args) -> str:
         seed=seed,
         count=f"{len(finished)} seeds",
         errors=record["test_errors"],
-        test_size=len(load_dataset(cfg.dataset, args.data_dir, train=False)),
+        test_size=len(load_dataset(cfg.dataset, data_dir, train=False)),
         all_errors=", ".join(map(str, finished)),
         mean=statistics.mean(finished),
         std=statistics.stdev(finished) if len(finished) > 1 else 0.0,
@@ -241,8 +242,9 @@ def adopt(seed: int, results: dict, args) -> str:
         f"# model_zoo/{name}: OMP_NUM_THREADS=1 python -m train --config train/presets/{preset.name} --data-dir DIR"
     ]
     header += ["# " + line for line in textwrap.wrap(notes, 116)]
+    header += [f"{NOT_SCALED} (the paper's schedule already)"] if "the paper's schedule" in notes else []
     atomic_write_text(preset, "\n".join(header) + "\n" + yaml.safe_dump(options, sort_keys=False))
-    return export_run(Path(record["model_dir"]), Path(args.zoo) / name, args.data_dir, preset_notes(preset))
+    return export_run(Path(record["model_dir"]), Path(args.zoo) / name, data_dir, preset_notes(preset))
 
 
 def main(argv=None) -> int:
@@ -279,7 +281,11 @@ def main(argv=None) -> int:
     )
     args = p.parse_args(argv)
     if args.adopt is not None:
-        results = merged(args.merge) if args.merge else json.loads(Path(args.output).read_text())
+        sources = args.merge or [Path(args.output)]
+        missing = [str(path) for path in sources if not Path(path).is_file()]
+        if missing:
+            p.error(f"--adopt: no results file {', '.join(missing)} (name the seeds' files with --merge or --output)")
+        results = merged(sources)
         print(adopt(args.adopt, results, args))
         return 0
     if args.table_only and args.merge:

@@ -626,3 +626,7 @@ def test_a_gallery_caption_names_variant_and_dataset_only_where_the_name_does_no
     assert gallery_caption({"model": "gan-mnist", "variant": "dcgan", "dataset": "mnist"}) == (
         "gan-mnist · dcgan · mnist"  # the name says another variant
     )
+    for cut_short in ("dcgan-m", "dcgan-"):  # a name that says only part of the dataset's
+        assert gallery_caption({"model": cut_short, "variant": "dcgan", "dataset": "mnist"}).endswith(
+            " · dcgan · mnist"
+        )

@@ -126,19 +126,20 @@ def test_score_streams_the_2d_protocol_and_ends_with_the_librarys_numbers(client
     from gan_hub.metrics.modes import mixture_coverage, protocol_coverage
     from tests.test_app import decode_plot
 
-    n, batch, seed = 600, 200, 3
+    n, batch, seed = 650, 200, 3  # the last batch is a part one
     job = client.submit(POINTS, "mnist-classifier", n, batch, seed, api_name="/score")  # the scorer does not apply
     job.result(timeout=120)
     outputs = job.outputs()
     payloads = [out[3] for out in outputs]
-    assert payloads[0]["n"] == 200 and payloads[-1]["n"] == 600 and payloads[-1]["final"]
+    assert payloads[0]["n"] == 200 and payloads[-1]["n"] == 650 and payloads[-1]["final"]
     text, curve, histogram, final, status = outputs[-1]
     points = points_model.generate(n, seed=seed)
     expected = protocol_coverage(points, "ring8-unit")
-    for key in ("modes_captured", "modes_covered", "num_modes", "high_quality_share", "kl_to_uniform", "min_count"):
+    for key in ("modes_captured", "modes_covered", "num_modes", "high_quality_share", "min_count"):
         assert final[key] == expected[key], key
+    assert final["kl_to_uniform"] == pytest.approx(expected["kl_to_uniform"], abs=1e-12)
     assert final["high_quality_per_mode"] == mixture_coverage(points, "ring8-unit", min_count=1)["counts"]
-    assert status == "**Done.**" and f"modes captured@600 = {expected['modes_captured']} of 8 (ring8-unit)" in text
+    assert status == "**Done.**" and f"modes captured@650 = {expected['modes_captured']} of 8 (ring8-unit)" in text
     assert "Real data (the mixture, the same N):** modes captured 8 of 8" in text
     assert decode_plot(curve).size[0] > 300 and decode_plot(histogram).size[0] > 300
 
@@ -153,3 +154,4 @@ def test_the_2d_score_at_the_cards_protocol_gives_the_cards_numbers():
     assert last.final and last.scores["modes_captured"] == card["modes_captured"]["value"]
     assert last.scores["high_quality_share"] == pytest.approx(card["high_quality_share"]["value"], abs=1e-12)
     assert last.scores["modes_covered"] == card["modes_covered_strict"]["value"]
+    assert last.scores["kl_to_uniform"] == pytest.approx(card["reverse_kl"]["value"], abs=1e-12)

@@ -156,9 +156,11 @@ def test_an_export_that_fails_is_reported_and_the_others_continue(tmp_path, monk
 def test_device_cuda_without_a_gpu_is_refused_with_a_clear_message(tmp_path, monkeypatch, capsys):
     import torch
 
+    import train.zoo as zoo_cli
     from train.zoo import main
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(zoo_cli, "train", lambda *args: pytest.fail("--device cuda without a GPU went on to train"))
     with pytest.raises(SystemExit) as stop:
         main(["--device", "cuda", "--zoo", str(tmp_path), "--runs-dir", str(tmp_path / "runs")])
     assert stop.value.code == 2
@@ -268,17 +270,55 @@ def test_scale_steps_lengthens_each_preset_in_place_and_retrains_from_it(tmp_pat
         main([*argv, "--scale-steps", "1"])
 
 
-def test_scaling_a_schedule_scales_phase_lengths_but_not_other_step_options(tmp_path):
+def test_scaling_a_schedule_scales_phase_lengths_but_not_other_step_options(tmp_path, capsys):
     from train.config import TrainConfig
-    from train.zoo import scale_preset
+    from train.zoo import scale_presets
 
     preset = tmp_path / "progan-mnist.yaml"
     preset.write_text(
-        "# model_zoo/progan-mnist\n# Notes.\nvariant: progan\ndataset: mnist\nmax_steps: 2400\nlr_decay_start: 1800\n"
-        "variant_options:\n  fade_steps: 300\n  stable_steps: 200\n  unroll_steps: 5\n"
+        "# model_zoo/progan-mnist\n# Notes.\nvariant: progan\ndataset: mnist\nmax_steps: 2_400  # the CPU budget\n"
+        "lr_decay_start: 1800\nvariant_options:\n  fade_steps: 300\n  stable_steps: 200\n  unroll_steps: 5\n"
     )
-    note = scale_preset(preset, 10)
+    scale_presets([preset], 10)
     cfg = TrainConfig.from_yaml(preset)
     assert (cfg.max_steps, cfg.lr_decay_start) == (24000, 18000)
     assert cfg.variant_options == {"fade_steps": 3000, "stable_steps": 2000, "unroll_steps": 5}  # k is not a length
-    assert note.endswith("phases: fade_steps 3,000, stable_steps 2,000.")
+    assert "max_steps: 24000  # the CPU budget\n" in preset.read_text()  # its comment kept
+    assert "phases: fade_steps 3,000, stable_steps 2,000." in capsys.readouterr().out
+    scaled = preset.read_text()
+    scale_presets([preset], 10)  # the same command again (a rerun after an interruption) changes nothing
+    assert preset.read_text() == scaled and "schedule kept" in capsys.readouterr().out
+
+
+def test_scaling_refuses_what_it_cannot_do_faithfully_and_changes_nothing(tmp_path):
+    from train.zoo import NOT_SCALED, preset_notes, scale_presets
+
+    fine, scaled, kept = tmp_path / "a.yaml", tmp_path / "b.yaml", tmp_path / "c.yaml"
+    fine.write_text("# a\nvariant: dcgan\ndataset: mnist\nmax_steps: 100\n")
+    scaled.write_text("# b\n# Schedule x10 (python -m train.zoo --scale-steps 10): 1,000 steps.\nmax_steps: 1000\n")
+    kept.write_text(f"# c\n{NOT_SCALED} (the paper's schedule)\nmax_steps: 180000\n")
+    before = {p: p.read_text() for p in (fine, scaled, kept)}
+    with pytest.raises(SystemExit, match=r"b.yaml was already scaled x10.*no preset was changed"):
+        scale_presets([fine, scaled, kept], 3)
+    assert {p: p.read_text() for p in before} == before
+    scale_presets([fine, kept], 3)
+    assert "max_steps: 300" in fine.read_text() and kept.read_text() == before[kept]
+    assert preset_notes(kept) == ""  # the marker is an instruction, not a note for the card
+    nothing = tmp_path / "d.yaml"
+    nothing.write_text("# d\nvariant: dcgan\n")
+    with pytest.raises(SystemExit, match="sets no max_steps to scale"):
+        scale_presets([nothing], 3)
+
+
+def test_a_2d_model_to_train_never_reuses_an_old_run_folder(tmp_path, monkeypatch):
+    """bench/toy_zoo.py exports whatever finished run it finds; a 2-D model that is not current trains afresh."""
+    import train.zoo as zoo_cli
+
+    seen = []
+    monkeypatch.setattr(
+        zoo_cli, "train", lambda entry, runs, *args: seen.append(sorted(p.name for p in runs.iterdir()))
+    )
+    (tmp_path / "gan-ring8").mkdir()
+    (tmp_path / "gan-ring8" / "results.json").write_text("{}")  # an old protocol's finished run
+    zoo_cli.train_all([Entry("gan-ring8", None)], tmp_path, None, "cpu", 1, None)
+    assert seen == [["gan-ring8.old-1"]] and (tmp_path / "gan-ring8.old-1" / "results.json").is_file()

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import time
@@ -71,9 +72,10 @@ def presets(only: list[str] | None = None, folder: Path = PRESETS, two_d: dict[s
     if only:
         unknown = [n for n in only if n not in found]
         if unknown:
+            elsewhere = "" if two_d else " (the 2-D models come with the default --presets folder only)"
             raise SystemExit(
                 f"python -m train.zoo: error: no preset or 2-D model named {', '.join(unknown)}; "
-                f"choose from: {', '.join(found)}"
+                f"choose from: {', '.join(found)}{elsewhere}"
             )
         return [Entry(n, found[n]) for n in only]
     return [Entry(n, p) for n, p in found.items()]
@@ -91,35 +93,79 @@ SCHEDULE_KEYS = ("max_steps", "lr_decay_start", "stop_at_step")
 PHASE_OPTIONS = ("fade_steps", "stable_steps", "independent_steps")
 
 
-def scale_preset(preset: Path, factor: int) -> str:
-    """Multiply the preset's schedule (``SCHEDULE_KEYS``) by ``factor`` in place, keeping its comments, and
-    add a line to its notes saying so (the card quotes them); returns that line. The preset then still
-    reproduces the model it trains exactly, as every zoo preset must."""
+SCALED = re.compile(r"^# Schedule x(\d+) \(python -m train\.zoo --scale-steps")
+NOT_SCALED = "# scale-steps: no"  # a preset line that keeps its schedule (e.g. already the paper's)
+_SCHEDULE_LINE = re.compile(r"^(?P<indent>\s*)(?P<key>\w+):\s*(?P<value>[\d_]+)(?P<rest>\s*(#.*)?)$")
+
+
+class ScaleError(ValueError):
+    """A preset whose schedule --scale-steps cannot rewrite; the message says why."""
+
+
+def scaled_preset(preset: Path, factor: int) -> tuple[str, str] | None:
+    """The preset's text with its schedule (``SCHEDULE_KEYS``, and ``PHASE_OPTIONS`` among its variant options)
+    multiplied by ``factor``, comments kept, and the line added to its notes (the card quotes them) that
+    says so: ``(text, note)``. None for a preset that keeps its schedule (a ``# scale-steps: no`` line) or
+    was already scaled by ``factor`` (a rerun); :class:`ScaleError` when it cannot be rewritten faithfully.
+    Nothing is written: the caller writes every preset once all of them have passed."""
+    import yaml
+
+    text = Path(preset).read_text()
+    lines = text.splitlines()
+    done = [int(m.group(1)) for m in map(SCALED.match, lines) if m]
+    if any(line.startswith(NOT_SCALED) for line in lines) or factor in done:
+        return None
+    if done:
+        raise ScaleError(
+            f"{preset} was already scaled x{done[-1]}: edit its schedule by hand, or restore it (git checkout) "
+            f"before --scale-steps {factor}"
+        )
+    original = yaml.safe_load(text) or {}
+    wanted = {k: original[k] for k in SCHEDULE_KEYS if isinstance(original.get(k), int)}
+    phases = original.get("variant_options") or {}
+    wanted.update({k: phases[k] for k in PHASE_OPTIONS if isinstance(phases.get(k), int)})
+    if "max_steps" not in wanted:
+        raise ScaleError(f"{preset} sets no max_steps to scale")
+    section = None
+    for i, line in enumerate(lines):
+        if line and not line[0].isspace() and not line.startswith("#"):
+            section = line.split(":", 1)[0]
+        match = _SCHEDULE_LINE.match(line)
+        if not match:
+            continue
+        key, nested = match["key"], bool(match["indent"])
+        if (not nested and key in SCHEDULE_KEYS) or (nested and section == "variant_options" and key in PHASE_OPTIONS):
+            lines[i] = f"{match['indent']}{key}: {wanted[key] * factor}{match['rest']}"
+    scaled = yaml.safe_load("\n".join(lines))
+    got = {k: scaled.get(k, (scaled.get("variant_options") or {}).get(k)) for k in wanted}
+    if got != {k: v * factor for k, v in wanted.items()}:
+        raise ScaleError(f"{preset}: could not rewrite its schedule line by line (got {got}); edit it by hand")
+    decay = f", learning rates decaying from step {got['lr_decay_start']:,}" if "lr_decay_start" in got else ""
+    stop = f", stopped at step {got['stop_at_step']:,}" if "stop_at_step" in got else ""
+    phase_text = ", ".join(f"{k} {got[k]:,}" for k in PHASE_OPTIONS if k in got)
+    note = (
+        f"# Schedule x{factor} (python -m train.zoo --scale-steps {factor}): {got['max_steps']:,} steps instead of "
+        f"{wanted['max_steps']:,}{decay}{stop}{f', phases: {phase_text}' if phase_text else ''}."
+    )
+    at = next((i for i, line in enumerate(lines) if i > 0 and not line.startswith("#")), len(lines))
+    lines.insert(at, note)  # the last line of the leading comment: the notes
+    return "\n".join(lines) + "\n", note.lstrip("# ")
+
+
+def scale_presets(presets: list[Path], factor: int) -> None:
+    """--scale-steps: check every preset first, then rewrite them (none is half-done when one cannot be)."""
     from gan_hub.io import atomic_write_text
 
-    lines = Path(preset).read_text().splitlines()
-    changed = {}
-    for i, line in enumerate(lines):
-        key, _, value = line.partition(":")
-        indent, key = key[: len(key) - len(key.lstrip())], key.strip()
-        top_level, phase = key in SCHEDULE_KEYS and not indent, key in PHASE_OPTIONS and indent
-        if (top_level or phase) and value.strip().isdigit():
-            changed[key] = (int(value), int(value) * factor)
-            lines[i] = f"{indent}{key}: {int(value) * factor}"
-    if "max_steps" not in changed:
-        raise SystemExit(f"python -m train.zoo: error: {preset} sets no max_steps to scale")
-    (old, new) = changed["max_steps"]
-    decay = (
-        f", learning rates decaying from step {changed['lr_decay_start'][1]:,}" if "lr_decay_start" in changed else ""
-    )
-    stop = f", stopped at step {changed['stop_at_step'][1]:,}" if "stop_at_step" in changed else ""
-    note = f"# Schedule x{factor} (python -m train.zoo --scale-steps {factor}): {new:,} steps instead of {old:,}"
-    phases = ", ".join(f"{k} {changed[k][1]:,}" for k in PHASE_OPTIONS if k in changed)
-    note += f"{decay}{stop}{f', phases: {phases}' if phases else ''}."
-    at = next(i for i, line in enumerate(lines) if i > 0 and not line.startswith("#"))  # after the leading comment
-    lines.insert(at, note)
-    atomic_write_text(preset, "\n".join(lines) + "\n")
-    return note.lstrip("# ")
+    try:
+        planned = [(preset, scaled_preset(preset, factor)) for preset in presets]
+    except ScaleError as error:
+        raise SystemExit(f"python -m train.zoo: error: {error}; no preset was changed") from None
+    for preset, result in planned:
+        if result is None:
+            print(f"{preset}: schedule kept (already x{factor}, or marked '{NOT_SCALED}')")
+            continue
+        atomic_write_text(preset, result[0])
+        print(f"{preset}: {result[1]}")
 
 
 def preset_notes(preset: Path) -> str:
@@ -129,7 +175,8 @@ def preset_notes(preset: Path) -> str:
     for line in Path(preset).read_text().splitlines()[1:]:
         if not line.startswith("#"):
             break
-        lines.append(line.lstrip("#").strip())
+        if not line.startswith(NOT_SCALED):  # an instruction to --scale-steps, not a note
+            lines.append(line.lstrip("#").strip())
     return " ".join(lines)
 
 
@@ -228,11 +275,16 @@ def set_aside_if_stale(entry: Entry, run_dir: Path) -> None:
         return
     cfg = TrainConfig.from_yaml(entry.preset, overrides={"output_dir": str(run_dir)})
     if config_differences(recorded, compose(cfg).settings):
-        n = 1
-        while run_dir.with_name(f"{run_dir.name}.old-{n}").exists():
-            n += 1
-        run_dir.rename(run_dir.with_name(f"{run_dir.name}.old-{n}"))
-        print(f"{entry.name}: its preset changed since {run_dir} was trained; set aside as {run_dir.name}.old-{n}")
+        set_aside(run_dir, f"{entry.name}: its preset changed since {run_dir} was trained")
+
+
+def set_aside(run_dir: Path, why: str) -> None:
+    """Rename a run folder that must not be reused to ``<name>.old-N`` (kept, never deleted)."""
+    n = 1
+    while run_dir.with_name(f"{run_dir.name}.old-{n}").exists():
+        n += 1
+    run_dir.rename(run_dir.with_name(f"{run_dir.name}.old-{n}"))
+    print(f"{why}; set aside as {run_dir.name}.old-{n}")
 
 
 def train_all(
@@ -254,8 +306,10 @@ def train_all(
     one_at_a_time = threading.Lock()
 
     def one(entry: Entry) -> None:
-        if not entry.two_d:  # bench/toy_zoo.py refuses a stale 2-D run itself, saying what to delete
+        if not entry.two_d:
             set_aside_if_stale(entry, runs / entry.name)
+        elif (runs / entry.name).exists():  # bench/toy_zoo.py would export what it finds there: a 2-D model
+            set_aside(runs / entry.name, f"{entry.name}: not current")  # trains afresh (in minutes)
         start = time.time()
         ok = train(entry, runs, data_dir, device, zoo, after_training is not None)
         entry.seconds = time.time() - start
@@ -341,10 +395,8 @@ def main(argv: list[str] | None = None) -> int:
     two_d = two_d_status(zoo) if Path(args.presets).resolve() == PRESETS.resolve() else {}
     entries = presets(args.only.split(",") if args.only else None, Path(args.presets), two_d)
     runs = Path(args.runs_dir).expanduser()
-    if args.scale_steps:
-        for entry in entries:
-            if not entry.two_d:  # the 2-D models keep their protocol's budgets (bench/toy_zoo.py)
-                print(f"{entry.preset}: {scale_preset(entry.preset, args.scale_steps)}")
+    if args.scale_steps:  # the 2-D models keep their protocol's budgets (bench/toy_zoo.py)
+        scale_presets([entry.preset for entry in entries if not entry.two_d], args.scale_steps)
     to_train = []
     for entry in entries:
         if entry.two_d and two_d[entry.name]:

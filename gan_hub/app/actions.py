@@ -155,7 +155,7 @@ def sample_picture(g, samples: torch.Tensor, seed: int):
     return image_grid(samples, nrow=grid_columns(len(samples)))
 
 
-NO_IMAGE_SCORE = "an image scorer cannot judge it (its mode-coverage scores are in its model card)"
+NO_IMAGE_SCORE = "an image scorer cannot judge it (the 2-D protocol can: gan_hub.metrics.modes.mixture_scores)"
 
 
 def require_images(g, what: str) -> None:

@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Iterator
 
 import gradio as gr
 import pandas as pd
@@ -90,7 +90,8 @@ def gallery_caption(row: dict) -> str:
     ("dcgan-mnist"; "my-model · dcgan · mnist"). Long captions are cut off under the small thumbnails."""
     name, variant, dataset = row["model"], row["variant"], row["dataset"]
     stem = name.split("/")[-1]  # a Hub repo id's name part
-    says_both = stem.startswith(f"{variant}-") and dataset.startswith(stem[len(variant) + 1 :])
+    rest = stem[len(variant) + 1 :]  # "mnist" of "dcgan-mnist"; "ring8" of "gan-ring8" (dataset ring8-unit)
+    says_both = stem.startswith(f"{variant}-") and (rest == dataset or dataset.startswith(f"{rest}-"))
     return name if says_both else f"{name} · {variant} · {dataset}"
 
 
@@ -386,12 +387,9 @@ class App:
         scorer = self.scorers.get(scorer_name)
         reference = act.inception_entries(reference_scores(scorer_name))
         card = [e for e in act.inception_entries(g.metrics) if e.get("scorer") == scorer_name]
-        points: list[tuple[int, float, float]] = []
-        last_drawn = 0.0
-        for update in act.score_stream(g, scorer, num_samples, batch_size, seed):
-            points.append((update.n, update.mean, update.standard_error))
-            if not (update.final or len(points) == 1 or time.monotonic() - last_drawn >= SCORE_UPDATE_SECONDS):
-                continue
+        points: list[tuple[int, float, float]] = []  # every update's, drawn or not
+        stream = act.score_stream(g, scorer, num_samples, batch_size, seed)
+        for update in drawn(stream, lambda u: points.append((u.n, u.mean, u.standard_error))):
             figure = score_figure(
                 points,
                 update.total,
@@ -400,15 +398,13 @@ class App:
                 card=card[0]["mean"] if card else None,
             )
             histogram = histogram_figure(update.histogram, [str(k) for k in range(len(update.histogram))])
-            status = "**Done.**" if update.final else f"Scoring… {update.n} of {update.total}; **Stop** ends it here."
             yield (
                 act.score_markdown(update, scorer_name, reference, card),
                 figure,
                 histogram,
                 act.score_payload(update, scorer_name, int(seed), int(batch_size)),
-                status,
+                progress(update),
             )
-            last_drawn = time.monotonic()
         release_free_memory()  # a score allocates the most (batches of images through the scorer)
 
     def score_points(self, g, num_samples, batch_size, seed):
@@ -417,13 +413,10 @@ class App:
         from .plots import histogram_figure, score_figure
 
         card = ps.card_scores(g.metrics)
-        captured: list[tuple[int, float, float]] = []
+        captured: list[tuple[int, float, float]] = []  # the drawn updates' (a count has no error band)
         reference = None
-        last_drawn = 0.0
-        for update in ps.points_stream(g, num_samples, batch_size, seed):
+        for update in drawn(ps.points_stream(g, num_samples, batch_size, seed)):
             captured.append((update.n, update.scores[ps.CAPTURED], 0.0))
-            if not (update.final or len(captured) == 1 or time.monotonic() - last_drawn >= SCORE_UPDATE_SECONDS):
-                continue
             reference = reference or ps.reference_scores(g.config.dataset, update.total, int(seed))
             figure = score_figure(
                 captured,
@@ -438,15 +431,29 @@ class App:
                 title=f"high-quality points nearest each mode ({sum(update.per_mode)} of {update.n})",
                 x_label="mode",
             )
-            status = "**Done.**" if update.final else f"Scoring… {update.n} of {update.total}; **Stop** ends it here."
             yield (
                 ps.points_markdown(update, int(seed), reference, card),
                 figure,
                 histogram,
                 ps.points_payload(update, int(seed), int(batch_size)),
-                status,
+                progress(update),
             )
+
+
+def drawn(updates: Iterable, on_each: Callable | None = None) -> Iterator:
+    """The score updates worth drawing: the first, the last, and others at most every SCORE_UPDATE_SECONDS
+    (measured from when the page took the previous one); ``on_each`` sees every update."""
+    last_drawn = None
+    for update in updates:
+        if on_each is not None:
+            on_each(update)
+        if update.final or last_drawn is None or time.monotonic() - last_drawn >= SCORE_UPDATE_SECONDS:
+            yield update
             last_drawn = time.monotonic()
+
+
+def progress(update) -> str:
+    return "**Done.**" if update.final else f"Scoring… {update.n} of {update.total}; **Stop** ends it here."
 
 
 __all__ = ["ALL", "App", "ScorerCache", "model_summary", "user_error", "user_errors", "user_errors_stream"]

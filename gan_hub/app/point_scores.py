@@ -8,7 +8,8 @@ those points (with 2,500 samples and seed 12345, the model card's numbers). No G
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Iterator
 
 from .limits import BATCH_RANGE, SCORE_N_RANGE, SEED_RANGE, InputError, check_int
@@ -21,37 +22,42 @@ CAPTURED = "modes_captured"
 class PointsUpdate:
     n: int
     total: int
-    scores: dict[str, Any]  # protocol_coverage of the n points so far
-    per_mode: list[int] = field(default_factory=list)  # high-quality points nearest each mode
+    points: Any  # torch.Tensor [n, 2]: every point so far
+    mixture: str
 
     @property
     def final(self) -> bool:
         return self.n == self.total
 
+    @cached_property
+    def scores(self) -> dict[str, Any]:
+        """protocol_coverage of the points so far (computed when asked: most updates are never drawn)."""
+        from ..metrics.modes import protocol_coverage
+
+        return protocol_coverage(self.points, self.mixture)
+
+    @property
+    def per_mode(self) -> list[int]:
+        """High-quality points nearest each mode."""
+        return self.scores["counts"]
+
 
 def points_stream(g, num_samples: Any, batch_size: Any, seed: Any = 0) -> Iterator[PointsUpdate]:
-    """Generate ``num_samples`` points in batches; after each, the protocol's scores of all points so far."""
+    """Generate ``num_samples`` points in batches; after each, an update holding every point so far."""
     import torch
 
     from ..metrics.evaluate import sample_batches
-    from ..metrics.modes import mixture_coverage, protocol_coverage
 
     num_samples = check_int("N (samples)", num_samples, SCORE_N_RANGE)
     batch_size = check_int("batch size", batch_size, BATCH_RANGE)
     seed = check_int("seed", seed, SEED_RANGE)
     if not g.config.is_vector:
         raise InputError("the 2-D protocol scores 2-D points; this model makes images")
-    mixture = g.config.dataset
     batches = []
     for points, _ in sample_batches(g, num_samples, seed, batch_size):
         batches.append(points)
         so_far = torch.cat(batches)
-        yield PointsUpdate(
-            len(so_far),
-            num_samples,
-            protocol_coverage(so_far, mixture),
-            mixture_coverage(so_far, mixture, min_count=1)["counts"],
-        )
+        yield PointsUpdate(len(so_far), num_samples, so_far, g.config.dataset)
 
 
 def reference_scores(mixture: str, num_samples: int, seed: int) -> dict[str, Any]:

@@ -145,11 +145,12 @@ def protocol_coverage(points: torch.Tensor, mixture: Mixture2D | str) -> dict:
     mode is the nearest of at least one high-quality sample), ``modes_covered`` (the stricter count of
     :func:`mixture_coverage`'s default ``min_count``), ``high_quality_share`` and ``kl_to_uniform`` (the
     reverse KL of the high-quality samples' mode histogram to uniform), with ``num_modes``, ``num_samples``,
-    ``mixture``, ``quality_stds`` and the strict count's ``min_count``."""
+    ``mixture``, ``quality_stds``, the strict count's ``min_count`` and ``counts`` (high-quality samples per
+    mode, which both counts read)."""
     strict = mixture_coverage(points, mixture)
     return {
-        "modes_captured": mixture_coverage(points, mixture, min_count=1)["modes_covered"],
-        **{k: v for k, v in strict.items() if k not in ("counts", "num_high_quality")},
+        "modes_captured": sum(count >= 1 for count in strict["counts"]),  # min_count 1: at least one sample
+        **{k: v for k, v in strict.items() if k != "num_high_quality"},
     }
 
 
