@@ -182,6 +182,21 @@ def test_a_step_normalises_the_discriminator_weights_once(monkeypatch):
     for a, b in zip(once, every_call):
         torch.testing.assert_close(a, b)
 
+    def discriminator_grads() -> list[torch.Tensor]:
+        d.requires_grad_(True).zero_grad()
+        torch.manual_seed(3)  # the same noise in D's layers
+        state = algorithm._rng.get_state()  # the same labelled batch
+        algorithm.discriminator_loss(g, d, real, None, z, CTX)[0].backward()
+        algorithm._rng.set_state(state)
+        return [p.grad.clone() for p in d.parameters()]
+
+    once = discriminator_grads()
+    with monkeypatch.context() as m:
+        m.setattr(parametrize, "cached", contextlib.nullcontext)
+        every_call = discriminator_grads()
+    for a, b in zip(once, every_call):  # D's own step: the same gradients too
+        torch.testing.assert_close(a, b)
+
 
 def test_exported_classifier_is_the_running_average_of_the_weights():
     data, cfg, g, d, algorithm = tiny_setup(average_decay=0.5)
