@@ -23,6 +23,7 @@ A current model whose folder was written in an older config format is re-exporte
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -56,8 +57,6 @@ class Entry:
 
 def two_d_status(zoo: Path) -> dict[str, bool]:
     """{name: current?} of the 2-D models, as bench/toy_zoo.py judges them."""
-    import json
-
     cmd = [sys.executable, str(TOY_ZOO), "--status", "--zoo", str(zoo)]
     done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
     if done.returncode != 0:
@@ -182,8 +181,6 @@ def preset_notes(preset: Path) -> str:
 
 def is_current(entry: Entry, zoo: Path = ZOO) -> bool:
     """The zoo folder was trained from this preset, to its last step."""
-    import json
-
     config = zoo / entry.name / "config.json"
     if not config.is_file():
         return False
@@ -204,8 +201,6 @@ def is_current(entry: Entry, zoo: Path = ZOO) -> bool:
 
 
 def written_format(folder: Path) -> int | None:
-    import json
-
     try:
         return json.loads((folder / "config.json").read_text()).get("format_version", 1)
     except (OSError, ValueError):
@@ -214,8 +209,6 @@ def written_format(folder: Path) -> int | None:
 
 def recorded_scores(folder: Path) -> str:
     """The one-line score summary of a zoo folder's metrics.json ("" when it has none)."""
-    import json
-
     from .zoo_export import summary
 
     try:
