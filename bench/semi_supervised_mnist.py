@@ -46,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 from gan_hub.classifier import Classifier  # noqa: E402
 from gan_hub.data import load_dataset  # noqa: E402
 from gan_hub.io import atomic_write_text  # noqa: E402
+from gan_hub.optim import OPTIMIZERS  # noqa: E402
 from train.checkpoints import save_checkpoint  # noqa: E402
 from train.config import TrainConfig  # noqa: E402
 from train.trainer import Trainer  # noqa: E402
@@ -97,6 +98,7 @@ def run_config(seed: int, args, train_size: int) -> TrainConfig:
         eval_every=10**9,
         checkpoint_every=per_epoch,  # (the bench checkpoints each epoch itself; a retrain from the preset resumes too)
         variant_options={"num_labelled": args.labels, "average_decay": args.average_decay},
+        optimizer=args.optimizer,
         **({"arch_kwargs": json.loads(args.arch_kwargs)} if args.arch_kwargs else {}),
     )
 
@@ -258,6 +260,12 @@ def main(argv=None) -> int:
         "--average-decay", type=float, default=0.999, help="of the classifier's weight average (0: last weights)"
     )
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument(
+        "--optimizer",
+        choices=OPTIMIZERS,
+        default=None,
+        help="default: the variant's (the authors' Adam, eps inside the square root); adam: torch's",
+    )
     p.add_argument("--dataset", default="mnist", help="a labelled image dataset (tests use synthetic)")
     p.add_argument("--arch-kwargs", default=None, help="JSON, e.g. '{\"hidden_dim\": 32}' (tests); default the paper's")
     p.add_argument(

@@ -141,9 +141,10 @@ def test_linear_learning_rate_decay():
     assert [linear_decay_factor(s, 6, 10) for s in (0, 5, 6, 8, 10)] == [1.0, 1.0, 1.0, 0.5, 0.0]
 
 
-def test_resume_is_exact_with_learning_rate_decay(tmp_path):
+@pytest.mark.parametrize("optimizer", ["adam", "adam-eps-in-sqrt"])
+def test_resume_is_exact_with_learning_rate_decay(tmp_path, optimizer):
     """A run killed after its step-3 checkpoint (simulated by removing what came later) ends the same."""
-    args = ["--lr-decay-start", "2", "--variant", "dcgan", "--max-steps", "6", *FAST]
+    args = ["--lr-decay-start", "2", "--variant", "dcgan", "--optimizer", optimizer, "--max-steps", "6", *FAST]
     run_train("--output-dir", str(tmp_path), *args)
     finished = weights(tmp_path / "model")
     shutil.rmtree(tmp_path / "model")

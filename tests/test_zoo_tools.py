@@ -39,6 +39,21 @@ def test_the_bundled_models_are_current_with_their_presets():
     assert not is_current(Entry("dcgan-mnist", other))  # a zoo folder trained from another preset is not current
 
 
+def test_a_model_goes_stale_when_its_variant_changes_a_default_it_was_trained_with(tmp_path, monkeypatch):
+    import dataclasses
+
+    from gan_hub.variants import VARIANTS
+
+    preset = ROOT / "train" / "presets" / "lsgan-mnist.yaml"
+    assert is_current(Entry("lsgan-mnist", preset))
+    changed = dataclasses.replace(VARIANTS.get("lsgan"), optimizer="adam-eps-in-sqrt")
+    monkeypatch.setitem(VARIANTS._items, "lsgan", changed)
+    assert not is_current(Entry("lsgan-mnist", preset))  # the same preset would now train another model
+    pinned = tmp_path / "lsgan-mnist.yaml"
+    pinned.write_text(preset.read_text() + "optimizer: adam\n")  # spelling out what the model was trained with
+    assert is_current(Entry("lsgan-mnist", pinned))
+
+
 def test_export_writes_the_current_format_with_float16_weights(tmp_path):
     source = tiny_model(tmp_path / "run")
     config = json.loads((source / "config.json").read_text())

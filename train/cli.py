@@ -8,11 +8,11 @@ import json
 import sys
 
 from gan_hub.cli_errors import FAILURE, USAGE, USER_ERRORS, OneLineParser, fail
+from gan_hub.optim import OPTIMIZERS
 
 from .config import TrainConfig, TrainConfigError
 
 PROG = "python -m train"
-OPTIMIZERS = ("adam", "rmsprop")
 
 
 def json_object(text: str, example: str = '{"spectral_norm": true}', what: str = "technique: options") -> dict:
@@ -55,7 +55,7 @@ OPTIONS = {  # flag -> (type, help); every flag maps onto a TrainConfig field
     "latent-dim": (int, "latent dimension; default 100"),
     "lr-g": (float, "generator learning rate; default: the variant's"),
     "lr-d": (float, "discriminator learning rate; default: the variant's"),
-    "optimizer": (str, "override the variant's optimizer: adam or rmsprop"),
+    "optimizer": (str, f"override the variant's optimizer: {', '.join(OPTIMIZERS)}"),
     "n-critic": (int, "discriminator steps per generator step; default: the variant's (5 for wgan, wgan-gp)"),
     "techniques": (
         json_object,

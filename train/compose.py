@@ -14,6 +14,7 @@ from typing import Any
 from gan_hub.config import GeneratorConfig
 from gan_hub.networks import NetworkConfig, split_kwargs
 from gan_hub.objectives import get_objective
+from gan_hub.optim import OPTIMIZERS
 from gan_hub.techniques import TechniqueSetup, configure, merge_switches
 from gan_hub.variants import get_variant
 from gan_hub.variants.base import AdversarialAlgorithm, OptimizerSpec, VariantSpec
@@ -130,8 +131,8 @@ def compose(cfg: TrainConfig) -> Run:
 
 
 def _check(s: dict[str, Any]) -> None:
-    if s["optimizer"] not in ("adam", "rmsprop"):
-        raise TrainConfigError(f"optimizer must be adam or rmsprop, got {s['optimizer']!r}")
+    if s["optimizer"] not in OPTIMIZERS:
+        raise TrainConfigError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {s['optimizer']!r}")
     for name in ("lr_g", "lr_d"):
         if not s[name] > 0:
             raise TrainConfigError(f"{name} must be a positive learning rate, got {s[name]!r}")

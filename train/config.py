@@ -36,7 +36,7 @@ class TrainConfig:
     beta1: float | None = None
     beta2: float | None = None
     n_critic: int | None = None
-    optimizer: str | None = None  # adam or rmsprop; None: the variant's
+    optimizer: str | None = None  # one of gan_hub.optim.OPTIMIZERS; None: the variant's
     techniques: dict[str, Any] = field(default_factory=dict)  # merged over the variant's; false turns one off
     variant_options: dict[str, Any] = field(default_factory=dict)  # the variant algorithm's options, e.g. unroll_steps
     ema_decay: float | None = None  # 0 disables the EMA generator

@@ -180,7 +180,8 @@ def preset_notes(preset: Path) -> str:
 
 
 def is_current(entry: Entry, zoo: Path = ZOO) -> bool:
-    """The zoo folder was trained from this preset, to its last step."""
+    """The zoo folder was trained from this preset, to its last step, with the settings the preset resolves
+    to today (a variant whose defaults changed since, e.g. its optimizer, makes its models stale)."""
     config = zoo / entry.name / "config.json"
     if not config.is_file():
         return False
@@ -188,16 +189,22 @@ def is_current(entry: Entry, zoo: Path = ZOO) -> bool:
         provenance = json.loads(config.read_text()).get("provenance") or {}
     except ValueError:
         return False
+    from .compose import compose, config_differences
     from .config import TrainConfig
 
     wanted = preset_options(entry.preset)
     raw = provenance.get("training_config") or {}
+    resolved = provenance.get("resolved") or {}
     try:  # fields added since the model was trained take their defaults
         recorded = TrainConfig(**{k: v for k, v in raw.items() if k in TrainConfig.field_names()}).to_dict()
     except (TypeError, ValueError):
         return False
-    last = wanted.get("stop_at_step") or wanted["max_steps"]
-    return all(recorded.get(k) == v for k, v in wanted.items()) and provenance.get("steps") == last
+    # a preset may spell out a default the model was trained with (its recorded option is then None)
+    if not all(v in (recorded.get(k), resolved.get(k)) for k, v in wanted.items()):
+        return False
+    if resolved and config_differences(resolved, compose(TrainConfig.from_yaml(entry.preset)).settings):
+        return False  # (models from before settings were recorded resolved are judged by their options alone)
+    return provenance.get("steps") == (wanted.get("stop_at_step") or wanted["max_steps"])
 
 
 def written_format(folder: Path) -> int | None:

@@ -17,6 +17,7 @@ from torch import nn
 
 from ..game import Batch, DOutput, StepContext, Technique, check_compatible, unwrap
 from ..objectives import Objective
+from ..optim import build_optimizer
 
 Tensor = torch.Tensor
 
@@ -244,7 +245,7 @@ class AdversarialAlgorithm:
 
 @dataclass(frozen=True)
 class OptimizerSpec:
-    """``kind``: "adam" (with ``betas``) or "rmsprop"; learning rates per player."""
+    """``kind``: one of :data:`gan_hub.optim.OPTIMIZERS` (Adam's take ``betas``); learning rates per player."""
 
     kind: str = "adam"
     lr_g: float = 2e-4
@@ -252,13 +253,7 @@ class OptimizerSpec:
     betas: tuple[float, float] = (0.5, 0.999)
 
     def build(self, params, lr: float, betas: tuple[float, float] | None = None) -> torch.optim.Optimizer:
-        if self.kind == "adam":
-            return torch.optim.Adam(
-                params, lr=lr, betas=betas or self.betas, fused=True
-            )  # one kernel: 5x faster step on CPU
-        if self.kind == "rmsprop":
-            return torch.optim.RMSprop(params, lr=lr)
-        raise ValueError(f"unknown optimizer {self.kind!r}; use adam or rmsprop")
+        return build_optimizer(self.kind, params, lr, betas or self.betas)
 
 
 @dataclass(frozen=True)
