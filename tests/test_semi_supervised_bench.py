@@ -92,6 +92,7 @@ def test_a_finished_seed_is_adopted_into_the_zoo_with_a_preset_that_reproduces_i
         assert trained.keys() == (retrained := load_file(str(again / "model" / weights))).keys()
         assert all(torch.equal(trained[k], retrained[k]) for k in trained), weights
     adopted = Generator.from_pretrained(zoo / "semi-supervised-synthetic")
+    assert adopted.config.provenance["resolved"]["optimizer"] == "adam-eps-in-sqrt"  # the authors' Adam
     assert adopted.config.provenance["steps"] == 16 and "discriminator.safetensors" in {
         p.name for p in (zoo / "semi-supervised-synthetic").iterdir()
     }

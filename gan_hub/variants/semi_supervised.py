@@ -21,7 +21,9 @@ so the real/fake logit is s(x) = logsumexp(l(x)). The discriminator minimises
 w = ``unlabelled_weight``: the paper's equation has 1; our default 0.5 is the factor 1/2 on both
 unsupervised terms of the authors' MNIST code, which is what the reported numbers were trained with.
 The generator is trained by feature matching on the activations of D's last hidden layer (the
-``feature_matching`` technique on ``D.body``), the setting the paper reports for MNIST.
+``feature_matching`` technique on ``D.body``), the setting the paper reports for MNIST. Its real features
+come from the D step's unlabelled batch (the trainer's one stream); the authors' code walks a second
+permutation of the training set for G's step, which changes which images, not what is matched.
 
 The optimizer. Both players train with Adam 0.003, beta1 0.5, as the authors' code does, and with its
 Adam: eps = 1e-8 under the square root (``adam-eps-in-sqrt``, gan_hub/optim.py), not added to it as
