@@ -519,7 +519,11 @@ TRAIN_USAGE = [  # (id, extra argv, message text): all exit 2 before anything is
         "mixed_precision (--mixed-precision) must be one of no, fp16, bf16",
     ),
     ("arch", ["--arch", "foo"], "unknown architecture 'foo'"),
-    ("optimizer", ["--optimizer", "sgd"], "optimizer (--optimizer) must be one of adam, adam-eps-in-sqrt, rmsprop, got 'sgd'"),
+    (
+        "optimizer",
+        ["--optimizer", "sgd"],
+        "optimizer (--optimizer) must be one of adam, adam-eps-in-sqrt, rmsprop, got 'sgd'",
+    ),
     ("objective", ["--objective", "nope"], "nope"),
     ("variant", ["--variant", "nope"], "unknown variant 'nope'"),
     ("dataset", ["--dataset", "imagenet"], "unknown dataset 'imagenet'"),

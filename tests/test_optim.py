@@ -113,3 +113,20 @@ def test_every_named_optimizer_builds_and_unknown_names_list_them():
 def test_the_semi_supervised_variant_trains_with_the_authors_adam():
     assert get_variant("semi-supervised").optimizer_spec.kind == "adam-eps-in-sqrt"
     assert get_variant("improved-gan").optimizer_spec.kind == "adam"  # the others keep torch's
+
+
+def test_the_optimizer_bench_prints_both_networks_with_a_ratio(capsys):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    import optimizer_step
+
+    threads = torch.get_num_threads()
+    try:
+        assert optimizer_step.main(["--steps", "2", "--rounds", "1"]) == 0
+    finally:
+        torch.set_num_threads(threads)
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith(("| D |", "| G |"))]
+    assert [row.split(" | ")[1] for row in rows] == ["1.54 M", "0.70 M"]  # the semi-supervised MNIST networks
+    assert all(row.endswith("x |") for row in rows)
