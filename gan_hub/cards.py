@@ -10,6 +10,7 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from . import quality_bar
 from .config import GeneratorConfig
+from .optim import ADAM_KINDS
 from .scatter import SCATTER_POINTS, mixture_for
 
 TEMPLATES = Path(__file__).resolve().parent / "model_cards"
@@ -98,7 +99,7 @@ def variant_defaults(variant: str) -> str:
     if variant not in VARIANTS:
         return ""
     spec = VARIANTS.get(variant)
-    betas = f", betas {spec.betas}" if spec.optimizer == "adam" else ""
+    betas = f", betas {spec.betas}" if spec.optimizer in ADAM_KINDS else ""
     techniques = ", ".join(f"{k}={v}" if v is not True else k for k, v in spec.techniques.items()) or "none"
     return (
         f"Defaults: objective `{spec.objective}`, architecture `{spec.arch}`"
@@ -112,9 +113,8 @@ def ran_with(resolved: dict[str, Any]) -> str:
     """The resolved training settings (train/compose.py) in one line: what this model was trained with."""
     techniques = ", ".join(f"{k}={v}" if v is not True else k for k, v in (resolved.get("techniques") or {}).items())
     options = ", ".join(f"{k}={v}" for k, v in (resolved.get("variant_options") or {}).items())
-    betas = (
-        f", betas {tuple(resolved['betas'])}" if resolved.get("optimizer") == "adam" and resolved.get("betas") else ""
-    )
+    takes_betas = resolved.get("optimizer") in ADAM_KINDS and resolved.get("betas")
+    betas = f", betas {tuple(resolved['betas'])}" if takes_betas else ""
     schedule = (
         f", lr decay from step {resolved['lr_decay_start']}" if resolved.get("lr_decay_start") is not None else ""
     )

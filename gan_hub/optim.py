@@ -17,6 +17,7 @@ from __future__ import annotations
 import torch
 
 OPTIMIZERS = ("adam", "adam-eps-in-sqrt", "rmsprop")
+ADAM_KINDS = ("adam", "adam-eps-in-sqrt")  # the ones that take betas
 
 
 class AdamEpsInSqrt(torch.optim.Optimizer):
