@@ -80,10 +80,9 @@ def presets(only: list[str] | None = None, folder: Path = PRESETS, two_d: dict[s
     return [Entry(n, p) for n, p in found.items()]
 
 
-def preset_options(preset: Path) -> dict:
-    from .config import TrainConfig
-
-    return {k: v for k, v in TrainConfig.from_yaml(preset).to_dict().items() if k not in LOCATION_KEYS}
+def preset_options(cfg) -> dict:
+    """A preset's training config (train.config.TrainConfig) without the options that only say where things are."""
+    return {k: v for k, v in cfg.to_dict().items() if k not in LOCATION_KEYS}
 
 
 SCHEDULE_KEYS = ("max_steps", "lr_decay_start", "stop_at_step")
@@ -192,7 +191,8 @@ def is_current(entry: Entry, zoo: Path = ZOO) -> bool:
     from .compose import compose, config_differences
     from .config import TrainConfig
 
-    wanted = preset_options(entry.preset)
+    preset = TrainConfig.from_yaml(entry.preset)
+    wanted = preset_options(preset)
     raw = provenance.get("training_config") or {}
     resolved = provenance.get("resolved") or {}
     try:  # fields added since the model was trained take their defaults
@@ -202,7 +202,7 @@ def is_current(entry: Entry, zoo: Path = ZOO) -> bool:
     # a preset may spell out a default the model was trained with (its recorded option is then None)
     if not all(v in (recorded.get(k), resolved.get(k)) for k, v in wanted.items()):
         return False
-    if resolved and config_differences(resolved, compose(TrainConfig.from_yaml(entry.preset)).settings):
+    if resolved and config_differences(resolved, compose(preset).settings):
         return False  # (models from before settings were recorded resolved are judged by their options alone)
     return provenance.get("steps") == (wanted.get("stop_at_step") or wanted["max_steps"])
 
