@@ -356,3 +356,17 @@ def test_models_without_a_classifier_are_refused():
     cfg = GeneratorConfig(variant="dcgan", arch="dcgan", image_size=16, arch_kwargs={"base_channels": 4})
     with pytest.raises(ValueError, match="dcgan model has no classifier"):
         Classifier(cfg)
+
+
+def test_generator_matches_mean_features_averaged_over_features_as_the_authors_code():
+    from gan_hub.techniques import configure, merge_switches
+
+    spec = get_variant("semi-supervised")
+    setup = configure(merge_switches(spec.techniques, None), get_objective(spec.objective))
+    (technique,) = setup.techniques
+    assert isinstance(technique, FeatureMatching) and technique.reduction == "mean"
+    # a run (or preset) that says `feature_matching: true` keeps the paper's summed loss
+    (summed,) = configure(
+        merge_switches(spec.techniques, {"feature_matching": True}), get_objective("non-saturating")
+    ).techniques
+    assert summed.reduction == "sum"

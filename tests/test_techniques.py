@@ -288,6 +288,19 @@ def test_feature_matching_is_the_squared_distance_of_mean_features():
     assert real.grad is None and fake.grad is not None  # real features carry no gradient
 
 
+def test_feature_matching_mean_reduction_is_the_sum_over_the_number_of_features():
+    torch.manual_seed(0)
+    d = TinyD(3, 2)
+    real, fake = torch.randn(4, 3), torch.randn(5, 3)
+    summed = FeatureMatching().generator_loss(record(None, d, real, fake))
+    averaged = FeatureMatching(reduction="mean").generator_loss(record(None, d, real, fake))
+    assert averaged.item() == pytest.approx(summed.item() / 2, rel=1e-6)  # TinyD's body has 2 features
+    setup = configure({"feature_matching": {"reduction": "mean"}}, get_objective("non-saturating"))
+    assert [t.reduction for t in setup.techniques] == ["mean"]
+    with pytest.raises(ValueError, match="reduction must be one of sum, mean"):
+        configure({"feature_matching": {"reduction": "max"}}, get_objective("non-saturating"))
+
+
 def test_feature_matching_replaces_the_generator_loss_in_the_algorithm():
     torch.manual_seed(0)
     d = TinyD(3, 2)
