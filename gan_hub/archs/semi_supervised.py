@@ -4,6 +4,10 @@ networks of its MNIST experiment), for any image size:
 * G: z -> 500 -> 500 -> C*H*W, fully connected, batch norm and softplus on the hidden layers, weight
   normalisation and a sigmoid on the output. The sigmoid's [0, 1] is mapped to the project's image
   range [-1, 1] as 2 sigmoid(a) - 1.
+  Three details differ from the authors' G: its batch norm trains a scale (theirs has none), the
+  output layer's trained scale starts at the norm of torch's default initialisation (theirs at 1, on
+  Glorot-uniform directions), and the latent is N(0, 1) where theirs is uniform on [0, 1) (each unit
+  after the first linear layer and batch norm sums 100 of them, so G's later layers see much the same).
 * D: C*H*W -> 1000 -> 500 -> 250 -> 250 -> 250 -> K, fully connected with weight normalisation,
   ReLU, and Gaussian noise added to every layer's input while training (std 0.3 on the image, 0.5 on
   the hidden layers). As in the authors' code, directions start from N(0, 0.1), the data-dependent
