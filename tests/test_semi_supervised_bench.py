@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import semi_supervised_mnist as bench  # noqa: E402
@@ -45,6 +46,10 @@ def test_finished_seeds_give_the_mean_and_training_needs_the_data(tmp_path, caps
         bench.main(["--seeds", "0"])
     assert err.value.code == 2
     assert "--data-dir (the folder with the MNIST IDX files) is needed to train" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as err:
+        bench.main(["--epochs", "300", "--lr-decay-epoch", "300", "--data-dir", "x"])
+    assert err.value.code == 2
+    assert "--lr-decay-epoch must be in [0, --epochs) = [0, 300), got 300" in capsys.readouterr().err
 
 
 def test_a_finished_seed_is_adopted_into_the_zoo_with_a_preset_that_reproduces_it(tmp_path, capsys):
@@ -76,8 +81,10 @@ def test_a_finished_seed_is_adopted_into_the_zoo_with_a_preset_that_reproduces_i
     notes = preset_notes(preset)
     assert (
         f"test errors {record['test_errors']} of 256" in notes
-        and "a shorter schedule than the paper's: 2 epochs (16 steps" in notes
+        and "a different schedule from the paper's: 2 epochs (16 steps" in notes
+        and "falling linearly to 0 from epoch 1," in notes  # two thirds of the epochs, as the authors' 200 of 300
     )
+    assert yaml.safe_load(preset.read_text())["lr_decay_start"] == 8  # epoch 1 of 8 steps each
     assert json.loads((zoo / "semi-supervised-synthetic" / "metrics.json").read_text())["training"]["recipe"] == notes
     again = tmp_path / "again"
     subprocess.run(  # on one thread, as the bench trains: float sums depend on the thread count
