@@ -63,13 +63,29 @@ def cpu_name() -> str:
 
 
 @torch.no_grad()
-def test_errors(discriminator: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor) -> int:
+def predict(discriminator: torch.nn.Module, images: torch.Tensor) -> torch.Tensor:
     was_training = discriminator.training
     discriminator.eval()
     x = images.float().div(127.5).sub(1.0)
-    predictions = torch.cat([discriminator(x[i : i + 2000]).argmax(1) for i in range(0, len(x), 2000)])
+    predicted = torch.cat([discriminator(x[i : i + 2000]).argmax(1) for i in range(0, len(x), 2000)])
     discriminator.train(was_training)
-    return int((predictions != labels).sum())
+    return predicted
+
+
+def test_errors(discriminator: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor) -> int:
+    return int((predict(discriminator, images) != labels).sum())
+
+
+def top_confusions(predicted: torch.Tensor, labels: torch.Tensor, count: int = 3) -> dict[str, int]:
+    """The ``count`` most frequent mistakes as {"true->predicted": number}: a seed whose errors sit in one
+    pair has confused two classes (a cluster of the unlabelled data given the wrong label)."""
+    wrong = predicted != labels
+    pairs = torch.stack([labels[wrong], predicted[wrong]], 1)
+    if not len(pairs):
+        return {}
+    values, counts = pairs.unique(dim=0, return_counts=True)
+    order = counts.argsort(descending=True, stable=True)[:count]
+    return {f"{int(values[i, 0])}->{int(values[i, 1])}": int(counts[i]) for i in order}
 
 
 def averaged_discriminator(trainer: Trainer) -> torch.nn.Module:
@@ -126,9 +142,11 @@ def run_seed(seed: int, args, test, record: dict, save) -> None:
         trainer.step += 1
         if trainer.step % per_epoch == 0:
             epoch = trainer.step // per_epoch
-            errors = test_errors(averaged_discriminator(trainer), *test)
+            predicted = predict(averaged_discriminator(trainer), test[0])
+            errors = int((predicted != test[1]).sum())
             record["epochs"][str(epoch)] = {
                 "test_errors": errors,
+                "top_confusions": top_confusions(predicted, test[1]),
                 "seconds": round(time.time() - started, 1),
                 "test_errors_last_weights": test_errors(discriminator, *test),
                 "logs": {k: round(v, 4) for k, v in trainer.last_logs.items()},

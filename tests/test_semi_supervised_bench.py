@@ -107,3 +107,12 @@ def test_a_finished_seed_is_adopted_into_the_zoo_with_a_preset_that_reproduces_i
     unfinished.write_text(json.dumps({"seeds": {"3": {"epochs": {"40": {"test_errors": 150}}}}}))
     with pytest.raises(SystemExit, match="seed 3 has not finished its run \\(at epoch 40\\)"):
         bench.main(["--adopt", "3", "--output", str(unfinished), "--presets", str(presets), "--zoo", str(zoo)])
+
+
+def test_the_most_frequent_mistakes_are_named_by_true_and_predicted_class():
+    import torch
+
+    labels = torch.tensor([4, 4, 4, 9, 9, 1, 7, 7, 7, 7])
+    predicted = torch.tensor([9, 9, 4, 4, 9, 1, 1, 1, 2, 7])
+    assert bench.top_confusions(predicted, labels) == {"4->9": 2, "7->1": 2, "7->2": 1}
+    assert bench.top_confusions(labels, labels) == {}
