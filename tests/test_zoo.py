@@ -19,7 +19,7 @@ MODELS = sorted(p.name for p in ZOO.iterdir() if (p / "config.json").is_file())
 MNIST_MODELS = [n for n in MODELS if n.endswith("-mnist")]
 # The scores of these are re-measured in full here (the others' by the zoo's own export): two that meet their
 # bar and two that do not, conditional and unconditional.
-REMEASURED = ["dcgan-mnist", "cgan-mnist", "acgan-mnist", "gan-mnist"]
+REMEASURED = ["dcgan-mnist", "cgan-mnist", "stacked-gan-mnist", "gan-mnist"]
 
 
 @pytest.mark.parametrize("name", MODELS)
